@@ -1,0 +1,61 @@
+# contribsync: `make test` and `make demo` set up everything on a fresh Debian machine (as root).
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+SAM_VENV := .venv-sam
+SAM := $(SAM_VENV)/bin/sam
+export AWS_DEFAULT_REGION ?= us-east-1
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: install test lint unit integration demo dev template bench clean
+
+# Python 3.11 with venv: present on the project's machines; installed from Debian if missing.
+.python:
+	@command -v $(PYTHON) >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq python3.11 python3.11-venv; }
+	@touch $@
+
+$(VENV)/.installed: .python requirements-dev.txt shared/requirements.txt pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip 2>&1 | grep -v "^WARNING: Location" || true
+	$(BIN)/pip install -q -r requirements-dev.txt 2>&1 | grep -v "^WARNING: Location" || true
+	$(BIN)/pip install -q --no-deps -e . 2>&1 | grep -v "^WARNING: Location" || true
+	$(BIN)/python -c "import contribsync, contribsync_local, pgserver, moto, psycopg"
+	@touch $@
+
+$(SAM_VENV)/.installed: .python requirements-sam.txt
+	$(PYTHON) -m venv $(SAM_VENV)
+	$(SAM_VENV)/bin/pip install -q -r requirements-sam.txt 2>&1 | grep -v "^WARNING: Location" || true
+	$(SAM) --version
+	@touch $@
+
+install: $(VENV)/.installed $(SAM_VENV)/.installed
+
+template: $(VENV)/.installed
+	$(BIN)/python -m devtools.gen_template
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+	$(BIN)/python -m devtools.gen_template --check
+	$(BIN)/cfn-lint template.yaml
+	$(SAM) validate --lint -t template.yaml
+
+test: lint
+	$(BIN)/pytest -q -p no:cacheprovider
+
+unit: $(VENV)/.installed
+	$(BIN)/pytest -q tests/unit
+
+integration: $(VENV)/.installed
+	$(BIN)/pytest -q tests/integration
+
+demo: $(VENV)/.installed
+	$(BIN)/contribsync demo
+
+dev: $(VENV)/.installed
+	$(BIN)/contribsync dev
+
+clean:
+	-$(BIN)/python -c "from contribsync_local import postgres; postgres.stop()" 2>/dev/null
+	rm -rf $(VENV) $(SAM_VENV) .local .python .aws-sam

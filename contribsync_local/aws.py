@@ -1,0 +1,92 @@
+"""moto's server as the local AWS endpoint, and the queues and DLQs of template.yaml created in it.
+
+moto is used for every AWS call here because it implements the SQS semantics the runtime relies on
+(redrive to the DLQ, visibility changes, DelaySeconds, long polling) and also Scheduler, SSM and
+Secrets Manager. Its SQS slows down as a queue grows (DESIGN.md, "Toolchain facts"), which does not
+matter for the tests and the demo (tens of messages). A faster SQS endpoint can be chosen without a
+code change through ``AWS_ENDPOINT_URL_SQS``; the benchmarks do that.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import boto3
+import yaml
+
+if TYPE_CHECKING:
+    from mypy_boto3_sqs import SQSClient
+
+TEMPLATE = Path(__file__).resolve().parent.parent / "template.yaml"
+FAKE_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+                    "AWS_SESSION_TOKEN": "testing"}
+
+
+class MotoServer:
+    """moto's threaded server on 127.0.0.1 (a free port unless one is given)."""
+
+    def __init__(self, port: int = 0) -> None:
+        from moto.server import ThreadedMotoServer
+
+        self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+        self.endpoint = ""
+
+    def start(self) -> str:
+        self._server.start()
+        host, port = self._server.get_host_and_port()
+        self.endpoint = f"http://{host}:{port}"
+        return self.endpoint
+
+    def stop(self) -> None:
+        self._server.stop()
+
+
+def aws_environment(endpoint: str, region: str = "us-east-1") -> dict[str, str]:
+    """The variables that point boto3 (in this process and in handlers) at the local endpoint."""
+    return {**FAKE_CREDENTIALS, "AWS_ENDPOINT_URL": endpoint, "AWS_DEFAULT_REGION": region,
+            "AWS_REGION": region}
+
+
+def sqs_client(region: str = "us-east-1") -> SQSClient:
+    """An SQS client configured from the environment, exactly as a Lambda would build it."""
+    return boto3.client("sqs", region_name=os.environ.get("AWS_REGION", region))
+
+
+def template_queues(template: Path = TEMPLATE) -> dict[str, dict[str, Any]]:
+    """The AWS::SQS::Queue resources of template.yaml, by logical id."""
+    resources = yaml.safe_load(template.read_text())["Resources"]
+    return {k: v["Properties"] for k, v in resources.items() if v["Type"] == "AWS::SQS::Queue"}
+
+
+def _queue_name(props: dict[str, Any], prefix: str) -> str:
+    name = props["QueueName"]
+    text = name["Fn::Sub"] if isinstance(name, dict) else name
+    return str(text).replace("${AWS::StackName}", prefix)
+
+
+def create_queues(sqs: SQSClient, prefix: str, template: Path = TEMPLATE) -> dict[str, str]:
+    """Create every queue of the template (DLQs first, so redrive policies can name them).
+
+    Returns queue name → URL. Idempotent: existing queues are reused.
+    """
+    queues = template_queues(template)
+    urls: dict[str, str] = {}
+    arns: dict[str, str] = {}
+    ordered = sorted(queues.items(), key=lambda kv: "RedrivePolicy" in kv[1])
+    for logical_id, props in ordered:
+        name = _queue_name(props, prefix)
+        attributes = {k: str(props[k]) for k in ("VisibilityTimeout", "MessageRetentionPeriod") if k in props}
+        if redrive := props.get("RedrivePolicy"):
+            target = redrive["deadLetterTargetArn"]["Fn::GetAtt"][0]
+            attributes["RedrivePolicy"] = json.dumps(
+                {"deadLetterTargetArn": arns[target], "maxReceiveCount": int(redrive["maxReceiveCount"])}
+            )
+        url = sqs.create_queue(QueueName=name, Attributes=attributes)["QueueUrl"]  # type: ignore[arg-type]
+        urls[name] = url
+        arns[logical_id] = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
+            "QueueArn"
+        ]
+    return urls

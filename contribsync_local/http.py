@@ -1,0 +1,99 @@
+"""HTTP on 127.0.0.1 in front of the Function URL handlers: ``/e/{key}``, ``/webhook``, ``/healthz``.
+
+Each request becomes a Lambda Function URL event (payload format 2.0) and goes to the same handler
+object the Lambda runs, so what works here works behind a Function URL.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import threading
+import time
+import uuid
+from typing import TYPE_CHECKING, Any
+
+from werkzeug.serving import make_server
+from werkzeug.wrappers import Request, Response
+
+from contribsync_local.poller import LambdaContext
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable
+    from wsgiref.types import StartResponse, WSGIEnvironment
+
+    UrlHandler = Callable[[dict[str, Any], Any], dict[str, Any]]
+
+
+def function_url_event(request: Request) -> dict[str, Any]:
+    """A werkzeug request as the Lambda Function URL event of payload format 2.0."""
+    raw = request.get_data()
+    try:
+        body, encoded = raw.decode("utf-8"), False
+    except UnicodeDecodeError:
+        body, encoded = base64.b64encode(raw).decode(), True
+    now = time.time()
+    return {
+        "version": "2.0",
+        "routeKey": "$default",
+        "rawPath": request.path,
+        "rawQueryString": request.query_string.decode(),
+        "headers": {k.lower(): v for k, v in request.headers.items()},
+        "queryStringParameters": dict(request.args) or None,
+        "requestContext": {
+            "accountId": "anonymous", "apiId": "local", "domainName": request.host, "domainPrefix": "local",
+            "http": {"method": request.method, "path": request.path, "protocol": "HTTP/1.1",
+                     "sourceIp": request.remote_addr or "127.0.0.1",
+                     "userAgent": request.headers.get("user-agent", "")},
+            "requestId": str(uuid.uuid4()), "routeKey": "$default", "stage": "$default",
+            "time": time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(now)), "timeEpoch": int(now * 1000),
+        },
+        "body": body,
+        "isBase64Encoded": encoded,
+    }
+
+
+def _to_response(result: dict[str, Any]) -> Response:
+    body = result.get("body") or ""
+    data = base64.b64decode(body) if result.get("isBase64Encoded") else str(body).encode()
+    return Response(data, status=int(result.get("statusCode", 200)), headers=result.get("headers") or {})
+
+
+class LocalHttp:
+    """A threaded werkzeug server routing to Function URL handlers."""
+
+    def __init__(self, *, event_api: UrlHandler, webhook: UrlHandler | None = None,
+                 health: Callable[[], dict[str, Any]] | None = None, port: int = 8288) -> None:
+        self.event_api = event_api
+        self.webhook = webhook
+        self.health = health or (lambda: {"status": "ok"})
+        self._server = make_server("127.0.0.1", port, self._wsgi, threaded=True)
+        self.port = self._server.server_port
+        self._thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def _wsgi(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        request = Request(environ)
+        response = self._route(request)
+        return response(environ, start_response)
+
+    def _route(self, request: Request) -> Response:
+        if request.path == "/healthz" and request.method == "GET":
+            return Response(json.dumps(self.health()), content_type="application/json")
+        if request.path.startswith("/e/"):
+            return _to_response(self.event_api(function_url_event(request), LambdaContext("EventApi", 10)))
+        if request.path == "/webhook" and self.webhook is not None:
+            return _to_response(self.webhook(function_url_event(request), LambdaContext("WebhookReceiver", 10)))
+        return Response(json.dumps({"error": "not found"}), status=404, content_type="application/json")
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._server.serve_forever, name="http", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        if self._thread:
+            self._thread.join(timeout=10)

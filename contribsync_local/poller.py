@@ -1,0 +1,159 @@
+"""A poller that behaves like Lambda's SQS event source mapping.
+
+Per function: up to ``concurrency`` workers long-poll the function's queue for batches of
+``batch_size``, hand each batch to the real handler as Lambda would (same record shape, a Lambda-like
+context), delete the records the handler did not report in ``batchItemFailures`` (in one batch call),
+and leave the failed ones to reappear when their visibility timeout ends. If the handler raises,
+nothing is deleted, as on Lambda. maxReceiveCount → DLQ is SQS's own redrive policy.
+
+Written by hand because no library emulates an event source mapping outside Docker (SAM's local
+mode invokes functions, it does not poll queues).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from contribsync.observability import logger
+
+if TYPE_CHECKING:
+
+    from mypy_boto3_sqs import SQSClient
+    from mypy_boto3_sqs.type_defs import MessageTypeDef
+
+Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
+
+
+@dataclass
+class LambdaContext:
+    """The attributes of Lambda's context object that Powertools and handlers read."""
+
+    function_name: str
+    timeout_s: int = 300
+    memory_limit_in_mb: int = 512
+    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    function_version: str = "$LATEST"
+    log_group_name: str = "local"
+    log_stream_name: str = "local"
+    _deadline: float = field(default=0.0, repr=False)
+
+    def __post_init__(self) -> None:
+        self._deadline = time.monotonic() + self.timeout_s
+
+    @property
+    def invoked_function_arn(self) -> str:
+        return f"arn:aws:lambda:us-east-1:000000000000:function:{self.function_name}"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, int((self._deadline - time.monotonic()) * 1000))
+
+
+def lambda_sqs_event(messages: list[MessageTypeDef], *, queue_arn: str, region: str) -> dict[str, Any]:
+    """SQS messages as Lambda delivers them to a handler."""
+    records = []
+    for m in messages:
+        attrs = m.get("Attributes", {})
+        records.append({
+            "messageId": m["MessageId"],
+            "receiptHandle": m["ReceiptHandle"],
+            "body": m["Body"],
+            "attributes": {
+                "ApproximateReceiveCount": attrs.get("ApproximateReceiveCount", "1"),
+                "SentTimestamp": attrs.get("SentTimestamp", str(int(time.time() * 1000))),
+                "SenderId": attrs.get("SenderId", "local"),
+                "ApproximateFirstReceiveTimestamp": attrs.get(
+                    "ApproximateFirstReceiveTimestamp", str(int(time.time() * 1000))),
+            },
+            "messageAttributes": {
+                name: {"stringValue": v.get("StringValue"), "stringListValues": [], "binaryListValues": [],
+                       "dataType": v.get("DataType", "String")}
+                for name, v in m.get("MessageAttributes", {}).items()
+            },
+            "md5OfBody": m.get("MD5OfBody", ""),
+            "eventSource": "aws:sqs",
+            "eventSourceARN": queue_arn,
+            "awsRegion": region,
+        })
+    return {"Records": records}
+
+
+class FunctionPoller:
+    """The event source mapping of one function: ``concurrency`` workers on one queue."""
+
+    def __init__(self, sqs: SQSClient, *, function: str, queue_url: str, handler: Handler,
+                 batch_size: int = 10, concurrency: int = 2, timeout_s: int = 300,
+                 region: str = "us-east-1", wait_s: int = 1) -> None:
+        self.sqs = sqs
+        self.function = function
+        self.queue_url = queue_url
+        self.handler = handler
+        self.batch_size = batch_size
+        self.concurrency = concurrency
+        self.timeout_s = timeout_s
+        self.region = region
+        self.wait_s = wait_s
+        self.queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])[
+            "Attributes"]["QueueArn"]
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+        self.invocations = 0
+        self.busy = 0
+        self._lock = threading.Lock()
+
+    def start(self) -> None:
+        for n in range(self.concurrency):
+            thread = threading.Thread(target=self._loop, name=f"poll-{self.function}-{n}", daemon=True)
+            thread.start()
+            self._threads.append(thread)
+
+    def stop(self) -> None:
+        self._stop.set()
+        for thread in self._threads:
+            thread.join(timeout=self.wait_s + 10)
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.poll_once()
+            except Exception:  # a poller never dies: log and go on, as the managed mapping would
+                logger.exception("poller error", extra={"function": self.function})
+                self._stop.wait(1)
+
+    def poll_once(self) -> int:
+        """Receive one batch and run it; returns how many messages were received."""
+        response = self.sqs.receive_message(
+            QueueUrl=self.queue_url, MaxNumberOfMessages=self.batch_size, WaitTimeSeconds=self.wait_s,
+            AttributeNames=["All"], MessageAttributeNames=["All"], VisibilityTimeout=6 * self.timeout_s,
+        )
+        messages = response.get("Messages", [])
+        if not messages:
+            return 0
+        with self._lock:
+            self.busy += 1
+            self.invocations += 1
+        try:
+            self._invoke(messages)
+        finally:
+            with self._lock:
+                self.busy -= 1
+        return len(messages)
+
+    def _invoke(self, messages: list[MessageTypeDef]) -> None:
+        event = lambda_sqs_event(messages, queue_arn=self.queue_arn, region=self.region)
+        try:
+            result = self.handler(event, LambdaContext(self.function, timeout_s=self.timeout_s))
+        except Exception:
+            # A function error fails the whole batch: every message comes back after its timeout.
+            logger.exception("handler raised: whole batch will be retried", extra={"function": self.function})
+            return
+        failed = {f["itemIdentifier"] for f in (result or {}).get("batchItemFailures", [])}
+        done = [m for m in messages if m["MessageId"] not in failed]
+        for start in range(0, len(done), 10):
+            self.sqs.delete_message_batch(QueueUrl=self.queue_url, Entries=[
+                {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(done[start:start + 10])
+            ])

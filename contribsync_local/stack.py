@@ -1,0 +1,169 @@
+"""The local stack: embedded Postgres, moto, a poller per function, the cron driver and HTTP.
+
+``contribsync dev``, ``make demo`` and the integration tests all use this one class, so they run the
+same handlers in the same way. Handlers are the real ``functions/*/app.py`` modules, imported
+in-process and called with Lambda-shaped events.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import re
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from contribsync import catalog
+from contribsync.db import Database, migrate
+from contribsync.queues import Queues
+from contribsync_local import postgres
+from contribsync_local.aws import MotoServer, aws_environment, create_queues, sqs_client
+from contribsync_local.http import LocalHttp
+from contribsync_local.poller import FunctionPoller
+from contribsync_local.scheduler import CronDriver
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from types import ModuleType
+
+ROOT = Path(__file__).resolve().parent.parent
+FUNCTIONS = ROOT / "functions"
+STATE_FILE = ROOT / ".local" / "stack.json"
+URL_FUNCTIONS = ("EventApi", "WebhookReceiver")
+
+
+def snake(function: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", function).lower()
+
+
+def load_handler(function: str, *, tag: str = "") -> ModuleType:
+    """Import ``functions/<snake>/app.py`` as its own module (``tag`` keeps stacks apart)."""
+    path = FUNCTIONS / snake(function) / "app.py"
+    spec = importlib.util.spec_from_file_location(f"contribsync_fn_{snake(function)}{tag}", path)
+    if spec is None or spec.loader is None:
+        raise FileNotFoundError(path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+class LocalStack:
+    """Start with ``with LocalStack() as stack:``; everything stops on exit."""
+
+    def __init__(self, *, database_url: str | None = None, port: int = 8288, prefix: str = "contribsync-local",
+                 pollers: bool = True, cron: bool = True, poller_concurrency: int = 2,
+                 retry_base_s: float = 10.0, write_state: bool = False) -> None:
+        self.database_url = database_url
+        self.port = port
+        self.prefix = prefix
+        self.with_pollers = pollers
+        self.with_cron = cron
+        self.poller_concurrency = poller_concurrency
+        self.retry_base_s = retry_base_s
+        self.write_state = write_state
+        self.moto = MotoServer()
+        self.pollers: dict[str, FunctionPoller] = {}
+        self.handlers: dict[str, ModuleType] = {}
+        self.http: LocalHttp | None = None
+        self.cron: CronDriver | None = None
+        self.queue_urls: dict[str, str] = {}
+
+    # -- lifecycle ------------------------------------------------------------------------------
+
+    def start(self) -> LocalStack:
+        self.database_url = self.database_url or postgres.database_url()
+        endpoint = self.moto.start()
+        os.environ.update(aws_environment(endpoint))
+        os.environ.update({
+            "DATABASE_URL": self.database_url,
+            "CONTRIBSYNC_QUEUE_PREFIX": self.prefix,
+            "CONTRIBSYNC_RETRY_BASE_SECONDS": str(self.retry_base_s),
+            "POWERTOOLS_TRACE_DISABLED": "true",
+            "POWERTOOLS_METRICS_DISABLED": "true",
+        })
+        self.db = Database(self.database_url, application_name="contribsync-local")
+        migrate(self.db)
+        self.sqs = sqs_client()
+        self.queue_urls = create_queues(self.sqs, self.prefix)
+        self.queues = Queues(self.sqs, prefix=self.prefix)
+        tag = f"_{id(self)}"
+        for event in catalog.EVENTS:
+            self.handlers[event.function] = load_handler(event.function, tag=tag)
+        for function in URL_FUNCTIONS:
+            if (FUNCTIONS / snake(function) / "app.py").exists():
+                self.handlers[function] = load_handler(function, tag=tag)
+        if self.with_pollers:
+            for event in catalog.EVENTS:
+                self.start_poller(event.function)
+        if self.with_cron:
+            self.cron = CronDriver(self.queues)
+            self.cron.start()
+        webhook = self.handlers.get("WebhookReceiver")
+        self.http = LocalHttp(event_api=self.handlers["EventApi"].lambda_handler,
+                              webhook=webhook.lambda_handler if webhook else None,
+                              health=self.health, port=self.port)
+        self.http.start()
+        if self.write_state:
+            STATE_FILE.parent.mkdir(parents=True, exist_ok=True)
+            STATE_FILE.write_text(json.dumps(self.state(), indent=2))
+        return self
+
+    def start_poller(self, function: str, *, concurrency: int | None = None) -> FunctionPoller:
+        event = catalog.by_function(function)
+        limit = event.concurrency
+        default = min(self.poller_concurrency, limit.n) if limit and limit.key is None else self.poller_concurrency
+        poller = FunctionPoller(
+            self.sqs, function=function, queue_url=self.queues.url(event.queue),
+            handler=self.handlers[function].lambda_handler, batch_size=event.batch_size,
+            concurrency=concurrency or default, timeout_s=event.timeout_s,
+        )
+        poller.start()
+        self.pollers[function] = poller
+        return poller
+
+    def stop(self) -> None:
+        if self.cron:
+            self.cron.stop()
+        for poller in self.pollers.values():
+            poller.stop()
+        if self.http:
+            self.http.stop()
+        self.moto.stop()
+        if self.write_state and STATE_FILE.exists():
+            STATE_FILE.unlink()
+
+    def __enter__(self) -> LocalStack:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # -- inspection -----------------------------------------------------------------------------
+
+    def state(self) -> dict[str, Any]:
+        return {"aws_endpoint": self.moto.endpoint, "http": self.http.url if self.http else None,
+                "queue_prefix": self.prefix, "database_url": self.database_url, "pid": os.getpid()}
+
+    def health(self) -> dict[str, Any]:
+        return {"status": "ok", "functions": len(self.pollers), "queue_prefix": self.prefix}
+
+    def depth(self, queue: str) -> int:
+        """Messages in a queue, visible or in flight (delayed ones included)."""
+        attrs = self.sqs.get_queue_attributes(QueueUrl=self.queues.url(queue), AttributeNames=[
+            "ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible",
+            "ApproximateNumberOfMessagesDelayed"])["Attributes"]
+        return sum(int(v) for v in attrs.values())
+
+    def wait_idle(self, timeout_s: float = 60, *, until: Callable[[], bool] | None = None) -> bool:
+        """Wait until every function queue is empty and no poller is busy (or ``until`` holds)."""
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if until is not None and until():
+                return True
+            if until is None and all(p.busy == 0 for p in self.pollers.values()) \
+                    and all(self.depth(e.queue) == 0 for e in catalog.EVENTS):
+                return True
+            time.sleep(0.2)
+        return False

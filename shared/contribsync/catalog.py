@@ -1,0 +1,215 @@
+"""The event catalog: every event contribsync handles, declared once.
+
+template.yaml, the local stack, ``contribsync send``/``invoke``/``catalog`` and the README all follow
+from these declarations, and a test fails when template.yaml disagrees with them.
+
+Names are the design documents' names; ``aliases`` are the names contributor.info's own code sends
+for the same job, so both route to the same function. Configuration mirrors contributor.info's
+Inngest functions (``concurrency``, ``throttle``, ``retries``) and is enforced by the runtime through
+Postgres, so it holds across Lambda instances and on the local stack alike.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import cache
+from typing import TYPE_CHECKING
+
+from contribsync import payloads as p
+from contribsync.errors import UnknownEvent
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
+
+DEFAULT_RETRIES = 3
+
+
+@dataclass(frozen=True)
+class Limit:
+    """At most ``n`` runs at once per value of ``key`` (an attribute of the data model; None = global)."""
+
+    n: int
+    key: str | None = None
+
+
+@dataclass(frozen=True)
+class Throttle:
+    """At most ``limit`` run starts per ``period_s`` seconds, per value of ``key`` (None = global)."""
+
+    limit: int
+    period_s: int = 60
+    key: str | None = None
+
+
+@dataclass(frozen=True)
+class Event:
+    """One event and the function that handles it.
+
+    ``service`` is ``module:function`` inside ``contribsync.services``. ``schedule`` is a 5-field cron
+    expression in UTC (Inngest's format); template.yaml gets its EventBridge Scheduler form.
+    """
+
+    name: str
+    model: type[BaseModel]
+    function: str
+    service: str | None
+    aliases: tuple[str, ...] = ()
+    retries: int = DEFAULT_RETRIES
+    concurrency: Limit | None = None
+    throttle: Throttle | None = None
+    schedule: str | None = None
+    timeout_s: int = 300
+    batch_size: int = 10
+    feeds: tuple[str, ...] = field(default=())
+    summary: str = ""
+
+    @property
+    def queue(self) -> str:
+        """Queue name suffix, e.g. ``capture-repository-sync``; the stack prefixes it."""
+        return re.sub(r"(?<!^)(?=[A-Z])", "-", self.function).lower()
+
+    @property
+    def dlq(self) -> str:
+        return f"{self.queue}-dlq"
+
+    @property
+    def max_receive_count(self) -> int:
+        return self.retries + 1
+
+    @property
+    def visibility_timeout_s(self) -> int:
+        # Lambda's guidance: at least 6x the function timeout, so a batch that is retried inside the
+        # event source mapping never becomes visible to a second poller while still running.
+        return 6 * self.timeout_s
+
+    @property
+    def all_names(self) -> tuple[str, ...]:
+        return (self.name, *self.aliases)
+
+    def aws_schedule(self) -> str | None:
+        """The cron in EventBridge Scheduler's six-field form: ``cron(0 */12 * * ? *)``."""
+        if self.schedule is None:
+            return None
+        minute, hour, dom, month, dow = self.schedule.split()
+        # AWS wants exactly one of day-of-month / day-of-week to be "?", and counts weekdays 1-7 from Sunday.
+        if dow == "*":
+            dow = "?"
+        else:
+            dom = "?"
+            dow = ",".join(str(int(d) % 7 + 1) if d.isdigit() else d for d in dow.split(","))
+        return f"cron({minute} {hour} {dom} {month} {dow} *)"
+
+
+_REPO = "repository_key"
+
+EVENTS: tuple[Event, ...] = (
+    Event("capture/repository.sync", p.RepositorySync, "CaptureRepositorySync", None,
+          aliases=("capture/repository.sync.graphql", "github/repository.sync"),
+          retries=2, concurrency=Limit(3, _REPO), throttle=Throttle(75),
+          feeds=("capture/pr.details",),
+          summary="100 newest PRs by GraphQL (CREATED_AT DESC) with authors"),
+    Event("capture/repository.sync-enhanced", p.RepositorySync, "CaptureRepositorySyncEnhanced", None,
+          aliases=("capture/repository.sync.enhanced",),
+          retries=2, concurrency=Limit(5, _REPO), throttle=Throttle(75), timeout_s=900,
+          feeds=("capture/pr.details",),
+          summary="every PR in a time range with nested reviews and comments, checkpointed"),
+    Event("capture/pr.details", p.PullRequestJob, "CapturePrDetails", None,
+          aliases=("capture/pr.details.graphql",),
+          concurrency=Limit(10, _REPO), throttle=Throttle(50),
+          summary="one PR with files, reviews, review comments and issue comments"),
+    Event("capture/pr.reviews", p.PullRequestJob, "CapturePrReviews", None,
+          retries=2, concurrency=Limit(3, _REPO), throttle=Throttle(30),
+          summary="every review of one PR"),
+    Event("capture/pr.comments", p.PullRequestJob, "CapturePrComments", None,
+          retries=2, concurrency=Limit(3, _REPO), throttle=Throttle(30),
+          summary="review comments and issue comments of one PR, all pages"),
+    Event("capture/repository.issues", p.RepositoryIssues, "CaptureRepositoryIssues", None,
+          retries=2, concurrency=Limit(2, _REPO), throttle=Throttle(20),
+          feeds=("capture/issue.comments",),
+          summary="issues (not PRs) with authors and labels, then their comments"),
+    Event("capture/issue.comments", p.IssueComments, "CaptureIssueComments", None,
+          retries=2, concurrency=Limit(3, _REPO), throttle=Throttle(30),
+          summary="comments of one issue"),
+    Event("capture/repository.discussions", p.RepositoryDiscussions, "CaptureRepositoryDiscussions", None,
+          retries=2, concurrency=Limit(2, _REPO), throttle=Throttle(20),
+          summary="discussions, their authors and AI summaries"),
+    Event("sync/discussions-cron", p.Empty, "SyncDiscussionsCron", "fanout:discussions_cron",
+          retries=1, schedule="0 */12 * * *", feeds=("capture/repository.discussions",),
+          summary="a discussions sync per active repository with discussions enabled"),
+    Event("classify/repository.size", p.Empty, "ClassifyRepositorySize", "classify:classify_all",
+          aliases=("capture/repository.classify.batch",),
+          concurrency=Limit(5), schedule="0 */6 * * *", feeds=("classify/single-repository",),
+          summary="queue a classification for every unclassified or stale repository"),
+    Event("classify/single-repository", p.SingleRepository, "ClassifySingleRepository",
+          "classify:classify_single", aliases=("classify/repository.single",),
+          summary="size bucket small / medium / large / xl from stored counts"),
+    Event("discover/new-repository", p.NewRepository, "DiscoverNewRepository", None,
+          aliases=("discover/repository.new", "capture/repository.discover"),
+          retries=2, concurrency=Limit(10, "full_name_key"),
+          feeds=("classify/single-repository", "capture/repository.sync", "capture/repository.discussions"),
+          summary="create a repository record, classify it and start its first sync"),
+    Event("aggregate/workspace-metrics", p.WorkspaceMetrics, "AggregateWorkspaceMetrics", None,
+          aliases=("workspace/aggregate", "workspace.metrics.aggregate"),
+          throttle=Throttle(1, 60, "workspace_key"),
+          summary="workspace totals, active contributors, review statistics and trends"),
+    Event("scheduled/workspace-aggregation", p.Empty, "ScheduledWorkspaceAggregation",
+          "fanout:workspace_aggregation", aliases=("workspace.metrics.aggregate.scheduled",),
+          schedule="0 0 * * *", feeds=("aggregate/workspace-metrics",),
+          summary="an aggregation per active workspace"),
+    Event("workspace/repository-change", p.WorkspaceRepositoryChange, "WorkspaceRepositoryChange", None,
+          aliases=("workspace.repository.changed",), concurrency=Limit(1, "workspace_key"),
+          feeds=("discover/new-repository",),
+          summary="incremental metrics when a repository joins or leaves a workspace"),
+    Event("cleanup/workspace-metrics", p.CleanupWorkspaceMetrics, "CleanupWorkspaceMetrics",
+          "maintenance:cleanup_workspace_metrics", schedule="0 3 * * 0",
+          summary="delete daily workspace metrics older than the retention (90 days)"),
+    Event("sync/workspace-priorities", p.Empty, "SyncWorkspacePriorities", None,
+          aliases=("workspace/priorities.sync",), retries=2, concurrency=Limit(1),
+          schedule="0 */6 * * *", feeds=("capture/repository.sync-enhanced",),
+          summary="score workspace repositories and sync high-priority ones more often"),
+    Event("embeddings/process.workspace", p.EmbeddingsWorkspace, "EmbeddingsProcessWorkspace", None,
+          aliases=("embeddings/compute.requested",), retries=2, concurrency=Limit(2),
+          timeout_s=900, summary="embeddings for a workspace's items, in priority order"),
+    Event("embeddings/process.repository", p.EmbeddingsRepository, "EmbeddingsProcessRepository", None,
+          retries=2, concurrency=Limit(2), timeout_s=900,
+          summary="embeddings for one repository's items"),
+    Event("reconcile/webhook-deliveries", p.Empty, "ReconcileWebhookDeliveries", None,
+          retries=1, concurrency=Limit(1), schedule="0 * * * *",
+          summary="hourly: find and redeliver webhook deliveries that failed or never arrived"),
+    Event("cancel/function", p.CancelFunction, "CancelFunction", "maintenance:cancel_function",
+          summary="cancel queued or running work matching an event and its data"),
+)
+
+
+@cache
+def _by_name() -> dict[str, Event]:
+    table: dict[str, Event] = {}
+    for event in EVENTS:
+        for name in event.all_names:
+            if name in table:
+                raise ValueError(f"event name {name!r} is declared twice")
+            table[name] = event
+    return table
+
+
+def resolve(name: str) -> Event:
+    """The event declared under ``name`` or one of its aliases."""
+    try:
+        return _by_name()[name]
+    except KeyError:
+        raise UnknownEvent(f"no function handles event {name!r}") from None
+
+
+def by_function(function: str) -> Event:
+    for event in EVENTS:
+        if event.function == function:
+            return event
+    raise UnknownEvent(f"no function named {function!r} in the catalog")
+
+
+def names() -> list[str]:
+    return sorted(_by_name())
+
+
+__all__ = ["DEFAULT_RETRIES", "EVENTS", "Event", "Limit", "Throttle", "by_function", "names", "resolve"]

@@ -1,0 +1,94 @@
+"""Flow control shared by every Lambda instance: concurrency leases, throttles and cancellations.
+
+All state is in Postgres so the limits hold across instances and pollers. Time comes from an
+injectable ``Clock`` so tests can fast-forward a throttle without waiting.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any, Protocol
+
+from contribsync.db import sql
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from contribsync.db import Database
+
+
+class Clock(Protocol):
+    def now(self) -> datetime: ...
+
+
+class SystemClock:
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class Grant:
+    granted: bool
+    wait_s: float = 0.0
+
+
+class FlowControl:
+    """Leases (per-key concurrency), token buckets (throttles) and cancellation look-ups."""
+
+    def __init__(self, db: Database, clock: Clock | None = None) -> None:
+        self.db = db
+        self.clock = clock or SystemClock()
+
+    def acquire(self, *, scope: str, key: str, limit: int, ttl_s: int) -> uuid.UUID | None:
+        """A lease id if fewer than ``limit`` runs of ``scope``/``key`` hold one, else None."""
+        run_id = uuid.uuid4()
+        now = self.clock.now()
+        params = {"scope": scope, "key": key, "limit": limit, "run_id": run_id, "now": now,
+                  "expires_at": now + timedelta(seconds=ttl_s)}
+        with self.db.transaction() as conn:
+            conn.execute(sql("lease_lock"), params)
+            row = conn.execute(sql("lease_acquire"), params).fetchone()
+        return run_id if row else None
+
+    def release(self, lease: uuid.UUID, *, scope: str) -> None:
+        with self.db.transaction() as conn:
+            conn.execute(sql("lease_release"), {"run_id": lease, "scope": scope, "now": self.clock.now()})
+
+    def take(self, *, scope: str, key: str, limit: int, period_s: int) -> Grant:
+        """Take one token from the bucket of ``scope``/``key`` (capacity ``limit``, refilled per period)."""
+        rate = limit / period_s
+        with self.db.transaction() as conn:
+            row = conn.execute(
+                sql("throttle_take"),
+                {"scope": scope, "key": key, "capacity": limit, "rate": rate, "now": self.clock.now()},
+            ).fetchone()
+        assert row is not None  # INSERT … ON CONFLICT DO UPDATE always returns the row
+        if row["granted"]:
+            return Grant(True)
+        return Grant(False, wait_s=(1 - float(row["tokens"])) / rate)
+
+    def cancel(self, *, function: str, event_name: str | None, match: dict[str, Any],
+               reason: str | None, event_id: str | None) -> uuid.UUID:
+        row = self.db.query_one("cancel_insert", {
+            "function": function, "event_name": event_name, "match": json.dumps(match),
+            "reason": reason, "event_id": event_id, "now": self.clock.now(),
+        })
+        assert row is not None
+        return uuid.UUID(str(row["id"]))
+
+    def cancellation(self, *, function: str, event_names: Sequence[str], event_time: datetime,
+                     data: dict[str, Any]) -> str | None:
+        """The reason of a cancellation that applies to this run, or None."""
+        row = self.db.query_one("cancel_match", {
+            "function": function, "event_names": list(event_names), "event_time": event_time,
+            "data": json.dumps(data, default=str), "now": self.clock.now(),
+        })
+        if row is None:
+            return None
+        return str(row["reason"] or "cancelled by cancel/function")
+
+
+__all__ = ["Clock", "FlowControl", "Grant", "SystemClock"]

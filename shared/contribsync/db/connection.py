@@ -1,0 +1,75 @@
+"""A psycopg 3 connection reused across Lambda invocations, and the SQL files it runs.
+
+Every statement the code runs lives in ``contribsync/sql/<name>.sql`` with ``%(name)s`` parameters,
+so a test can prepare each one against the migrated schema (a missing column fails there, not in
+production). psycopg errors are translated to ``StoreError`` here, once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from functools import cache
+from importlib import resources
+from typing import Any
+
+import psycopg
+from psycopg.rows import DictRow, dict_row
+
+from contribsync.errors import StoreError
+
+Params = Mapping[str, Any] | None
+
+
+@cache
+def sql(name: str) -> str:
+    """The text of ``contribsync/sql/{name}.sql``."""
+    return resources.files("contribsync").joinpath("sql", f"{name}.sql").read_text(encoding="utf-8")
+
+
+class Database:
+    """A lazily opened autocommit connection, reopened when a previous invocation left it broken."""
+
+    def __init__(self, dsn: str, *, application_name: str = "contribsync") -> None:
+        self.dsn = dsn
+        self._application_name = application_name
+        self._conn: psycopg.Connection[DictRow] | None = None
+
+    def connection(self) -> psycopg.Connection[DictRow]:
+        if self._conn is None or self._conn.closed or self._conn.broken:
+            try:
+                self._conn = psycopg.connect(
+                    self.dsn, autocommit=True, row_factory=dict_row,
+                    application_name=self._application_name, connect_timeout=10,
+                )
+            except psycopg.Error as exc:
+                raise StoreError(f"cannot connect to Postgres: {exc}") from exc
+        return self._conn
+
+    @contextmanager
+    def transaction(self) -> Iterator[psycopg.Connection[DictRow]]:
+        """A transaction on the shared connection; psycopg errors become ``StoreError``."""
+        conn = self.connection()
+        try:
+            with conn.transaction():
+                yield conn
+        except psycopg.Error as exc:
+            raise StoreError(f"database error: {exc}") from exc
+
+    def query(self, name: str, params: Params = None) -> list[dict[str, Any]]:
+        """Run the named SQL file and return its rows (empty for statements without RETURNING)."""
+        with self.transaction() as conn, conn.cursor() as cur:
+            cur.execute(sql(name), params)
+            return cur.fetchall() if cur.description else []
+
+    def query_one(self, name: str, params: Params = None) -> dict[str, Any] | None:
+        rows = self.query(name, params)
+        return rows[0] if rows else None
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+
+__all__ = ["Database", "sql"]

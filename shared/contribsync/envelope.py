@@ -1,0 +1,41 @@
+"""The message body on every queue: an Inngest event, ``{name, data, id, ts, user, v}``.
+
+Keeping Inngest's shape means a contributor.info sender, the event API, EventBridge Scheduler (which
+sends ``{name, data}`` only) and a hand-injected SQS message all produce the same body. Runtime
+bookkeeping (attempts spent before a deferral, a not-before time) travels in SQS message attributes,
+never in the body.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+PRIOR_ATTEMPTS_ATTR = "contribsync-prior-attempts"
+NOT_BEFORE_ATTR = "contribsync-not-before"
+ERROR_ATTR = "contribsync-error"
+
+
+class EventEnvelope(BaseModel):
+    """One event as sent. ``id`` doubles as the idempotency key, as in Inngest."""
+
+    model_config = ConfigDict(extra="allow")
+
+    name: str = Field(min_length=1, max_length=200)
+    data: dict[str, Any] = Field(default_factory=dict)
+    id: str | None = Field(default=None, max_length=200)
+    ts: int | None = None  # milliseconds since the epoch
+    user: dict[str, Any] | None = None
+    v: str | None = None
+
+    def stamped(self) -> EventEnvelope:
+        """This event with an id and a timestamp, filling whichever the sender left out."""
+        return self.model_copy(
+            update={"id": self.id or str(uuid.uuid4()), "ts": self.ts or int(time.time() * 1000)}
+        )
+
+
+__all__ = ["ERROR_ATTR", "NOT_BEFORE_ATTR", "PRIOR_ATTEMPTS_ATTR", "EventEnvelope"]

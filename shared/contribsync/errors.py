@@ -1,0 +1,116 @@
+"""The one error tree of contribsync.
+
+Adapters (httpx, psycopg, boto3) translate their exceptions into these once, at their boundary,
+with ``raise X(...) from exc``. The runtime decides what happens to a message from the error's type
+alone::
+
+    ContribsyncError
+    ├── NonRetriable            fail now: recorded, moved to the DLQ, no retries spent
+    │   ├── InvalidEvent        the message body or its data does not validate
+    │   ├── UnknownEvent        no function handles this event name
+    │   └── NotFound            (also a GitHubError) the thing asked for does not exist
+    ├── Deferred                not a failure: run later, no attempt spent
+    │   ├── RateLimited(defer_until)            (also a GitHubError) primary budget exhausted
+    │   └── SecondaryRateLimited(retry_after)   (also a GitHubError) GitHub asked us to back off
+    ├── Cancelled               a matching cancel/function arrived; stop at this checkpoint
+    ├── GitHubError             anything else from GitHub: retried with backoff
+    │   └── GraphQLError(messages)
+    └── StoreError              a database failure: retried with backoff
+
+Anything else raised by a service is a bug or a transient fault and is retried with backoff.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+
+class ContribsyncError(Exception):
+    """Base of every error contribsync raises on purpose."""
+
+
+class NonRetriable(ContribsyncError):
+    """Retrying cannot help: record the failure and dead-letter the message at once."""
+
+
+class InvalidEvent(NonRetriable):
+    """The message body or the event's data failed validation."""
+
+
+class UnknownEvent(NonRetriable):
+    """No function in the catalog handles this event name."""
+
+
+class Deferred(ContribsyncError):
+    """Run this message again later without spending an attempt."""
+
+    def __init__(self, message: str, *, defer_until: datetime) -> None:
+        super().__init__(message)
+        self.defer_until = defer_until
+
+    def delay_seconds(self, now: datetime) -> int:
+        return max(0, int((self.defer_until - now).total_seconds() + 0.999))
+
+
+class Cancelled(ContribsyncError):
+    """A cancel/function event matched this run."""
+
+
+class GitHubError(ContribsyncError):
+    """A failed GitHub call. The message carries GitHub's X-GitHub-Request-Id when there is one."""
+
+    def __init__(self, message: str, *, request_id: str | None = None, status: int | None = None) -> None:
+        suffix = f" (X-GitHub-Request-Id: {request_id})" if request_id else ""
+        super().__init__(message + suffix)
+        self.request_id = request_id
+        self.status = status
+
+
+class NotFound(GitHubError, NonRetriable):
+    """GitHub answered 404 (or a GraphQL NOT_FOUND): the repository, PR or user does not exist."""
+
+
+class RateLimited(GitHubError, Deferred):
+    """The token's budget is below the reserve; resume at ``defer_until`` (the reset time)."""
+
+    def __init__(self, message: str, *, defer_until: datetime, request_id: str | None = None) -> None:
+        GitHubError.__init__(self, message, request_id=request_id, status=403)
+        self.defer_until = defer_until
+
+
+class SecondaryRateLimited(RateLimited):
+    """GitHub's secondary (abuse) limit: honour ``retry_after`` seconds."""
+
+    def __init__(self, message: str, *, retry_after: int, request_id: str | None = None) -> None:
+        super().__init__(
+            message, defer_until=datetime.now(UTC) + timedelta(seconds=retry_after), request_id=request_id
+        )
+        self.retry_after = retry_after
+
+
+class GraphQLError(GitHubError):
+    """GitHub's GraphQL endpoint answered with ``errors``; their messages are kept."""
+
+    def __init__(self, messages: list[str], *, request_id: str | None = None) -> None:
+        super().__init__("GraphQL error: " + "; ".join(messages), request_id=request_id)
+        self.messages = messages
+
+
+class StoreError(ContribsyncError):
+    """A database operation failed (connection lost, constraint violated, bad SQL)."""
+
+
+__all__ = [
+    "Cancelled",
+    "ContribsyncError",
+    "Deferred",
+    "GitHubError",
+    "GraphQLError",
+    "InvalidEvent",
+    "NonRetriable",
+    "NotFound",
+    "RateLimited",
+    "SecondaryRateLimited",
+    "StoreError",
+    "UnknownEvent",
+]

@@ -1,0 +1,67 @@
+"""The run history: one row per attempt of an event on a function (the Inngest dashboard's data)."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from datetime import datetime
+
+    from contribsync.db import Database
+
+# Statuses a run row can have: running, completed, failed, retrying, deferred, cancelled, skipped.
+
+
+def _json(value: object) -> str | None:
+    return None if value is None else json.dumps(value, default=str)
+
+
+class RunHistory:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def start(self, *, event_id: str, event_name: str, function: str, key: str | None, attempt: int,
+              data: dict[str, Any], message_id: str | None, now: datetime) -> uuid.UUID:
+        row = self.db.query_one("run_start", {
+            "event_id": event_id, "event_name": event_name, "function": function, "concurrency_key": key,
+            "attempt": attempt, "data": _json(data), "message_id": message_id, "now": now,
+        })
+        assert row is not None
+        return uuid.UUID(str(row["id"]))
+
+    def finish(self, run_id: uuid.UUID, *, status: str, now: datetime, result: object = None,
+               error: BaseException | None = None, next_attempt_at: datetime | None = None,
+               dead_lettered: bool = False) -> None:
+        self.db.query("run_finish", {
+            "run_id": run_id, "status": status, "now": now, "result": _json(result),
+            "error_type": type(error).__name__ if error else None,
+            "error": str(error)[:4000] if error else None,
+            "next_attempt_at": next_attempt_at, "dead_lettered": dead_lettered,
+        })
+
+    def record(self, *, event_id: str, event_name: str, function: str, key: str | None, attempt: int,
+               status: str, data: dict[str, Any] | None, message_id: str | None, now: datetime,
+               error: BaseException | None = None, next_attempt_at: datetime | None = None,
+               dead_lettered: bool = False) -> uuid.UUID:
+        """A run that ended before it started: invalid, throttled, over its limit, or cancelled."""
+        row = self.db.query_one("run_record", {
+            "event_id": event_id, "event_name": event_name, "function": function, "concurrency_key": key,
+            "attempt": attempt, "status": status, "data": _json(data), "message_id": message_id,
+            "now": now, "error_type": type(error).__name__ if error else None,
+            "error": str(error)[:4000] if error else None, "next_attempt_at": next_attempt_at,
+            "dead_lettered": dead_lettered,
+        })
+        assert row is not None
+        return uuid.UUID(str(row["id"]))
+
+    def completed(self, *, event_id: str, function: str) -> bool:
+        return self.db.query_one("run_completed", {"event_id": event_id, "function": function}) is not None
+
+    def recent(self, *, function: str | None = None, status: str | None = None,
+               limit: int = 50) -> list[dict[str, Any]]:
+        return self.db.query("runs_recent", {"function": function, "status": status, "limit": limit})
+
+
+__all__ = ["RunHistory"]

@@ -1,0 +1,201 @@
+"""Pydantic models of every event's ``data``, as contributor.info's senders shape them.
+
+Several jobs are sent in more than one shape (the design documents' names and contributor.info's
+code disagree), so the models accept each shape and expose one normalised view. Unknown extra keys
+(``priority``, ``reason``, ``jobId``, ``metadata`` …) are kept, never rejected: existing senders put
+them there and later steps may read them.
+"""
+
+from __future__ import annotations
+
+from typing import Literal, Self
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+
+class EventData(BaseModel):
+    """Base of every event's data: extra keys are kept and field names are also accepted by alias."""
+
+    model_config = ConfigDict(extra="allow", validate_by_name=True, validate_by_alias=True, frozen=True)
+
+
+class Empty(EventData):
+    """Events that carry nothing (cron fan-outs)."""
+
+
+class RepositoryRef(EventData):
+    owner: str
+    name: str
+    github_id: int | None = None
+
+
+class RepositorySync(EventData):
+    """``{owner, repo}``, ``{repository:{owner,name,github_id}}`` or ``{repositoryId, days}``."""
+
+    owner: str | None = None
+    repo: str | None = None
+    repository: RepositoryRef | None = None
+    repository_id: UUID | None = Field(default=None, alias="repositoryId")
+    days: int | None = Field(default=None, ge=1, le=3650)
+    time_range_days: int | None = Field(default=None, ge=1, le=3650)
+
+    @model_validator(mode="after")
+    def _one_shape(self) -> Self:
+        if self.repository is None and self.repository_id is None and not (self.owner and self.repo):
+            raise ValueError("give {owner, repo}, {repository:{owner,name}} or {repositoryId}")
+        return self
+
+    @property
+    def full_name(self) -> str | None:
+        if self.repository is not None:
+            return f"{self.repository.owner}/{self.repository.name}"
+        if self.owner and self.repo:
+            return f"{self.owner}/{self.repo}"
+        return None
+
+    @property
+    def repository_key(self) -> str:
+        """Concurrency key: the repository, whichever shape named it."""
+        return str(self.repository_id) if self.repository_id else (self.full_name or "").lower()
+
+
+class PullRequestJob(EventData):
+    """``{repository:{owner,name}, pr_number}`` or contributor.info's ``{repositoryId, prNumber}``."""
+
+    repository: RepositoryRef | None = None
+    repository_id: UUID | None = Field(default=None, alias="repositoryId")
+    pr_number: int = Field(alias="prNumber", ge=1)
+    pr_id: str | None = Field(default=None, alias="prId")
+
+    @model_validator(mode="after")
+    def _has_repo(self) -> Self:
+        if self.repository is None and self.repository_id is None:
+            raise ValueError("give {repository:{owner,name}} or {repositoryId}")
+        return self
+
+    @property
+    def repository_key(self) -> str:
+        if self.repository_id:
+            return str(self.repository_id)
+        assert self.repository is not None  # guaranteed by _has_repo
+        return f"{self.repository.owner}/{self.repository.name}".lower()
+
+
+class RepositoryIssues(EventData):
+    repository_id: UUID = Field(alias="repositoryId")
+    time_range: int = Field(default=30, alias="timeRange", ge=1, le=3650)
+
+    @property
+    def repository_key(self) -> str:
+        return str(self.repository_id)
+
+
+class IssueComments(EventData):
+    repository_id: UUID = Field(alias="repositoryId")
+    issue_number: int = Field(alias="issueNumber", ge=1)
+    issue_id: str | None = Field(default=None, alias="issueId")
+
+    @property
+    def repository_key(self) -> str:
+        return str(self.repository_id)
+
+
+class RepositoryDiscussions(EventData):
+    repository_id: UUID = Field(alias="repositoryId")
+    max_items: int = Field(default=100, alias="maxItems", ge=1, le=10_000)
+
+    @property
+    def repository_key(self) -> str:
+        return str(self.repository_id)
+
+
+class SingleRepository(EventData):
+    repository_id: UUID = Field(alias="repositoryId")
+    owner: str | None = None
+    repo: str | None = None
+
+
+class NewRepository(EventData):
+    owner: str = Field(min_length=1, max_length=39)
+    repo: str = Field(min_length=1, max_length=100)
+    source: str | None = None
+
+    @property
+    def full_name_key(self) -> str:
+        return f"{self.owner}/{self.repo}".lower()
+
+
+class WorkspaceMetrics(EventData):
+    """``{workspace_id}`` or ``{workspaceId, timeRange}``."""
+
+    workspace_id: UUID = Field(alias="workspaceId")
+    time_range: Literal["7d", "30d", "90d", "1y", "all"] = Field(default="30d", alias="timeRange")
+    force_refresh: bool = Field(default=False, alias="forceRefresh")
+
+    @property
+    def workspace_key(self) -> str:
+        return str(self.workspace_id)
+
+
+class WorkspaceRepositoryChange(EventData):
+    workspace_id: UUID = Field(alias="workspaceId")
+    repository_id: UUID = Field(alias="repositoryId")
+    action: Literal["added", "removed"]
+
+    @property
+    def workspace_key(self) -> str:
+        return str(self.workspace_id)
+
+
+class CleanupWorkspaceMetrics(EventData):
+    retention_days: int = Field(default=90, alias="retentionDays", ge=1, le=3650)
+
+
+class EmbeddingsWorkspace(EventData):
+    workspace_id: UUID | None = Field(default=None, alias="workspaceId")
+    repository_id: UUID | None = Field(default=None, alias="repositoryId")
+    batch_size: int | None = Field(default=None, alias="batchSize", ge=1, le=2048)
+    delay_ms: int | None = Field(default=None, alias="delayMs", ge=0)
+
+
+class EmbeddingsRepository(EventData):
+    repository_id: UUID = Field(alias="repositoryId")
+
+
+class CancelFunction(EventData):
+    """Cancel queued or running work: runs of ``event`` (or of ``function``) whose data contains ``match``.
+
+    Only runs of events sent before the cancellation are affected.
+    """
+
+    event: str | None = None
+    function: str | None = None
+    match: dict[str, object] = Field(default_factory=dict)
+    reason: str | None = None
+
+    @model_validator(mode="after")
+    def _has_target(self) -> Self:
+        if not (self.event or self.function):
+            raise ValueError("name the event or the function to cancel")
+        return self
+
+
+__all__ = [
+    "CancelFunction",
+    "CleanupWorkspaceMetrics",
+    "EmbeddingsRepository",
+    "EmbeddingsWorkspace",
+    "Empty",
+    "EventData",
+    "IssueComments",
+    "NewRepository",
+    "PullRequestJob",
+    "RepositoryDiscussions",
+    "RepositoryIssues",
+    "RepositoryRef",
+    "RepositorySync",
+    "SingleRepository",
+    "WorkspaceMetrics",
+    "WorkspaceRepositoryChange",
+]

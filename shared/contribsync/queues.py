@@ -1,0 +1,124 @@
+"""Sending events to the queues of the functions that handle them (Inngest's ``send``).
+
+Queues are named ``{prefix}-{function queue}`` (template.yaml names them ``${AWS::StackName}-…``), so
+the same code finds them on AWS and on the local stack. The SQS endpoint comes from boto3's own
+configuration (``AWS_ENDPOINT_URL_SQS`` / ``AWS_ENDPOINT_URL``), never from code.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from typing import TYPE_CHECKING, Any
+
+from pydantic import ValidationError
+
+from contribsync import catalog
+from contribsync.envelope import EventEnvelope
+from contribsync.errors import InvalidEvent
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping
+
+    from mypy_boto3_sqs import SQSClient
+    from mypy_boto3_sqs.type_defs import MessageAttributeValueTypeDef
+
+SQS_MAX_DELAY_S = 900  # SQS caps DelaySeconds at 15 minutes
+SQS_BATCH = 10
+
+
+def _attrs(values: Mapping[str, str]) -> dict[str, MessageAttributeValueTypeDef]:
+    return {k: {"DataType": "String", "StringValue": v} for k, v in values.items()}
+
+
+class Queues:
+    """Resolves queue URLs once per container and sends, re-queues and dead-letters messages."""
+
+    def __init__(self, sqs: SQSClient, *, prefix: str) -> None:
+        self.sqs = sqs
+        self.prefix = prefix
+        self._urls: dict[str, str] = {}
+
+    def url(self, queue: str) -> str:
+        """URL of ``{prefix}-{queue}``, looked up once."""
+        if queue not in self._urls:
+            self._urls[queue] = self.sqs.get_queue_url(QueueName=f"{self.prefix}-{queue}")["QueueUrl"]
+        return self._urls[queue]
+
+    def send_event(self, name: str, data: Mapping[str, Any] | None = None, *, id: str | None = None) -> str:
+        """Validate and send one event to its function's queue; return its id."""
+        return self.send_events([{"name": name, "data": dict(data or {}), "id": id}])[0]
+
+    def send_events(self, events: Iterable[Mapping[str, Any]]) -> list[str]:
+        """Validate every event first (nothing is sent if one is invalid), then send in batches of 10."""
+        by_queue: dict[str, list[EventEnvelope]] = defaultdict(list)
+        ids: list[str] = []
+        for raw in events:
+            envelope = self.validate(raw)
+            by_queue[catalog.resolve(envelope.name).queue].append(envelope)
+            ids.append(str(envelope.id))
+        for queue, envelopes in by_queue.items():
+            for start in range(0, len(envelopes), SQS_BATCH):
+                chunk = envelopes[start : start + SQS_BATCH]
+                response = self.sqs.send_message_batch(
+                    QueueUrl=self.url(queue),
+                    Entries=[
+                        {"Id": str(i), "MessageBody": e.model_dump_json(exclude_none=True)}
+                        for i, e in enumerate(chunk)
+                    ],
+                )
+                if failed := response.get("Failed"):
+                    raise RuntimeError(f"SQS refused {len(failed)} message(s) for {queue}: {failed[0]}")
+        return ids
+
+    @staticmethod
+    def validate(raw: Mapping[str, Any]) -> EventEnvelope:
+        """An event as the runtime will see it, or ``InvalidEvent``/``UnknownEvent`` with the reason."""
+        try:
+            envelope = EventEnvelope.model_validate({k: v for k, v in raw.items() if v is not None})
+        except ValidationError as exc:
+            raise InvalidEvent(f"not an event: {exc.errors(include_url=False)}") from exc
+        event = catalog.resolve(envelope.name)
+        try:
+            event.model.model_validate(envelope.data)
+        except ValidationError as exc:
+            raise InvalidEvent(f"{envelope.name}: {exc.errors(include_url=False)}") from exc
+        return envelope.stamped()
+
+    def send_raw(self, queue: str, body: str, *, delay_s: int = 0, attributes: Mapping[str, str] = {}) -> None:
+        """Put a body on a queue as it is (re-queues, dead letters, redrives)."""
+        self.sqs.send_message(
+            QueueUrl=self.url(queue),
+            MessageBody=body,
+            DelaySeconds=max(0, min(SQS_MAX_DELAY_S, delay_s)),
+            MessageAttributes=_attrs(attributes),
+        )
+
+    def change_visibility(self, queue: str, receipt_handle: str, timeout_s: int) -> None:
+        self.sqs.change_message_visibility(
+            QueueUrl=self.url(queue), ReceiptHandle=receipt_handle, VisibilityTimeout=timeout_s
+        )
+
+    def dead_letters(self, queue: str, *, max_messages: int = 10) -> list[dict[str, Any]]:
+        """Peek at a DLQ (messages stay there): body, error attribute and receive count."""
+        response = self.sqs.receive_message(
+            QueueUrl=self.url(queue), MaxNumberOfMessages=max_messages, VisibilityTimeout=0,
+            MessageAttributeNames=["All"], AttributeNames=["All"],
+        )
+        out = []
+        for message in response.get("Messages", []):
+            attributes = message.get("MessageAttributes", {})
+            out.append({
+                "message_id": message["MessageId"],
+                "body": message["Body"],
+                "error": attributes.get("contribsync-error", {}).get("StringValue"),
+            })
+        return out
+
+
+def body_preview(body: str, limit: int = 200) -> str:
+    text = body if len(body) <= limit else body[:limit] + "…"
+    return json.dumps(text)[1:-1]
+
+
+__all__ = ["SQS_MAX_DELAY_S", "Queues", "body_preview"]

@@ -1,0 +1,29 @@
+"""Cron fan-outs: one event per repository or workspace that needs work."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from contribsync.payloads import Empty
+    from contribsync.runtime import RunContext
+
+DISCUSSIONS_MAX_ITEMS = 100
+
+
+def discussions_cron(_: Empty, ctx: RunContext) -> dict[str, Any]:
+    """``sync/discussions-cron``: a discussions sync per active repository with discussions enabled."""
+    rows = ctx.db.query("repositories_with_discussions")
+    ctx.send_many("capture/repository.discussions", [
+        {"repositoryId": str(r["id"]), "maxItems": DISCUSSIONS_MAX_ITEMS, "source": "cron"} for r in rows
+    ])
+    return {"syncedRepos": len(rows)}
+
+
+def workspace_aggregation(_: Empty, ctx: RunContext) -> dict[str, Any]:
+    """``scheduled/workspace-aggregation``: one aggregation per active workspace."""
+    rows = ctx.db.query("workspaces_active")
+    ctx.send_many("aggregate/workspace-metrics", [
+        {"workspaceId": str(r["id"]), "timeRange": "30d", "triggeredBy": "schedule"} for r in rows
+    ])
+    return {"workspaces": len(rows)}

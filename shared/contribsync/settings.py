@@ -1,0 +1,78 @@
+"""Settings: the only reader of the environment.
+
+Locally every value comes from environment variables. On AWS, a secret's variable may instead name
+where to read it (``<NAME>_PARAMETER`` for SSM Parameter Store, ``<NAME>_SECRET`` for Secrets
+Manager); it is then fetched through Powertools Parameters, which caches it across invocations.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+_DEFAULT_EVENT_KEY = "contributor-info"
+
+
+def _secret(env: Mapping[str, str], name: str) -> str | None:
+    """``name`` from the environment, or from SSM / Secrets Manager when the env names a location."""
+    if value := env.get(name):
+        return value
+    if parameter := env.get(f"{name}_PARAMETER"):
+        from aws_lambda_powertools.utilities import parameters
+
+        return str(parameters.get_parameter(parameter, decrypt=True, max_age=300))
+    if secret := env.get(f"{name}_SECRET"):
+        from aws_lambda_powertools.utilities import parameters
+
+        return str(parameters.get_secret(secret, max_age=300))
+    return None
+
+
+def _csv(value: str | None) -> tuple[str, ...]:
+    return tuple(part.strip() for part in (value or "").split(",") if part.strip())
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything configurable, resolved once per container."""
+
+    database_url: str
+    queue_prefix: str = "contribsync"
+    region: str = "us-east-1"
+    event_keys: tuple[str, ...] = (_DEFAULT_EVENT_KEY,)
+    retry_base_s: float = 10.0
+    retry_max_s: float = 3600.0
+    github_api_url: str = "https://api.github.com"
+    github_token: str | None = None
+    webhook_secrets: tuple[str, ...] = field(default=(), repr=False)
+    openai_api_key: str | None = field(default=None, repr=False)
+    openai_base_url: str | None = None
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+        database_url = _secret(env, "DATABASE_URL")
+        if not database_url:
+            raise RuntimeError(
+                "DATABASE_URL is not set: set it, or run through `contribsync` which starts the embedded Postgres"
+            )
+        return cls(
+            database_url=database_url,
+            queue_prefix=env.get("CONTRIBSYNC_QUEUE_PREFIX", "contribsync"),
+            region=env.get("AWS_REGION", env.get("AWS_DEFAULT_REGION", "us-east-1")),
+            event_keys=_csv(_secret(env, "CONTRIBSYNC_EVENT_KEYS")) or (_DEFAULT_EVENT_KEY,),
+            retry_base_s=float(env.get("CONTRIBSYNC_RETRY_BASE_SECONDS", "10")),
+            retry_max_s=float(env.get("CONTRIBSYNC_RETRY_MAX_SECONDS", "3600")),
+            github_api_url=env.get("GITHUB_API_URL", "https://api.github.com").rstrip("/"),
+            github_token=_secret(env, "GITHUB_TOKEN"),
+            webhook_secrets=_csv(_secret(env, "GITHUB_WEBHOOK_SECRET")),
+            openai_api_key=_secret(env, "OPENAI_API_KEY"),
+            openai_base_url=env.get("OPENAI_BASE_URL"),
+        )
+
+
+__all__ = ["Settings"]

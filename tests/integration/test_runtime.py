@@ -1,0 +1,322 @@
+"""The runtime against real parts: moto's SQS server, the embedded Postgres, real pollers."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+import uuid
+
+import pytest
+
+from contribsync import catalog
+from contribsync.catalog import Event, Limit, Throttle
+from contribsync.control import FlowControl
+from contribsync.errors import NonRetriable, RateLimited
+from contribsync.history import RunHistory
+from contribsync.payloads import Empty, RepositoryIssues
+from contribsync.runtime import Runtime
+from contribsync_local.poller import FunctionPoller, LambdaContext, lambda_sqs_event
+
+pytestmark = pytest.mark.integration
+
+# Test events ride on real catalog functions' queues (created from template.yaml by the fixture).
+FUNCTION = "CaptureRepositoryIssues"
+
+
+def make_event(**overrides) -> Event:
+    base = {"name": "test/job", "model": RepositoryIssues, "function": FUNCTION, "service": None}
+    return Event(**{**base, **overrides})
+
+
+def runs_of(db, event_id: str) -> list[dict]:
+    return [r for r in RunHistory(db).recent(limit=500) if r["event_id"] == event_id]
+
+
+def wait_for(predicate, timeout: float = 30.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def poll(runtime: Runtime, queues, *, concurrency: int = 1, batch_size: int = 10) -> FunctionPoller:
+    poller = FunctionPoller(queues.sqs, function=FUNCTION, queue_url=queues.url(runtime.event.queue),
+                            handler=runtime.handle, batch_size=batch_size, concurrency=concurrency,
+                            timeout_s=30, wait_s=1)
+    poller.start()
+    return poller
+
+
+def send(queues, event: Event, data: dict, *, event_id: str | None = None, ts: int | None = None) -> str:
+    event_id = event_id or str(uuid.uuid4())
+    body = {"name": event.name, "data": data, "id": event_id, "ts": ts or int(time.time() * 1000)}
+    queues.send_raw(event.queue, json.dumps(body))
+    return event_id
+
+
+def repo_data() -> dict:
+    return {"repositoryId": str(uuid.uuid4())}
+
+
+def test_a_message_that_fails_twice_then_succeeds_is_retried_with_backoff(db, queues):
+    # GIVEN a service that fails on its first two attempts
+    attempts: list[int] = []
+
+    def flaky(data, ctx):
+        attempts.append(ctx.attempt)
+        if ctx.attempt < 3:
+            raise RuntimeError(f"transient failure {ctx.attempt}")
+        return {"ok": True}
+
+    event = make_event(retries=3)
+    runtime = Runtime(event, db=db, queues=queues, service=flaky, retry_base_s=1, rng=lambda: 1.0)
+    # WHEN it is polled like Lambda's event source mapping
+    event_id = send(queues, event, repo_data())
+    poller = poll(runtime, queues)
+    try:
+        assert wait_for(lambda: any(r["status"] == "completed" for r in runs_of(db, event_id)))
+    finally:
+        poller.stop()
+    # THEN three attempts ran, the first two were retried, and each retry waited out its backoff
+    runs = sorted(runs_of(db, event_id), key=lambda r: r["attempt"])
+    assert [(r["attempt"], r["status"]) for r in runs] == [(1, "retrying"), (2, "retrying"), (3, "completed")]
+    assert attempts == [1, 2, 3]
+    assert runs[0]["error"] == "transient failure 1"
+    for before, after, expected_s in ((runs[0], runs[1], 1), (runs[1], runs[2], 2)):
+        gap = (after["started_at"] - before["ended_at"]).total_seconds()
+        assert gap >= expected_s - 0.25, f"retried after {gap:.2f}s, backoff was {expected_s}s"
+        planned = (before["next_attempt_at"] - before["ended_at"]).total_seconds()
+        assert planned == pytest.approx(expected_s, abs=0.1)
+    assert runs[2]["result"] == {"ok": True}
+
+
+def test_poison_messages_go_to_the_dlq_while_the_rest_of_the_batch_succeeds(db, queues):
+    seen: list[str] = []
+    event = make_event()
+    runtime = Runtime(event, db=db, queues=queues, service=lambda d, ctx: seen.append(ctx.event_id))
+    good = [send(queues, event, repo_data()) for _ in range(3)]
+    bad_data = send(queues, event, {"repositoryId": "not-a-uuid"})
+    queues.send_raw(event.queue, "{this is not json")
+    unknown = send(queues, make_event(name="no/such-event"), repo_data())
+    # WHEN one batch holding all six is handled
+    messages = []
+    while len(messages) < 6:
+        got = queues.sqs.receive_message(QueueUrl=queues.url(event.queue), MaxNumberOfMessages=10,
+                                         AttributeNames=["All"], MessageAttributeNames=["All"], WaitTimeSeconds=1)
+        messages += got.get("Messages", [])
+    lambda_event = lambda_sqs_event(messages, queue_arn="arn:aws:sqs:us-east-1:123456789012:x", region="us-east-1")
+    response = runtime.handle(lambda_event, LambdaContext(FUNCTION))
+    # THEN no record is reported failed (nothing to retry), the good ones ran, the bad ones are in the DLQ
+    assert response == {"batchItemFailures": []}
+    assert sorted(seen) == sorted(good)
+    dead = queues.dead_letters(event.dlq)
+    assert len(dead) == 3
+    errors = " | ".join(d["error"] for d in dead)
+    assert "InvalidEvent" in errors and "UnknownEvent" in errors and "no/such-event" in errors
+    failed = RunHistory(db).recent(function=FUNCTION, status="failed", limit=50)
+    recorded = {r["event_id"] for r in failed if r["dead_lettered"]}
+    assert {bad_data, unknown} <= recorded
+    assert any(r["event_name"] == "(unparsable)" for r in failed)
+
+
+def test_non_retriable_errors_dead_letter_at_once_and_spent_retries_dead_letter_too(db, queues):
+    event = make_event(retries=1)
+
+    def service(data, ctx):
+        if data.time_range == 7:
+            raise NonRetriable("repository not found")
+        raise RuntimeError("always broken")
+
+    runtime = Runtime(event, db=db, queues=queues, service=service, retry_base_s=1, rng=lambda: 0.0)
+    fatal = send(queues, event, {**repo_data(), "timeRange": 7})
+    broken = send(queues, event, repo_data())
+    poller = poll(runtime, queues)
+    try:
+        assert wait_for(lambda: len(queues.dead_letters(event.dlq)) == 2)
+    finally:
+        poller.stop()
+    fatal_runs = runs_of(db, fatal)
+    assert [(r["attempt"], r["status"], r["dead_lettered"]) for r in fatal_runs] == [(1, "failed", True)]
+    broken_runs = sorted(runs_of(db, broken), key=lambda r: r["attempt"])
+    assert [(r["attempt"], r["status"]) for r in broken_runs] == [(1, "retrying"), (2, "failed")]
+    assert broken_runs[-1]["dead_lettered"]
+
+
+def test_rate_limited_defers_without_spending_an_attempt(db, queues):
+    from datetime import UTC, datetime, timedelta
+
+    calls: list[int] = []
+
+    def service(data, ctx):
+        calls.append(ctx.attempt)
+        if len(calls) == 1:
+            raise RateLimited("budget below reserve", defer_until=datetime.now(UTC) + timedelta(seconds=1))
+        return {"done": True}
+
+    event = make_event(retries=0)  # one attempt only: a deferral must not use it up
+    runtime = Runtime(event, db=db, queues=queues, service=service)
+    event_id = send(queues, event, repo_data())
+    poller = poll(runtime, queues)
+    try:
+        assert wait_for(lambda: any(r["status"] == "completed" for r in runs_of(db, event_id)))
+    finally:
+        poller.stop()
+    statuses = sorted((r["started_at"], r["status"], r["attempt"]) for r in runs_of(db, event_id))
+    assert [(s, a) for _, s, a in statuses] == [("deferred", 1), ("completed", 1)]
+    assert calls == [1, 1]
+
+
+def test_the_concurrency_limit_holds_with_four_pollers(db, queues):
+    # GIVEN a limit of 2 per repository, and 12 slow jobs for one repository
+    active: dict[str, int] = {}
+    peak: dict[str, int] = {}
+    lock = threading.Lock()
+
+    def slow(data, ctx):
+        key = data.repository_key
+        with lock:
+            active[key] = active.get(key, 0) + 1
+            peak[key] = max(peak.get(key, 0), active[key])
+        time.sleep(0.3)
+        with lock:
+            active[key] -= 1
+
+    event = make_event(concurrency=Limit(2, "repository_key"))
+    runtime = Runtime(event, db=db, queues=queues, service=slow, concurrency_retry_s=(1, 1))
+    repo = str(uuid.uuid4())
+    other = str(uuid.uuid4())
+    ids = [send(queues, event, {"repositoryId": repo}) for _ in range(12)]
+    ids += [send(queues, event, {"repositoryId": other}) for _ in range(4)]
+    # WHEN four pollers take batches of one
+    poller = poll(runtime, queues, concurrency=4, batch_size=1)
+    try:
+        assert wait_for(lambda: sum(
+            1 for i in ids if any(r["status"] == "completed" for r in runs_of(db, i))) == len(ids), timeout=90)
+    finally:
+        poller.stop()
+    # THEN never more than two ran at once for one repository, and every job completed
+    assert peak[repo] == 2
+    assert peak[other] <= 2
+    deferred = [r for i in ids for r in runs_of(db, i) if r["status"] == "deferred"]
+    assert deferred, "with 4 pollers and a limit of 2, some runs must have waited"
+
+
+def test_the_throttle_holds_on_an_injected_clock(db, fake_clock):
+    flow = FlowControl(db, fake_clock)
+    scope = f"throttle-{uuid.uuid4().hex[:6]}"
+    grants = [flow.take(scope=scope, key="", limit=3, period_s=60) for _ in range(4)]
+    assert [g.granted for g in grants] == [True, True, True, False]
+    assert grants[3].wait_s == pytest.approx(20.0)
+    fake_clock.advance(19)
+    assert not flow.take(scope=scope, key="", limit=3, period_s=60).granted
+    fake_clock.advance(21)  # 40 s after the 4th take: two tokens refilled, minus the denied take
+    assert flow.take(scope=scope, key="", limit=3, period_s=60).granted
+    # keys are independent
+    assert flow.take(scope=scope, key="other", limit=3, period_s=60).granted
+
+
+def test_throttled_runs_are_deferred_not_dropped(db, queues, fake_clock):
+    event = make_event(throttle=Throttle(2, 60))
+    ran: list[str] = []
+    runtime = Runtime(event, db=db, queues=queues, clock=fake_clock, service=lambda d, ctx: ran.append(ctx.event_id))
+    ids = [send(queues, event, repo_data()) for _ in range(5)]
+    messages = []
+    while len(messages) < 5:
+        got = queues.sqs.receive_message(QueueUrl=queues.url(event.queue), MaxNumberOfMessages=10,
+                                         AttributeNames=["All"], MessageAttributeNames=["All"])
+        messages += got.get("Messages", [])
+    runtime.handle(lambda_sqs_event(messages, queue_arn="arn:x", region="us-east-1"), None)
+    assert len(ran) == 2
+    deferred = [r for i in ids for r in runs_of(db, i) if r["status"] == "deferred"]
+    assert len(deferred) == 3
+    assert all(r["next_attempt_at"] > fake_clock.now() for r in deferred)
+    # the deferred three are back on the queue, delayed
+    attrs = queues.sqs.get_queue_attributes(QueueUrl=queues.url(event.queue),
+                                            AttributeNames=["ApproximateNumberOfMessagesDelayed"])
+    assert int(attrs["Attributes"]["ApproximateNumberOfMessagesDelayed"]) == 3
+
+
+def test_cancel_skips_queued_runs_and_stops_running_ones_at_a_checkpoint(db, queues):
+    started = threading.Event()
+    release = threading.Event()
+    outcomes: list[str] = []
+
+    def long_job(data, ctx):
+        started.set()
+        release.wait(10)
+        ctx.checkpoint()
+        outcomes.append(ctx.event_id)
+
+    event = make_event(name="capture/repository.issues")
+    runtime = Runtime(event, db=db, queues=queues, service=long_job)
+    target, spared = str(uuid.uuid4()), str(uuid.uuid4())
+    running = send(queues, event, {"repositoryId": target})
+    poller = poll(runtime, queues, batch_size=1)
+    try:
+        assert started.wait(15)
+        queued = send(queues, event, {"repositoryId": target}, ts=int(time.time() * 1000) - 1000)
+        other = send(queues, event, {"repositoryId": spared})
+        # WHEN a cancel/function arrives for that repository while one run is running and one is queued
+        canceller = Runtime(catalog.by_function("CancelFunction"), db=db, queues=queues)
+        queues.send_event("cancel/function", {"event": "capture/repository.issues",
+                                              "match": {"repositoryId": target}, "reason": "repo removed"})
+        got = queues.sqs.receive_message(QueueUrl=queues.url("cancel-function"), AttributeNames=["All"],
+                                         WaitTimeSeconds=2)
+        assert canceller.handle(lambda_sqs_event(got["Messages"], queue_arn="arn:x", region="us-east-1"),
+                                None) == {"batchItemFailures": []}
+        release.set()
+        assert wait_for(lambda: all(runs_of(db, i) and runs_of(db, i)[0]["status"] != "running"
+                                    for i in (running, queued, other)))
+    finally:
+        release.set()
+        poller.stop()
+    # THEN the running one stopped at its checkpoint, the queued one never ran, the other repo ran
+    assert runs_of(db, running)[0]["status"] == "cancelled"
+    assert runs_of(db, running)[0]["error"] == "repo removed"
+    assert runs_of(db, queued)[0]["status"] == "cancelled"
+    assert runs_of(db, other)[0]["status"] == "completed"
+    assert outcomes == [other]
+
+
+def test_a_redelivered_event_that_completed_is_skipped(db, queues):
+    count: list[int] = []
+    event = make_event()
+    runtime = Runtime(event, db=db, queues=queues, service=lambda d, ctx: count.append(1))
+    event_id = str(uuid.uuid4())
+    data = repo_data()
+    send(queues, event, data, event_id=event_id)
+    send(queues, event, data, event_id=event_id)
+    poller = poll(runtime, queues, batch_size=1)
+    try:
+        assert wait_for(lambda: len(runs_of(db, event_id)) == 2)
+    finally:
+        poller.stop()
+    assert sorted(r["status"] for r in runs_of(db, event_id)) == ["completed", "skipped"]
+    assert count == [1]
+
+
+def test_a_message_on_the_wrong_queue_is_forwarded(db, queues):
+    event = make_event()
+    runtime = Runtime(event, db=db, queues=queues, service=lambda d, ctx: None)
+    body = {"name": "classify/single-repository", "data": repo_data(), "id": str(uuid.uuid4())}
+    queues.send_raw(event.queue, json.dumps(body))
+    got = queues.sqs.receive_message(QueueUrl=queues.url(event.queue), MaxNumberOfMessages=1,
+                                     AttributeNames=["All"], WaitTimeSeconds=2)
+    runtime.handle(lambda_sqs_event(got["Messages"], queue_arn="arn:x", region="us-east-1"), None)
+    target = queues.sqs.receive_message(QueueUrl=queues.url("classify-single-repository"), WaitTimeSeconds=2)
+    assert json.loads(target["Messages"][0]["Body"])["id"] == body["id"]
+
+
+def test_empty_model_events_accept_scheduler_bodies(db, queues):
+    """EventBridge Scheduler sends {"name", "data"} with no id: the SQS message id stands in."""
+    event = make_event(name="test/cron", model=Empty)
+    seen: list[str] = []
+    runtime = Runtime(event, db=db, queues=queues, service=lambda d, ctx: seen.append(ctx.event_id))
+    queues.send_raw(event.queue, json.dumps({"name": "test/cron", "data": {}}))
+    got = queues.sqs.receive_message(QueueUrl=queues.url(event.queue), MaxNumberOfMessages=1,
+                                     AttributeNames=["All"], WaitTimeSeconds=2)
+    runtime.handle(lambda_sqs_event(got["Messages"], queue_arn="arn:x", region="us-east-1"), None)
+    assert seen == [got["Messages"][0]["MessageId"]]

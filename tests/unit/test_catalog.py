@@ -1,0 +1,87 @@
+"""The event catalog: names, aliases, routing and the configuration contributor.info documents."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from contribsync import catalog
+from contribsync.errors import UnknownEvent
+
+DESIGN_TABLE = {  # DESIGN.md's event table: event → aliases in contributor.info's code
+    "capture/repository.sync": {"capture/repository.sync.graphql", "github/repository.sync"},
+    "capture/repository.sync-enhanced": {"capture/repository.sync.enhanced"},
+    "capture/pr.details": {"capture/pr.details.graphql"},
+    "capture/pr.reviews": set(),
+    "capture/pr.comments": set(),
+    "capture/repository.issues": set(),
+    "capture/issue.comments": set(),
+    "capture/repository.discussions": set(),
+    "sync/discussions-cron": set(),
+    "classify/repository.size": {"capture/repository.classify.batch"},
+    "classify/single-repository": {"classify/repository.single"},
+    "discover/new-repository": {"discover/repository.new", "capture/repository.discover"},
+    "aggregate/workspace-metrics": {"workspace/aggregate", "workspace.metrics.aggregate"},
+    "scheduled/workspace-aggregation": {"workspace.metrics.aggregate.scheduled"},
+    "workspace/repository-change": {"workspace.repository.changed"},
+    "cleanup/workspace-metrics": set(),
+    "sync/workspace-priorities": {"workspace/priorities.sync"},
+    "embeddings/process.workspace": {"embeddings/compute.requested"},
+    "cancel/function": set(),
+}
+
+
+@pytest.mark.parametrize(("name", "aliases"), sorted(DESIGN_TABLE.items()))
+def test_every_design_event_and_alias_routes_to_one_function(name, aliases):
+    event = catalog.resolve(name)
+    assert event.name == name
+    assert set(event.aliases) >= aliases
+    for alias in aliases:
+        assert catalog.resolve(alias) is event
+
+
+def test_unknown_names_raise_a_non_retriable_error():
+    with pytest.raises(UnknownEvent, match="no/such"):
+        catalog.resolve("no/such")
+
+
+def test_one_queue_per_function_and_names_fit_sqs():
+    queues = [e.queue for e in catalog.EVENTS]
+    assert len(queues) == len(set(queues))
+    for event in catalog.EVENTS:
+        assert re.fullmatch(r"[a-z0-9-]{1,60}", event.dlq), event.dlq
+        assert event.max_receive_count == event.retries + 1
+        assert event.visibility_timeout_s >= 6 * event.timeout_s
+
+
+def test_discussions_config_is_exactly_as_documented():
+    event = catalog.resolve("capture/repository.discussions")
+    assert event.retries == 2
+    assert event.concurrency == catalog.Limit(2, "repository_key")
+    assert event.throttle == catalog.Throttle(20, 60)
+
+
+@pytest.mark.parametrize(("cron", "aws"), [
+    ("0 */12 * * *", "cron(0 */12 * * ? *)"),
+    ("0 0 * * *", "cron(0 0 * * ? *)"),
+    ("0 3 * * 0", "cron(0 3 ? * 1 *)"),     # Sunday is 0 in cron, 1 in EventBridge
+    ("30 6 * * 1,5", "cron(30 6 ? * 2,6 *)"),
+])
+def test_cron_expressions_convert_to_eventbridge_form(cron, aws):
+    event = catalog.Event("x/y", catalog.EVENTS[0].model, "X", None, schedule=cron)
+    assert event.aws_schedule() == aws
+
+
+def test_the_documented_crons_are_declared():
+    schedules = {e.name: e.schedule for e in catalog.EVENTS if e.schedule}
+    assert schedules["scheduled/workspace-aggregation"] == "0 0 * * *"
+    assert schedules["sync/discussions-cron"] == "0 */12 * * *"
+    assert schedules["reconcile/webhook-deliveries"] == "0 * * * *"
+    assert schedules["cleanup/workspace-metrics"].endswith("* * 0")  # weekly
+
+
+def test_feeds_name_real_events():
+    for event in catalog.EVENTS:
+        for target in event.feeds:
+            catalog.resolve(target)
