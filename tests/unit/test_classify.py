@@ -13,7 +13,7 @@ from contribsync.services.classify import SizeMetrics, classify
     (SizeMetrics(stars=20_000, forks=3_000, prs_30d=1_000, contributors=100), "large"),
     (SizeMetrics(stars=90_000, forks=9_000, prs_30d=3_000, contributors=500), "xl"),
     # a single vote is not enough: two metrics must agree, otherwise small
-    (SizeMetrics(stars=90_000, forks=500, prs_30d=200, contributors=5), "small"),
+    (SizeMetrics(stars=90_000, forks=500, prs_30d=50, contributors=100), "small"),
     # overrides to medium
     (SizeMetrics(stars=60_000, forks=6_000, prs_30d=5, contributors=300), "medium"),   # famous but idle
     (SizeMetrics(stars=50, forks=50, prs_30d=600, contributors=8), "medium"),          # busy, unknown

@@ -1,0 +1,1 @@
+"""Dev-only tools (template generation); not part of the Lambda layer."""

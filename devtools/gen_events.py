@@ -1,0 +1,94 @@
+"""Write ``events/<function>.json``: a Lambda-shaped sample event for every function.
+
+``python -m devtools.gen_events`` (re)writes them. The SQS samples carry contributor.info-style data
+for each event (validated against the catalog's models by the tests); the Function URL samples are
+an event API batch and a signed GitHub ``ping`` (secret ``demo-webhook-secret``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from pathlib import Path
+from typing import Any
+
+from contribsync import catalog
+from devtools.gen_template import snake
+
+ROOT = Path(__file__).resolve().parent.parent
+EVENTS = ROOT / "events"
+CORPUS_PING = ROOT.parent / "shared" / "corpus" / "webhooks" / "ping" / "payload.json"
+WEBHOOK_SECRET = "demo-webhook-secret"  # noqa: S105 - a documented sample secret
+REPO = "3f2b8c1e-5d4a-4e7b-9c10-2a6f8e9d0b11"
+WORKSPACE = "8a1c2d3e-4f50-4a6b-8c7d-9e0f1a2b3c4d"
+TS = 1_763_856_000_000  # 2025-11-23T00:00:00Z
+
+DATA: dict[str, dict[str, Any]] = {
+    "capture/repository.sync": {"owner": "bdougie", "repo": "contributor.info"},
+    "capture/repository.sync-enhanced": {"repositoryId": REPO, "time_range_days": 30, "priority": "high"},
+    "capture/pr.details": {"repository": {"owner": "bdougie", "name": "contributor.info"}, "pr_number": 1042},
+    "capture/pr.reviews": {"repositoryId": REPO, "prNumber": 1042, "prId": "PR_kwDOExample"},
+    "capture/pr.comments": {"repositoryId": REPO, "prNumber": 1042, "prId": "PR_kwDOExample"},
+    "capture/repository.issues": {"repositoryId": REPO, "timeRange": 30},
+    "capture/issue.comments": {"repositoryId": REPO, "issueNumber": 977, "issueId": "I_kwDOExample",
+                               "priority": "medium"},
+    "capture/repository.discussions": {"repositoryId": REPO, "maxItems": 100},
+    "classify/single-repository": {"repositoryId": REPO, "owner": "bdougie", "repo": "contributor.info"},
+    "discover/new-repository": {"owner": "bdougie", "repo": "contributor.info", "source": "manual"},
+    "aggregate/workspace-metrics": {"workspace_id": WORKSPACE},
+    "workspace/repository-change": {"workspace_id": WORKSPACE, "repository_id": REPO, "action": "added"},
+    "cleanup/workspace-metrics": {"retentionDays": 90},
+    "embeddings/process.workspace": {"workspace_id": WORKSPACE, "batch_size": 100, "delay_ms": 0},
+    "embeddings/process.repository": {"repositoryId": REPO},
+    "cancel/function": {"event": "capture/repository.sync", "match": {"repositoryId": REPO},
+                        "reason": "repository removed from tracking"},
+}
+
+
+def sqs_event(event: catalog.Event, n: int) -> dict[str, Any]:
+    body = json.dumps({"name": event.name, "data": DATA.get(event.name, {}),
+                       "id": f"00000000-0000-4000-8000-{n:012d}", "ts": TS})
+    return {"Records": [{
+        "messageId": f"11111111-0000-4000-8000-{n:012d}",
+        "receiptHandle": f"sample-receipt-handle-{n}",
+        "body": body,
+        "attributes": {"ApproximateReceiveCount": "1", "SentTimestamp": str(TS), "SenderId": "AIDAEXAMPLE",
+                       "ApproximateFirstReceiveTimestamp": str(TS + 5)},
+        "messageAttributes": {},
+        "md5OfBody": hashlib.md5(body.encode()).hexdigest(),  # noqa: S324 - SQS's own checksum
+        "eventSource": "aws:sqs",
+        "eventSourceARN": f"arn:aws:sqs:us-east-1:123456789012:contribsync-{event.queue}",
+        "awsRegion": "us-east-1",
+    }]}
+
+
+def url_event(path: str, body: str, headers: dict[str, str]) -> dict[str, Any]:
+    return {
+        "version": "2.0", "routeKey": "$default", "rawPath": path, "rawQueryString": "",
+        "headers": {"content-type": "application/json", **headers},
+        "requestContext": {"accountId": "anonymous", "apiId": "sample", "domainName": "sample.lambda-url.aws",
+                           "domainPrefix": "sample", "requestId": "sample", "routeKey": "$default",
+                           "stage": "$default", "time": "23/Nov/2025:00:00:00 +0000", "timeEpoch": TS,
+                           "http": {"method": "POST", "path": path, "protocol": "HTTP/1.1",
+                                    "sourceIp": "192.0.2.1", "userAgent": "sample"}},
+        "body": body, "isBase64Encoded": False,
+    }
+
+
+def main() -> None:
+    EVENTS.mkdir(exist_ok=True)
+    for n, event in enumerate(catalog.EVENTS, start=1):
+        (EVENTS / f"{snake(event.function)}.json").write_text(json.dumps(sqs_event(event, n), indent=2) + "\n")
+    batch = json.dumps([{"name": "classify/repository.single", "data": {"repositoryId": REPO}},
+                        {"name": "cleanup/workspace-metrics", "data": {}}])
+    (EVENTS / "event_api.json").write_text(json.dumps(url_event("/e/contributor-info", batch, {}), indent=2) + "\n")
+    ping = CORPUS_PING.read_text()
+    signature = "sha256=" + hmac.new(WEBHOOK_SECRET.encode(), ping.encode(), hashlib.sha256).hexdigest()
+    headers = {"x-github-event": "ping", "x-github-delivery": "d6a1b0e0-0000-4000-8000-000000000001",
+               "x-hub-signature-256": signature, "user-agent": "GitHub-Hookshot/sample"}
+    (EVENTS / "webhook_receiver.json").write_text(json.dumps(url_event("/webhook", ping, headers), indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,22 @@
+"""EventApi: the Inngest-compatible event API, `POST /e/{event_key}`.
+
+Wiring only: the Function URL event goes to `contribsync.EventApi`, built once per container.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from contribsync import EventApi, logger, metrics, tracer
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+
+EVENT_API = EventApi.from_env()
+
+
+@logger.inject_lambda_context(clear_state=True)
+@metrics.log_metrics
+@tracer.capture_lambda_handler
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return EVENT_API.handle(event, context)

@@ -1,0 +1,33 @@
+"""Session fixtures: a fresh, migrated database on the embedded Postgres (or on DATABASE_URL's server)."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from contribsync.db import Database, migrate
+from contribsync_local import postgres
+
+
+@pytest.fixture(scope="session")
+def pg_admin_dsn():
+    return os.environ.get("DATABASE_URL") or postgres.server_url()
+
+
+@pytest.fixture(scope="session")
+def pg_dsn(pg_admin_dsn):
+    name = f"contribsync_test_{os.getpid()}"
+    dsn = postgres.create_database(pg_admin_dsn, name, drop_first=True)
+    database = Database(dsn)
+    migrate(database)
+    database.close()
+    yield dsn
+    postgres.drop_database(pg_admin_dsn, name)
+
+
+@pytest.fixture(scope="session")
+def db(pg_dsn):
+    database = Database(pg_dsn, application_name="contribsync-tests")
+    yield database
+    database.close()

@@ -1,0 +1,103 @@
+"""The local stack end to end: HTTP event API → SQS → pollers → real handlers → run history."""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import httpx
+import pytest
+
+from contribsync.history import RunHistory
+from contribsync_local.scheduler import CronDriver
+from contribsync_local.stack import LocalStack
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+def stack(pg_dsn, aws_endpoint):
+    with LocalStack(database_url=pg_dsn, port=0, prefix=f"ls{uuid.uuid4().hex[:6]}", cron=False,
+                    retry_base_s=1) as running:
+        yield running
+
+
+def wait_for(predicate, timeout: float = 30.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.2)
+    return False
+
+
+def test_healthz(stack):
+    r = httpx.get(f"{stack.http.url}/healthz")
+    assert r.status_code == 200
+    assert r.json()["status"] == "ok"
+
+
+def test_the_event_api_rejects_a_bad_key(stack):
+    r = httpx.post(f"{stack.http.url}/e/not-the-key", json={"name": "cancel/function", "data": {"event": "x"}})
+    assert r.status_code == 401
+    assert r.json()["status"] == 401
+
+
+def test_the_event_api_rejects_invalid_events_and_sends_nothing(stack):
+    good = {"name": "cleanup/workspace-metrics", "data": {}}
+    bad = {"name": "classify/single-repository", "data": {"repositoryId": "nope"}}
+    before = stack.depth("cleanup-workspace-metrics")
+    r = httpx.post(f"{stack.http.url}/e/contributor-info", json=[good, bad])
+    assert r.status_code == 400
+    assert "classify/single-repository" in r.json()["error"]
+    assert httpx.post(f"{stack.http.url}/e/contributor-info", content=b"{nope").status_code == 400
+    assert httpx.post(f"{stack.http.url}/e/contributor-info", json={"name": "no/such", "data": {}}).status_code == 400
+    assert stack.depth("cleanup-workspace-metrics") == before
+
+
+def test_the_documents_curl_example_works_unchanged(stack):
+    """`curl -X POST http://localhost:8288/e/contributor-info -d '{"name":...}'` (no content type)."""
+    body = json.dumps({"name": "capture/repository.sync", "data": {"owner": "octo", "repo": "demo"}})
+    r = httpx.post(f"{stack.http.url}/e/contributor-info", content=body,
+                   headers={"content-type": "application/x-www-form-urlencoded"})
+    assert r.status_code == 200
+    assert r.json()["status"] == 200
+    assert len(r.json()["ids"]) == 1
+
+
+def test_single_and_batch_sends_run_their_functions(stack):
+    history = RunHistory(stack.db)
+    single = httpx.post(f"{stack.http.url}/e/contributor-info",
+                        json={"name": "cleanup/workspace-metrics", "data": {"retentionDays": 30}})
+    batch = httpx.post(f"{stack.http.url}/e/contributor-info", json=[
+        {"name": "cleanup/workspace-metrics", "data": {}},
+        {"name": "cancel/function", "data": {"event": "capture/pr.details", "match": {"prNumber": 1}}},
+    ])
+    assert single.status_code == batch.status_code == 200
+    ids = single.json()["ids"] + batch.json()["ids"]
+    assert len(ids) == 3
+
+    def completed() -> set[str]:
+        return {r["event_id"] for r in history.recent(status="completed", limit=200)}
+
+    assert wait_for(lambda: set(ids) <= completed())
+    cleanup = [r for r in history.recent(function="CleanupWorkspaceMetrics", limit=50) if r["event_id"] == ids[0]]
+    assert cleanup[0]["result"]["retentionDays"] == 30
+
+
+def test_cron_fast_forward_sends_each_schedule_once_per_fire(stack):
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    driver = CronDriver(stack.queues, start=start, only=("sync/discussions-cron", "cleanup/workspace-metrics",
+                                                         "scheduled/workspace-aggregation"))
+    fired = driver.tick(start + timedelta(days=7))
+    counts: dict[str, int] = {}
+    for name, _ in fired:
+        counts[name] = counts.get(name, 0) + 1
+    assert counts == {"sync/discussions-cron": 14, "scheduled/workspace-aggregation": 7,
+                      "cleanup/workspace-metrics": 1}
+    assert driver.tick(start + timedelta(days=7)) == []  # nothing fires twice
+    history = RunHistory(stack.db)
+    assert wait_for(lambda: sum(1 for r in history.recent(function="SyncDiscussionsCron", limit=100)
+                                if r["event_id"].startswith("cron:") and r["status"] == "completed") >= 14)
