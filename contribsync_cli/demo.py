@@ -18,6 +18,7 @@ Every step is verified; the exit code is non-zero if any expectation fails.
 from __future__ import annotations
 
 import json
+import os
 import socket
 import time
 import uuid
@@ -28,8 +29,10 @@ import httpx
 from rich.rule import Rule
 from rich.table import Table
 
+from contribsync import logger
 from contribsync.history import RunHistory
 from contribsync_cli.main import print_runs
+from contribsync_local import postgres
 from contribsync_local.scheduler import CronDriver
 from contribsync_local.stack import LocalStack
 
@@ -79,6 +82,16 @@ def _seed(stack: LocalStack) -> dict[str, str]:
     return ids
 
 
+def _demo_database(console: Console) -> str:
+    """A fresh database on the embedded server, so every demo run starts from the same state.
+
+    With DATABASE_URL set, the demo uses that database as it is (reruns then see earlier runs)."""
+    if url := os.environ.get("DATABASE_URL"):
+        console.print("[yellow]DATABASE_URL is set: the demo runs in it as it is[/]")
+        return url
+    return postgres.create_database(postgres.server_url(), "contribsync_demo", drop_first=True)
+
+
 class _TransientFault:
     """Fails the first two attempts of one repository's run, as a flaky dependency would."""
 
@@ -98,8 +111,9 @@ def run_demo(console: Console) -> int:  # noqa: PLR0915 - a linear script reads 
         console.print(("[green]✔[/] " if ok else "[red]✘[/] ") + label)
 
     started = datetime.now(UTC)
+    logger.setLevel("CRITICAL")  # the handlers' JSON logs would drown the demo; the run history shows all
     console.print(Rule("[bold]contribsync demo: the local stack end to end"))
-    with LocalStack(port=_free_port(), retry_base_s=2, cron=False) as stack:
+    with LocalStack(database_url=_demo_database(console), port=_free_port(), retry_base_s=2, cron=False) as stack:
         assert stack.http is not None
         console.print(f"stack up: event API {stack.http.url}, moto {stack.moto.endpoint}, "
                       f"{len(stack.pollers)} function pollers, Postgres {stack.database_url}")
@@ -163,7 +177,7 @@ def run_demo(console: Console) -> int:  # noqa: PLR0915 - a linear script reads 
         check(f"{len(dead)} poison messages in the DLQ, each with its error",
               len(dead) == 2 and all(d["error"] for d in dead))
         for d in dead:
-            console.print(f"   DLQ: {d['error'][:110]}")
+            console.print(f"   DLQ: {' '.join(d['error'].split())[:150]}")
         check("the delayed run was cancelled", any(r["status"] == "cancelled" and r["error"] == "demo: superseded"
                                                    for r in rows))
         cleanup = [r for r in rows if r["function"] == "CleanupWorkspaceMetrics" and r["status"] == "completed"]

@@ -16,7 +16,8 @@ from rich.table import Table
 
 from contribsync import catalog
 
-console = Console()
+# Wide tables when the output is not a terminal (make demo piped to a log, CI).
+console = Console(width=None if sys.stdout.isatty() else 160)
 
 
 def _catalog(args: argparse.Namespace) -> None:
@@ -142,6 +143,7 @@ def print_runs(rows: list[dict[str, Any]], title: str = "run history") -> None:
               "cancelled": "magenta", "skipped": "dim"}
     for r in reversed(rows):
         detail = r["error"] or (json.dumps(r["result"], default=str) if r["result"] is not None else "")
+        detail = " ".join(detail.split())
         status = r["status"] + (" → DLQ" if r["dead_lettered"] else "")
         table.add_row(r["started_at"].strftime("%H:%M:%S.%f")[:-3], r["function"], r["event_name"],
                       str(r["attempt"]), f"[{colour.get(r['status'], 'white')}]{status}[/]",

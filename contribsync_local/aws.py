@@ -29,8 +29,11 @@ class MotoServer:
     """moto's threaded server on 127.0.0.1 (a free port unless one is given)."""
 
     def __init__(self, port: int = 0) -> None:
+        import logging
+
         from moto.server import ThreadedMotoServer
 
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)  # else one access-log line per SQS call
         self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
         self.endpoint = ""
 
@@ -50,9 +53,13 @@ def aws_environment(endpoint: str, region: str = "us-east-1") -> dict[str, str]:
             "AWS_REGION": region}
 
 
-def sqs_client(region: str = "us-east-1") -> SQSClient:
-    """An SQS client configured from the environment, exactly as a Lambda would build it."""
-    return boto3.client("sqs", region_name=os.environ.get("AWS_REGION", region))
+def sqs_client(region: str = "us-east-1", *, pool: int = 64) -> SQSClient:
+    """An SQS client configured from the environment, as a Lambda would build it; its connection pool
+    is sized for the local stack's poller threads, which share it."""
+    from botocore.config import Config
+
+    return boto3.client("sqs", region_name=os.environ.get("AWS_REGION", region),
+                        config=Config(max_pool_connections=pool))
 
 
 def template_queues(template: Path = TEMPLATE) -> dict[str, dict[str, Any]]:

@@ -131,6 +131,7 @@ class LocalStack:
         if self.http:
             self.http.stop()
         self.moto.stop()
+        self.db.close()
         if self.write_state and STATE_FILE.exists():
             STATE_FILE.unlink()
 

@@ -61,7 +61,8 @@ class GitHubError(ContribsyncError):
 
     def __init__(self, message: str, *, request_id: str | None = None, status: int | None = None) -> None:
         suffix = f" (X-GitHub-Request-Id: {request_id})" if request_id else ""
-        super().__init__(message + suffix)
+        # Exception.__init__ directly: in RateLimited's MRO, super() here would be Deferred.
+        Exception.__init__(self, message + suffix)
         self.request_id = request_id
         self.status = status
 

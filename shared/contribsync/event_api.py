@@ -12,9 +12,10 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.event_handler import LambdaFunctionUrlResolver, Response, content_types
+from aws_lambda_powertools.metrics import MetricUnit
 
 from contribsync.errors import NonRetriable
-from contribsync.observability import logger
+from contribsync.observability import logger, metrics
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -60,6 +61,7 @@ class EventApi:
         return self._queues
 
     def handle(self, event: Mapping[str, Any], context: LambdaContext | None) -> dict[str, Any]:
+        metrics.add_metric(name="EventApiRequests", unit=MetricUnit.Count, value=1)
         return self.app.resolve(dict(event), context)  # type: ignore[arg-type]
 
     def authorised(self, key: str) -> bool:
@@ -84,6 +86,7 @@ class EventApi:
             ids = self.queues.send_events(events)
         except NonRetriable as exc:
             return _json_response(400, {"error": str(exc), "status": 400})
+        metrics.add_metric(name="EventsAccepted", unit=MetricUnit.Count, value=len(ids))
         logger.info("events accepted", extra={"count": len(ids), "names": sorted({e.get("name") for e in events})})
         return _json_response(200, {"ids": ids, "status": 200})
 

@@ -163,6 +163,7 @@ class Runtime:
         return self._deps
 
     def handle(self, event: Mapping[str, Any], context: LambdaContext | None) -> dict[str, Any]:
+        metrics.add_metric(name="RecordsReceived", unit=MetricUnit.Count, value=len(event.get("Records", [])))
         processor = BatchProcessor(
             event_type=EventType.SQS, model=SqsRecordModel, raise_on_entire_batch_failure=False
         )

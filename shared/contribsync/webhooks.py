@@ -15,8 +15,10 @@ import hmac
 import json
 from typing import TYPE_CHECKING, Any
 
+from aws_lambda_powertools.metrics import MetricUnit
+
 from contribsync.errors import StoreError
-from contribsync.observability import logger
+from contribsync.observability import logger, metrics
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -66,6 +68,7 @@ class WebhookReceiver:
         return self._db
 
     def handle(self, event: Mapping[str, Any], context: LambdaContext | None) -> dict[str, Any]:
+        metrics.add_metric(name="WebhookRequests", unit=MetricUnit.Count, value=1)
         try:
             return self._handle(event)
         except Exception:  # never a 500: GitHub retries nothing by itself, so say "redeliver"

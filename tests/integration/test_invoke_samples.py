@@ -33,7 +33,9 @@ def test_invoke_accepts_the_sample(sample, pg_dsn, tmp_path):
     proc = subprocess.run([sys.executable, "-m", "contribsync_cli.main", "invoke", _function(sample), "-e", str(sample)],
                           capture_output=True, text=True, env=env, cwd=ROOT, timeout=120, check=False)
     assert proc.returncode == 0, proc.stderr[-2000:]
-    result = json.loads(proc.stdout[proc.stdout.rindex("{\n"):])  # the pretty-printed result follows the logs
+    # the pretty-printed result comes last, after the handler's JSON log lines; it opens with "{" alone
+    out = "\n" + proc.stdout
+    result = json.loads(out[out.rindex("\n{\n"):])
     if "Records" in json.loads(sample.read_text()):
         # accepted = not reported back to SQS as a failure (a missing service dead-letters, by design)
         assert result == {"batchItemFailures": []}

@@ -7,6 +7,7 @@ production). psycopg errors are translated to ``StoreError`` here, once.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from functools import cache
@@ -28,23 +29,34 @@ def sql(name: str) -> str:
 
 
 class Database:
-    """A lazily opened autocommit connection, reopened when a previous invocation left it broken."""
+    """A lazily opened autocommit connection, reopened when a previous invocation left it broken.
+
+    One connection per thread: a Lambda container runs one invocation at a time, so that is one
+    connection per container, reused across invocations; the local stack's pollers run several
+    handlers of one function in threads, and must not share a connection's transaction.
+    """
 
     def __init__(self, dsn: str, *, application_name: str = "contribsync") -> None:
         self.dsn = dsn
         self._application_name = application_name
-        self._conn: psycopg.Connection[DictRow] | None = None
+        self._local = threading.local()
+        self._all: list[psycopg.Connection[DictRow]] = []
+        self._lock = threading.Lock()
 
     def connection(self) -> psycopg.Connection[DictRow]:
-        if self._conn is None or self._conn.closed or self._conn.broken:
+        conn: psycopg.Connection[DictRow] | None = getattr(self._local, "conn", None)
+        if conn is None or conn.closed or conn.broken:
             try:
-                self._conn = psycopg.connect(
+                conn = psycopg.connect(
                     self.dsn, autocommit=True, row_factory=dict_row,
                     application_name=self._application_name, connect_timeout=10,
                 )
             except psycopg.Error as exc:
                 raise StoreError(f"cannot connect to Postgres: {exc}") from exc
-        return self._conn
+            self._local.conn = conn
+            with self._lock:
+                self._all.append(conn)
+        return conn
 
     @contextmanager
     def transaction(self) -> Iterator[psycopg.Connection[DictRow]]:
@@ -67,9 +79,12 @@ class Database:
         return rows[0] if rows else None
 
     def close(self) -> None:
-        if self._conn is not None:
-            self._conn.close()
-            self._conn = None
+        """Close every connection this object opened, in any thread."""
+        with self._lock:
+            for conn in self._all:
+                conn.close()
+            self._all.clear()
+        self._local = threading.local()
 
 
 __all__ = ["Database", "sql"]

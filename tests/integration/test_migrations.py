@@ -1,0 +1,115 @@
+"""Migrations: idempotent, safe when run concurrently, and the schema fixes hold on a real Postgres."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+
+import psycopg
+import pytest
+
+from contribsync.db import Database, migrate
+from contribsync_local import postgres
+
+pytestmark = pytest.mark.integration
+
+COLUMNS = """SELECT table_name, column_name, data_type, is_nullable
+               FROM information_schema.columns WHERE table_schema = 'public' ORDER BY 1, 2"""
+
+
+def test_migrations_are_idempotent(db):
+    before = db.connection().execute(COLUMNS).fetchall()
+    assert migrate(db) == []
+    assert db.connection().execute(COLUMNS).fetchall() == before
+    tables = {r["table_name"] for r in before}
+    assert {"repositories", "contributors", "pull_requests", "reviews", "comments", "issues", "discussions",
+            "sync_logs", "workspaces", "workspace_repositories", "workspace_metrics_cache",
+            "workspace_metrics_history", "workspace_aggregation_queue", "function_runs"} <= tables
+
+
+def test_concurrent_migrations_apply_each_file_once(pg_admin_dsn):
+    name = f"contribsync_mig_{uuid.uuid4().hex[:8]}"
+    dsn = postgres.create_database(pg_admin_dsn, name)
+    results: list[list[str]] = []
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        database = Database(dsn)
+        try:
+            results.append(migrate(database))
+        except BaseException as exc:  # surfaced below
+            errors.append(exc)
+        finally:
+            database.close()
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    try:
+        assert not errors
+        applied = sorted(results, key=len)
+        assert applied[0] == []
+        assert applied[1] and len(applied[1]) == len(set(applied[1]))
+    finally:
+        postgres.drop_database(pg_admin_dsn, name)
+
+
+def _repo(conn) -> str:
+    n = uuid.uuid4().int % 10**9
+    return conn.execute(
+        "INSERT INTO repositories (github_id, owner, name, full_name) VALUES (%s, 'o', %s, %s) RETURNING id",
+        (n, f"r{n}", f"o/r{n}")).fetchone()["id"]
+
+
+def _contributor(conn, login: str) -> str:
+    return conn.execute("INSERT INTO contributors (github_id, username) VALUES (%s, %s) RETURNING id",
+                        (uuid.uuid4().int % 10**9, login)).fetchone()["id"]
+
+
+def test_bot_logins_merged_state_and_job_sync_types_are_accepted(db):
+    with db.transaction() as conn:
+        repo = _repo(conn)
+        bot = _contributor(conn, f"dependabot{uuid.uuid4().hex[:4]}[bot]")
+        conn.execute(
+            "INSERT INTO pull_requests (github_id, repository_id, repository_full_name, number, title, state,"
+            " merged, merged_at, closed_at, author_id, base_branch, head_branch, created_at, updated_at)"
+            " VALUES (%s, %s, 'o/r', 1, 't', 'merged', true, now(), now(), %s, 'main', 'x', now(), now())",
+            (uuid.uuid4().int % 10**9, repo, bot))
+        for sync_type in ("repository_discussions", "pr_details", "pr_reviews", "pr_comments"):
+            conn.execute("INSERT INTO sync_logs (sync_type, repository_id, status) VALUES (%s, %s, 'started')",
+                         (sync_type, repo))
+        conn.execute("INSERT INTO discussions (id, repository_id, number, title, url, created_at, updated_at,"
+                     " summary) VALUES (%s, %s, 1, 't', 'u', now(), now(), 'a short summary')",
+                     (f"D_{uuid.uuid4().hex}", repo))
+
+
+def test_a_merged_pr_without_merged_at_is_rejected(db):
+    with pytest.raises(Exception, match="check constraint"), db.transaction() as conn:
+        repo = _repo(conn)
+        author = _contributor(conn, f"u{uuid.uuid4().hex[:6]}")
+        conn.execute(
+            "INSERT INTO pull_requests (github_id, repository_id, repository_full_name, number, title, state,"
+            " merged, closed_at, author_id, base_branch, head_branch, created_at, updated_at)"
+            " VALUES (%s, %s, 'o/r', 1, 't', 'merged', true, now(), %s, 'main', 'x', now(), now())",
+            (uuid.uuid4().int % 10**9, repo, author))
+
+
+def test_logins_with_spaces_are_still_rejected(db):
+    with pytest.raises(Exception, match="check constraint"), db.transaction() as conn:
+        _contributor(conn, "not a login")
+
+
+def test_pgvector_nearest_neighbour(pg_dsn):
+    with psycopg.connect(pg_dsn, autocommit=True) as conn:
+        conn.execute("CREATE TEMP TABLE v (id int, e vector(384))")
+        for i in range(3):
+            vec = [0.0] * 384
+            vec[i] = 1.0
+            conn.execute("INSERT INTO v VALUES (%s, %s::vector)", (i, str(vec)))
+        probe = [0.0] * 384
+        probe[2] = 0.9
+        probe[1] = 0.1
+        row = conn.execute("SELECT id FROM v ORDER BY e <=> %s::vector LIMIT 1", (str(probe),)).fetchone()
+        assert row[0] == 2
