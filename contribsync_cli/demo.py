@@ -115,7 +115,7 @@ def run_demo(console: Console) -> int:  # noqa: PLR0915 - a linear script reads 
     console.print(Rule("[bold]contribsync demo: the local stack end to end"))
     with LocalStack(database_url=_demo_database(console), port=_free_port(), retry_base_s=2, cron=False) as stack:
         assert stack.http is not None
-        console.print(f"stack up: event API {stack.http.url}, moto {stack.moto.endpoint}, "
+        console.print(f"stack up: event API {stack.http.url}, moto {stack.aws_endpoint}, "
                       f"{len(stack.pollers)} function pollers, Postgres {stack.database_url}")
         ids = _seed(stack)
         stack.handlers["ClassifySingleRepository"].RUNTIME.before_run = _TransientFault(ids["beacon"])

@@ -21,7 +21,7 @@ console = Console(width=None if sys.stdout.isatty() else 160)
 
 
 def _catalog(args: argparse.Namespace) -> None:
-    rows = [{
+    rows: list[dict[str, Any]] = [{
         "event": e.name, "aliases": list(e.aliases), "function": e.function, "queue": e.queue, "dlq": e.dlq,
         "retries": e.retries,
         "concurrency": {"limit": e.concurrency.n, "key": e.concurrency.key} if e.concurrency else None,
@@ -63,7 +63,7 @@ def _dev(args: argparse.Namespace) -> None:
     with LocalStack(port=args.port, write_state=True) as stack:
         console.print(f"[bold green]contribsync dev[/] on {stack.http.url if stack.http else '?'}")
         console.print(f"  event API   POST {stack.http.url if stack.http else ''}/e/contributor-info")
-        console.print(f"  AWS (moto)  {stack.moto.endpoint}   Postgres {stack.database_url}")
+        console.print(f"  AWS (moto)  {stack.aws_endpoint}   Postgres {stack.database_url}")
         console.print(f"  {len(stack.pollers)} function pollers, crons on; Ctrl-C stops")
         stop.wait()
         console.print("stopping…")

@@ -85,7 +85,9 @@ def create_queues(sqs: SQSClient, prefix: str, template: Path = TEMPLATE) -> dic
     ordered = sorted(queues.items(), key=lambda kv: "RedrivePolicy" in kv[1])
     for logical_id, props in ordered:
         name = _queue_name(props, prefix)
-        attributes = {k: str(props[k]) for k in ("VisibilityTimeout", "MessageRetentionPeriod") if k in props}
+        attributes: dict[str, str] = {
+            k: str(props[k]) for k in ("VisibilityTimeout", "MessageRetentionPeriod") if k in props
+        }
         if redrive := props.get("RedrivePolicy"):
             target = redrive["deadLetterTargetArn"]["Fn::GetAtt"][0]
             attributes["RedrivePolicy"] = json.dumps(

@@ -38,7 +38,7 @@ def server_url(root: Path = ROOT) -> str:
         import pgserver
 
     root.mkdir(parents=True, exist_ok=True)
-    server = pgserver.get_server(str(root), cleanup_mode=None)
+    server = pgserver.get_server(str(root), cleanup_mode=None)  # type: ignore[attr-defined]
     return str(server.get_uri())
 
 
@@ -70,6 +70,8 @@ def stop(root: Path = ROOT) -> None:
     """Stop the embedded server if it runs."""
     import subprocess
 
-    pg_ctl = Path(__import__("pgserver").__file__).parent / "pginstall" / "bin" / "pg_ctl"
+    import pgserver
+
+    pg_ctl = Path(str(pgserver.__file__)).parent / "pginstall" / "bin" / "pg_ctl"
     if (root / "postmaster.pid").exists():
         subprocess.run([str(pg_ctl), "-D", str(root), "-m", "fast", "stop"], check=False)

@@ -26,7 +26,7 @@ class CronDriver:
         self.queues = queues
         self.events = [e for e in catalog.EVENTS if e.schedule and (only is None or e.name in only)]
         begin = start or datetime.now(UTC)
-        self._next = {e.name: croniter(e.schedule, begin).get_next(datetime) for e in self.events}
+        self._next = {e.name: croniter(str(e.schedule), begin).get_next(datetime) for e in self.events}
         self.fired: list[tuple[str, datetime]] = []
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -40,7 +40,7 @@ class CronDriver:
                 self.queues.send_event(event.name, {}, id=f"cron:{event.name}:{at.isoformat()}")
                 logger.info("cron fired", extra={"event_name": event.name, "at": at.isoformat()})
                 fired.append((event.name, at))
-                self._next[event.name] = croniter(event.schedule, at).get_next(datetime)
+                self._next[event.name] = croniter(str(event.schedule), at).get_next(datetime)
         self.fired.extend(fired)
         return fired
 

@@ -54,8 +54,9 @@ class LocalStack:
 
     def __init__(self, *, database_url: str | None = None, port: int = 8288, prefix: str = "contribsync-local",
                  pollers: bool = True, cron: bool = True, poller_concurrency: int = 2,
-                 retry_base_s: float = 10.0, write_state: bool = False) -> None:
+                 retry_base_s: float = 10.0, write_state: bool = False, aws_endpoint: str | None = None) -> None:
         self.database_url = database_url
+        self.aws_endpoint = aws_endpoint  # reuse a running AWS endpoint instead of starting moto
         self.port = port
         self.prefix = prefix
         self.with_pollers = pollers
@@ -63,7 +64,8 @@ class LocalStack:
         self.poller_concurrency = poller_concurrency
         self.retry_base_s = retry_base_s
         self.write_state = write_state
-        self.moto = MotoServer()
+        self.moto: MotoServer | None = None if aws_endpoint else MotoServer()
+        self._saved_env: dict[str, str | None] = {}
         self.pollers: dict[str, FunctionPoller] = {}
         self.handlers: dict[str, ModuleType] = {}
         self.http: LocalHttp | None = None
@@ -74,15 +76,15 @@ class LocalStack:
 
     def start(self) -> LocalStack:
         self.database_url = self.database_url or postgres.database_url()
-        endpoint = self.moto.start()
-        os.environ.update(aws_environment(endpoint))
-        os.environ.update({
+        endpoint = self.moto.start() if self.moto else str(self.aws_endpoint)
+        self.aws_endpoint = endpoint
+        self._set_env({**aws_environment(endpoint), **{
             "DATABASE_URL": self.database_url,
             "CONTRIBSYNC_QUEUE_PREFIX": self.prefix,
             "CONTRIBSYNC_RETRY_BASE_SECONDS": str(self.retry_base_s),
             "POWERTOOLS_TRACE_DISABLED": "true",
             "POWERTOOLS_METRICS_DISABLED": "true",
-        })
+        }})
         self.db = Database(self.database_url, application_name="contribsync-local")
         migrate(self.db)
         self.sqs = sqs_client()
@@ -110,6 +112,12 @@ class LocalStack:
             STATE_FILE.write_text(json.dumps(self.state(), indent=2))
         return self
 
+    def _set_env(self, values: dict[str, str]) -> None:
+        """Point this process (and so every handler in it) at the stack; undone by ``stop``."""
+        for key, value in values.items():
+            self._saved_env.setdefault(key, os.environ.get(key))
+            os.environ[key] = value
+
     def start_poller(self, function: str, *, concurrency: int | None = None) -> FunctionPoller:
         event = catalog.by_function(function)
         limit = event.concurrency
@@ -130,8 +138,18 @@ class LocalStack:
             poller.stop()
         if self.http:
             self.http.stop()
-        self.moto.stop()
+        if self.moto:
+            self.moto.stop()
+        for module in self.handlers.values():
+            for name in ("RUNTIME", "WEBHOOK_RECEIVER"):
+                if (closable := getattr(module, name, None)) is not None:
+                    closable.close()
         self.db.close()
+        for key, value in self._saved_env.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
         if self.write_state and STATE_FILE.exists():
             STATE_FILE.unlink()
 
@@ -144,7 +162,7 @@ class LocalStack:
     # -- inspection -----------------------------------------------------------------------------
 
     def state(self) -> dict[str, Any]:
-        return {"aws_endpoint": self.moto.endpoint, "http": self.http.url if self.http else None,
+        return {"aws_endpoint": self.aws_endpoint, "http": self.http.url if self.http else None,
                 "queue_prefix": self.prefix, "database_url": self.database_url, "pid": os.getpid()}
 
     def health(self) -> dict[str, Any]:

@@ -19,7 +19,7 @@ from devtools.gen_template import snake
 ROOT = Path(__file__).resolve().parent.parent
 EVENTS = ROOT / "events"
 CORPUS_PING = ROOT.parent / "shared" / "corpus" / "webhooks" / "ping" / "payload.json"
-WEBHOOK_SECRET = "demo-webhook-secret"  # noqa: S105 - a documented sample secret
+WEBHOOK_SECRET = "demo-webhook-secret"
 REPO = "3f2b8c1e-5d4a-4e7b-9c10-2a6f8e9d0b11"
 WORKSPACE = "8a1c2d3e-4f50-4a6b-8c7d-9e0f1a2b3c4d"
 TS = 1_763_856_000_000  # 2025-11-23T00:00:00Z
@@ -56,7 +56,7 @@ def sqs_event(event: catalog.Event, n: int) -> dict[str, Any]:
         "attributes": {"ApproximateReceiveCount": "1", "SentTimestamp": str(TS), "SenderId": "AIDAEXAMPLE",
                        "ApproximateFirstReceiveTimestamp": str(TS + 5)},
         "messageAttributes": {},
-        "md5OfBody": hashlib.md5(body.encode()).hexdigest(),  # noqa: S324 - SQS's own checksum
+        "md5OfBody": hashlib.md5(body.encode()).hexdigest(),
         "eventSource": "aws:sqs",
         "eventSourceARN": f"arn:aws:sqs:us-east-1:123456789012:contribsync-{event.queue}",
         "awsRegion": "us-east-1",

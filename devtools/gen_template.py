@@ -175,7 +175,7 @@ def template() -> dict[str, Any]:
 
 
 def render() -> str:
-    return HEADER + yaml.safe_dump(template(), sort_keys=False, width=120)
+    return HEADER + str(yaml.safe_dump(template(), sort_keys=False, width=120))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,4 +1,6 @@
-"""AggregateWorkspaceMetrics: handles `aggregate/workspace-metrics` (aliases: `workspace/aggregate`, `workspace.metrics.aggregate`) - workspace totals, active contributors, review statistics and trends.
+"""AggregateWorkspaceMetrics: handles `aggregate/workspace-metrics` (aliases: `workspace/aggregate`,
+`workspace.metrics.aggregate`) - workspace totals, active contributors, review statistics and
+trends.
 
 Wiring only. The runtime parses the SQS batch (Powertools BatchProcessor + Parser), enforces the
 catalog's retries, concurrency and throttle through Postgres, records the run, and calls the

@@ -1,4 +1,5 @@
-"""CancelFunction: handles `cancel/function` - cancel queued or running work matching an event and its data.
+"""CancelFunction: handles `cancel/function` - cancel queued or running work matching an event and its
+data.
 
 Wiring only. The runtime parses the SQS batch (Powertools BatchProcessor + Parser), enforces the
 catalog's retries, concurrency and throttle through Postgres, records the run, and calls the

@@ -1,4 +1,5 @@
-"""CapturePrComments: handles `capture/pr.comments` - review comments and issue comments of one PR, all pages.
+"""CapturePrComments: handles `capture/pr.comments` - review comments and issue comments of one PR, all
+pages.
 
 Wiring only. The runtime parses the SQS batch (Powertools BatchProcessor + Parser), enforces the
 catalog's retries, concurrency and throttle through Postgres, records the run, and calls the

@@ -1,4 +1,5 @@
-"""CapturePrDetails: handles `capture/pr.details` (aliases: `capture/pr.details.graphql`) - one PR with files, reviews, review comments and issue comments.
+"""CapturePrDetails: handles `capture/pr.details` (aliases: `capture/pr.details.graphql`) - one PR with
+files, reviews, review comments and issue comments.
 
 Wiring only. The runtime parses the SQS batch (Powertools BatchProcessor + Parser), enforces the
 catalog's retries, concurrency and throttle through Postgres, records the run, and calls the

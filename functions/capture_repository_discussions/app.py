@@ -1,4 +1,5 @@
-"""CaptureRepositoryDiscussions: handles `capture/repository.discussions` - discussions, their authors and AI summaries.
+"""CaptureRepositoryDiscussions: handles `capture/repository.discussions` - discussions, their authors
+and AI summaries.
 
 Wiring only. The runtime parses the SQS batch (Powertools BatchProcessor + Parser), enforces the
 catalog's retries, concurrency and throttle through Postgres, records the run, and calls the

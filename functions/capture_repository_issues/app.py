@@ -1,4 +1,5 @@
-"""CaptureRepositoryIssues: handles `capture/repository.issues` - issues (not PRs) with authors and labels, then their comments.
+"""CaptureRepositoryIssues: handles `capture/repository.issues` - issues (not PRs) with authors and
+labels, then their comments.
 
 Wiring only. The runtime parses the SQS batch (Powertools BatchProcessor + Parser), enforces the
 catalog's retries, concurrency and throttle through Postgres, records the run, and calls the

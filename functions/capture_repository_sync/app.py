@@ -1,4 +1,6 @@
-"""CaptureRepositorySync: handles `capture/repository.sync` (aliases: `capture/repository.sync.graphql`, `github/repository.sync`) - 100 newest PRs by GraphQL (CREATED_AT DESC) with authors.
+"""CaptureRepositorySync: handles `capture/repository.sync` (aliases:
+`capture/repository.sync.graphql`, `github/repository.sync`) - 100 newest PRs by GraphQL (CREATED_AT
+DESC) with authors.
 
 Wiring only. The runtime parses the SQS batch (Powertools BatchProcessor + Parser), enforces the
 catalog's retries, concurrency and throttle through Postgres, records the run, and calls the

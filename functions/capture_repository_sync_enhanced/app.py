@@ -1,4 +1,6 @@
-"""CaptureRepositorySyncEnhanced: handles `capture/repository.sync-enhanced` (aliases: `capture/repository.sync.enhanced`) - every PR in a time range with nested reviews and comments, checkpointed.
+"""CaptureRepositorySyncEnhanced: handles `capture/repository.sync-enhanced` (aliases:
+`capture/repository.sync.enhanced`) - every PR in a time range with nested reviews and comments,
+checkpointed.
 
 Wiring only. The runtime parses the SQS batch (Powertools BatchProcessor + Parser), enforces the
 catalog's retries, concurrency and throttle through Postgres, records the run, and calls the

@@ -1,4 +1,6 @@
-"""ClassifyRepositorySize: handles `classify/repository.size` (aliases: `capture/repository.classify.batch`) - queue a classification for every unclassified or stale repository.
+"""ClassifyRepositorySize: handles `classify/repository.size` (aliases:
+`capture/repository.classify.batch`) - queue a classification for every unclassified or stale
+repository.
 
 Wiring only. The runtime parses the SQS batch (Powertools BatchProcessor + Parser), enforces the
 catalog's retries, concurrency and throttle through Postgres, records the run, and calls the

@@ -1,4 +1,5 @@
-"""ClassifySingleRepository: handles `classify/single-repository` (aliases: `classify/repository.single`) - size bucket small / medium / large / xl from stored counts.
+"""ClassifySingleRepository: handles `classify/single-repository` (aliases:
+`classify/repository.single`) - size bucket small / medium / large / xl from stored counts.
 
 Wiring only. The runtime parses the SQS batch (Powertools BatchProcessor + Parser), enforces the
 catalog's retries, concurrency and throttle through Postgres, records the run, and calls the

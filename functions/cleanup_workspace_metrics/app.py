@@ -1,4 +1,5 @@
-"""CleanupWorkspaceMetrics: handles `cleanup/workspace-metrics` - delete daily workspace metrics older than the retention (90 days).
+"""CleanupWorkspaceMetrics: handles `cleanup/workspace-metrics` - delete daily workspace metrics older
+than the retention (90 days).
 
 Wiring only. The runtime parses the SQS batch (Powertools BatchProcessor + Parser), enforces the
 catalog's retries, concurrency and throttle through Postgres, records the run, and calls the

@@ -1,4 +1,5 @@
-"""DiscoverNewRepository: handles `discover/new-repository` (aliases: `discover/repository.new`, `capture/repository.discover`) - create a repository record, classify it and start its first sync.
+"""DiscoverNewRepository: handles `discover/new-repository` (aliases: `discover/repository.new`,
+`capture/repository.discover`) - create a repository record, classify it and start its first sync.
 
 Wiring only. The runtime parses the SQS batch (Powertools BatchProcessor + Parser), enforces the
 catalog's retries, concurrency and throttle through Postgres, records the run, and calls the

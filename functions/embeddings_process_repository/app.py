@@ -1,4 +1,5 @@
-"""EmbeddingsProcessRepository: handles `embeddings/process.repository` - embeddings for one repository's items.
+"""EmbeddingsProcessRepository: handles `embeddings/process.repository` - embeddings for one
+repository's items.
 
 Wiring only. The runtime parses the SQS batch (Powertools BatchProcessor + Parser), enforces the
 catalog's retries, concurrency and throttle through Postgres, records the run, and calls the

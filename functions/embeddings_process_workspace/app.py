@@ -1,4 +1,5 @@
-"""EmbeddingsProcessWorkspace: handles `embeddings/process.workspace` (aliases: `embeddings/compute.requested`) - embeddings for a workspace's items, in priority order.
+"""EmbeddingsProcessWorkspace: handles `embeddings/process.workspace` (aliases:
+`embeddings/compute.requested`) - embeddings for a workspace's items, in priority order.
 
 Wiring only. The runtime parses the SQS batch (Powertools BatchProcessor + Parser), enforces the
 catalog's retries, concurrency and throttle through Postgres, records the run, and calls the

@@ -1,4 +1,5 @@
-"""ReconcileWebhookDeliveries: handles `reconcile/webhook-deliveries` - hourly: find and redeliver webhook deliveries that failed or never arrived.
+"""ReconcileWebhookDeliveries: handles `reconcile/webhook-deliveries` - hourly: find and redeliver
+webhook deliveries that failed or never arrived.
 
 Wiring only. The runtime parses the SQS batch (Powertools BatchProcessor + Parser), enforces the
 catalog's retries, concurrency and throttle through Postgres, records the run, and calls the

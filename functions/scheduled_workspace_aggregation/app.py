@@ -1,4 +1,5 @@
-"""ScheduledWorkspaceAggregation: handles `scheduled/workspace-aggregation` (aliases: `workspace.metrics.aggregate.scheduled`) - an aggregation per active workspace.
+"""ScheduledWorkspaceAggregation: handles `scheduled/workspace-aggregation` (aliases:
+`workspace.metrics.aggregate.scheduled`) - an aggregation per active workspace.
 
 Wiring only. The runtime parses the SQS batch (Powertools BatchProcessor + Parser), enforces the
 catalog's retries, concurrency and throttle through Postgres, records the run, and calls the

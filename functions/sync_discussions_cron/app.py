@@ -1,4 +1,5 @@
-"""SyncDiscussionsCron: handles `sync/discussions-cron` - a discussions sync per active repository with discussions enabled.
+"""SyncDiscussionsCron: handles `sync/discussions-cron` - a discussions sync per active repository with
+discussions enabled.
 
 Wiring only. The runtime parses the SQS batch (Powertools BatchProcessor + Parser), enforces the
 catalog's retries, concurrency and throttle through Postgres, records the run, and calls the

@@ -1,4 +1,5 @@
-"""SyncWorkspacePriorities: handles `sync/workspace-priorities` (aliases: `workspace/priorities.sync`) - score workspace repositories and sync high-priority ones more often.
+"""SyncWorkspacePriorities: handles `sync/workspace-priorities` (aliases: `workspace/priorities.sync`)
+- score workspace repositories and sync high-priority ones more often.
 
 Wiring only. The runtime parses the SQS batch (Powertools BatchProcessor + Parser), enforces the
 catalog's retries, concurrency and throttle through Postgres, records the run, and calls the

@@ -1,4 +1,5 @@
-"""WorkspaceRepositoryChange: handles `workspace/repository-change` (aliases: `workspace.repository.changed`) - incremental metrics when a repository joins or leaves a workspace.
+"""WorkspaceRepositoryChange: handles `workspace/repository-change` (aliases:
+`workspace.repository.changed`) - incremental metrics when a repository joins or leaves a workspace.
 
 Wiring only. The runtime parses the SQS batch (Powertools BatchProcessor + Parser), enforces the
 catalog's retries, concurrency and throttle through Postgres, records the run, and calls the

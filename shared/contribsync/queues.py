@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import ValidationError
 
 from contribsync import catalog
-from contribsync.envelope import EventEnvelope
+from contribsync.envelope import ERROR_ATTR, EventEnvelope
 from contribsync.errors import InvalidEvent
 
 if TYPE_CHECKING:
@@ -107,11 +107,11 @@ class Queues:
         )
         out = []
         for message in response.get("Messages", []):
-            attributes = message.get("MessageAttributes", {})
+            error = message.get("MessageAttributes", {}).get(ERROR_ATTR)
             out.append({
                 "message_id": message["MessageId"],
                 "body": message["Body"],
-                "error": attributes.get("contribsync-error", {}).get("StringValue"),
+                "error": error.get("StringValue") if error else None,
             })
         return out
 

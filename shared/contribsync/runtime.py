@@ -125,6 +125,13 @@ def _build_deps() -> _Deps:
     )
 
 
+class SqsRecord(SqsRecordModel):
+    """An SQS record whose body stays raw text: the runtime parses it itself, so a malformed body is
+    dead-lettered with its error instead of failing validation inside the batch processor forever."""
+
+    body: str
+
+
 def _service(event: Event) -> Service:
     if event.service is None:
         raise NonRetriable(f"{event.name} has no service in this release: redrive its DLQ once it ships")
@@ -162,10 +169,15 @@ class Runtime:
             self._deps = _build_deps()
         return self._deps
 
+    def close(self) -> None:
+        """Close the database connections this runtime opened (the local stack calls this on stop)."""
+        if self._deps is not None:
+            self._deps.db.close()
+
     def handle(self, event: Mapping[str, Any], context: LambdaContext | None) -> dict[str, Any]:
         metrics.add_metric(name="RecordsReceived", unit=MetricUnit.Count, value=len(event.get("Records", [])))
         processor = BatchProcessor(
-            event_type=EventType.SQS, model=SqsRecordModel, raise_on_entire_batch_failure=False
+            event_type=EventType.SQS, model=SqsRecord, raise_on_entire_batch_failure=False
         )
         response = process_partial_response(
             event=dict(event), record_handler=self.process_record, processor=processor, context=context
@@ -174,7 +186,7 @@ class Runtime:
 
     # -- one record ---------------------------------------------------------------------------
 
-    def process_record(self, record: SqsRecordModel) -> None:
+    def process_record(self, record: SqsRecord) -> None:
         deps = self.deps
         receive_count = int(record.attributes.ApproximateReceiveCount)
         prior = int(_attr(record, PRIOR_ATTEMPTS_ATTR) or 0)
@@ -200,7 +212,7 @@ class Runtime:
             return self.event
         return catalog.resolve(name)
 
-    def _reject(self, record: SqsRecordModel, attempt: int, error: NonRetriable) -> None:
+    def _reject(self, record: SqsRecord, attempt: int, error: NonRetriable) -> None:
         """Record an unusable message as failed and move it to the DLQ without spending retries."""
         deps = self.deps
         event_id, name, data = record.messageId, "(unparsable)", None
@@ -242,7 +254,7 @@ class Runtime:
         """Exponential backoff with equal jitter: between half and all of base * 2^(attempt-1)."""
         deps = self.deps
         ceiling = min(deps.retry_max_s, deps.retry_base_s * 2 ** (attempt - 1))
-        return min(SQS_MAX_VISIBILITY_S, max(1, round(ceiling / 2 + self._rng() * ceiling / 2)))
+        return int(min(SQS_MAX_VISIBILITY_S, max(1, round(ceiling / 2 + self._rng() * ceiling / 2))))
 
     def jitter(self) -> float:
         return self._rng()
@@ -253,7 +265,7 @@ class Runtime:
         return self._service
 
 
-def _attr(record: SqsRecordModel, name: str) -> str | None:
+def _attr(record: SqsRecord, name: str) -> str | None:
     value = record.messageAttributes.get(name)
     return value.stringValue if value is not None else None
 
@@ -261,7 +273,7 @@ def _attr(record: SqsRecordModel, name: str) -> str | None:
 class _Run:
     """One attempt of one event on one function."""
 
-    def __init__(self, runtime: Runtime, record: SqsRecordModel, envelope: EventEnvelope, data: BaseModel,
+    def __init__(self, runtime: Runtime, record: SqsRecord, envelope: EventEnvelope, data: BaseModel,
                  attempt: int, spent_attempts: int) -> None:
         self.rt = runtime
         self.deps = runtime.deps

@@ -67,6 +67,10 @@ class WebhookReceiver:
             self._db = Database(Settings.from_env().database_url, application_name="contribsync-webhooks")
         return self._db
 
+    def close(self) -> None:
+        if self._db is not None:
+            self._db.close()
+
     def handle(self, event: Mapping[str, Any], context: LambdaContext | None) -> dict[str, Any]:
         metrics.add_metric(name="WebhookRequests", unit=MetricUnit.Count, value=1)
         try:
@@ -99,7 +103,8 @@ class WebhookReceiver:
     def _store(self, name: str, delivery: str, headers: Mapping[str, str], payload: dict[str, Any],
                body: bytes) -> dict[str, Any]:
         target = headers.get("x-github-hook-installation-target-id")
-        repo = payload.get("repository") if isinstance(payload.get("repository"), dict) else {}
+        repository = payload.get("repository")
+        repo: dict[str, Any] = repository if isinstance(repository, dict) else {}
         try:
             stored = self.db.query_one("webhook_delivery_insert", {
                 "delivery_id": delivery, "event": name, "action": payload.get("action"),

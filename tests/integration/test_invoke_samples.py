@@ -30,8 +30,8 @@ def test_there_is_a_sample_for_every_function():
 def test_invoke_accepts_the_sample(sample, pg_dsn, tmp_path):
     env = {"PATH": "/usr/bin:/bin", "DATABASE_URL": pg_dsn, "HOME": str(tmp_path),
            "GITHUB_WEBHOOK_SECRET": "demo-webhook-secret", "POWERTOOLS_METRICS_DISABLED": "true"}
-    proc = subprocess.run([sys.executable, "-m", "contribsync_cli.main", "invoke", _function(sample), "-e", str(sample)],
-                          capture_output=True, text=True, env=env, cwd=ROOT, timeout=120, check=False)
+    command = [sys.executable, "-m", "contribsync_cli.main", "invoke", _function(sample), "-e", str(sample)]
+    proc = subprocess.run(command, capture_output=True, text=True, env=env, cwd=ROOT, timeout=120, check=False)
     assert proc.returncode == 0, proc.stderr[-2000:]
     # the pretty-printed result comes last, after the handler's JSON log lines; it opens with "{" alone
     out = "\n" + proc.stdout

@@ -20,7 +20,7 @@ pytestmark = pytest.mark.integration
 @pytest.fixture(scope="module")
 def stack(pg_dsn, aws_endpoint):
     with LocalStack(database_url=pg_dsn, port=0, prefix=f"ls{uuid.uuid4().hex[:6]}", cron=False,
-                    retry_base_s=1) as running:
+                    retry_base_s=1, aws_endpoint=aws_endpoint) as running:
         yield running
 
 

@@ -1,0 +1,113 @@
+"""template.yaml agrees with the event catalog, resource by resource.
+
+The template is generated from the catalog, but this reads the committed file as CloudFormation
+would, so a hand edit, a stale file or a generator bug all fail here.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+
+from contribsync import catalog
+from devtools import gen_template
+
+ROOT = Path(__file__).resolve().parents[2]
+TEMPLATE = yaml.safe_load((ROOT / "template.yaml").read_text())
+RESOURCES = TEMPLATE["Resources"]
+EVENTS = catalog.EVENTS
+
+
+def props(logical_id: str) -> dict:
+    return RESOURCES[logical_id]["Properties"]
+
+
+def test_the_committed_template_is_what_the_generator_writes():
+    assert gen_template.main(["--check"]) == 0
+
+
+@pytest.mark.parametrize("event", EVENTS, ids=lambda e: e.function)
+def test_function_queue_and_dlq_follow_the_catalog(event):
+    fn = props(f"{event.function}Function")
+    assert fn["CodeUri"] == f"functions/{gen_template.snake(event.function)}/"
+    app = ROOT / fn["CodeUri"] / "app.py"
+    assert f'Runtime.for_function("{event.function}")' in app.read_text()
+    queue = props(f"{event.function}Queue")
+    dlq_id = f"{event.function}DeadLetterQueue"
+    assert queue["QueueName"] == {"Fn::Sub": f"${{AWS::StackName}}-{event.queue}"}
+    assert props(dlq_id)["QueueName"] == {"Fn::Sub": f"${{AWS::StackName}}-{event.dlq}"}
+    assert queue["RedrivePolicy"]["deadLetterTargetArn"] == {"Fn::GetAtt": [dlq_id, "Arn"]}
+    assert queue["RedrivePolicy"]["maxReceiveCount"] == event.retries + 1
+    assert queue["VisibilityTimeout"] >= 6 * fn["Timeout"]
+    assert fn["Timeout"] == event.timeout_s
+    source = fn["Events"]["Queue"]
+    assert source["Type"] == "SQS"
+    assert source["Properties"]["Queue"] == {"Fn::GetAtt": [f"{event.function}Queue", "Arn"]}
+    assert source["Properties"]["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert source["Properties"]["BatchSize"] == event.batch_size
+    scaling = source["Properties"].get("ScalingConfig")
+    if event.concurrency is not None and event.concurrency.key is None:
+        assert scaling == {"MaximumConcurrency": max(2, event.concurrency.n)}
+    else:
+        assert scaling is None
+
+
+@pytest.mark.parametrize("event", EVENTS, ids=lambda e: e.function)
+def test_schedules_follow_the_catalog(event):
+    schedule = RESOURCES.get(f"{event.function}Schedule")
+    if event.schedule is None:
+        assert schedule is None
+        return
+    assert schedule["Type"] == "AWS::Scheduler::Schedule"
+    assert schedule["Properties"]["ScheduleExpression"] == event.aws_schedule()
+    assert schedule["Properties"]["ScheduleExpressionTimezone"] == "UTC"
+    target = schedule["Properties"]["Target"]
+    assert target["Arn"] == {"Fn::GetAtt": [f"{event.function}Queue", "Arn"]}
+    assert json.loads(target["Input"]) == {"name": event.name, "data": {}}
+    role = props("SchedulerRole")["Policies"][0]["PolicyDocument"]["Statement"][0]["Resource"]
+    assert {"Fn::GetAtt": [f"{event.function}Queue", "Arn"]} in role
+
+
+@pytest.mark.parametrize("event", EVENTS, ids=lambda e: e.function)
+def test_policies_are_least_privilege(event):
+    policies = props(f"{event.function}Function")["Policies"]
+    send_to = {p["SQSSendMessagePolicy"]["QueueName"]["Fn::GetAtt"][0] for p in policies if "SQSSendMessagePolicy" in p}
+    feeds = {f"{catalog.resolve(n).function}Queue" for n in event.feeds} - {f"{event.function}Queue"}
+    own = {f"{event.function}Queue", f"{event.function}DeadLetterQueue"}
+    assert send_to == own | feeds
+
+
+def test_no_function_outside_the_catalog():
+    sqs_functions = {k.removesuffix("Function") for k, v in RESOURCES.items()
+                     if v["Type"] == "AWS::Serverless::Function" and "Events" in v["Properties"]}
+    assert sqs_functions == {e.function for e in EVENTS}
+    url_functions = {k for k, v in RESOURCES.items()
+                     if v["Type"] == "AWS::Serverless::Function" and "FunctionUrlConfig" in v["Properties"]}
+    assert url_functions == {"EventApiFunction", "WebhookReceiverFunction"}
+
+
+def test_the_layer_is_built_from_shared():
+    layer = RESOURCES["SharedLayer"]
+    assert layer["Properties"]["ContentUri"] == "shared/"
+    assert layer["Metadata"]["BuildMethod"] == "python3.11"
+    assert (ROOT / "shared" / "requirements.txt").exists()
+    assert TEMPLATE["Globals"]["Function"]["Layers"] == [{"Ref": "SharedLayer"}]
+
+
+def test_a_disagreement_would_be_caught(monkeypatch):
+    """Change the catalog under the generator: the committed template must no longer match."""
+    changed = EVENTS[0].__class__(**{**EVENTS[0].__dict__, "retries": EVENTS[0].retries + 1})
+    monkeypatch.setattr(catalog, "EVENTS", (changed, *EVENTS[1:]))
+    assert gen_template.main(["--check"]) == 1
+
+
+def test_every_sqs_sample_validates_against_its_event_model():
+    for event in EVENTS:
+        sample = json.loads((ROOT / "events" / f"{gen_template.snake(event.function)}.json").read_text())
+        body = json.loads(sample["Records"][0]["body"])
+        resolved = catalog.resolve(body["name"])
+        assert resolved is event
+        resolved.model.model_validate(body["data"])
