@@ -111,6 +111,10 @@ class FunctionPoller:
             thread.start()
             self._threads.append(thread)
 
+    def signal_stop(self) -> None:
+        """Ask the workers to stop after their current poll (see ``stop``)."""
+        self._stop.set()
+
     def stop(self) -> None:
         self._stop.set()
         for thread in self._threads:

@@ -134,6 +134,8 @@ class LocalStack:
     def stop(self) -> None:
         if self.cron:
             self.cron.stop()
+        for poller in self.pollers.values():  # signal every poller first: their long polls end together
+            poller.signal_stop()
         for poller in self.pollers.values():
             poller.stop()
         if self.http:
