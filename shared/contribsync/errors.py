@@ -14,7 +14,10 @@ alone::
     │   └── SecondaryRateLimited(retry_after)   (also a GitHubError) GitHub asked us to back off
     ├── Cancelled               a matching cancel/function arrived; stop at this checkpoint
     ├── GitHubError             anything else from GitHub: retried with backoff
-    │   └── GraphQLError(messages)
+    │   ├── GraphQLError(messages)
+    │   ├── GitHubUnavailable   5xx or timeouts that outlasted the client's own retries
+    │   ├── Unauthorized        (also NonRetriable) 401: bad or expired credentials
+    │   └── Unprocessable       (also NonRetriable) 422: GitHub refused the request itself
     └── StoreError              a database failure: retried with backoff
 
 Anything else raised by a service is a bug or a transient fault and is retried with backoff.
@@ -97,6 +100,18 @@ class GraphQLError(GitHubError):
         self.messages = messages
 
 
+class GitHubUnavailable(GitHubError):
+    """GitHub kept answering 5xx or timing out after the client's bounded retries."""
+
+
+class Unauthorized(GitHubError, NonRetriable):
+    """401: the token is wrong, revoked or expired."""
+
+
+class Unprocessable(GitHubError, NonRetriable):
+    """422 (or 400): the request itself is wrong; retrying sends the same wrong request."""
+
+
 class StoreError(ContribsyncError):
     """A database operation failed (connection lost, constraint violated, bad SQL)."""
 
@@ -106,6 +121,7 @@ __all__ = [
     "ContribsyncError",
     "Deferred",
     "GitHubError",
+    "GitHubUnavailable",
     "GraphQLError",
     "InvalidEvent",
     "NonRetriable",
@@ -113,5 +129,7 @@ __all__ = [
     "RateLimited",
     "SecondaryRateLimited",
     "StoreError",
+    "Unauthorized",
     "UnknownEvent",
+    "Unprocessable",
 ]

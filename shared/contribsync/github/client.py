@@ -1,0 +1,251 @@
+"""The GitHub client: GraphQL and REST over one httpx client, with one place for HTTP policy.
+
+- GraphQL at ``{base}/graphql``, or ``{base_without_v3}/graphql`` for GitHub Enterprise's
+  ``https://host/api/v3`` base (GraphQL there lives at ``/api/graphql``).
+- REST with ``per_page=100`` and ``Link: rel="next"`` pagination, followed verbatim.
+- ETag / ``If-None-Match`` on GETs: a 304 returns the cached body, costs no rate limit, and is
+  counted in ``stats.not_modified``.
+- Transient failures (5xx, timeouts, connection errors) get bounded retries with jittered
+  exponential backoff; a GraphQL 502/504 on a heavy page halves the page size (``first``) before
+  retrying, since GitHub times out on large nested pages rather than on the request itself.
+- Everything else is translated once into the error tree (``github.errors``).
+- Rate-limit headers and GraphQL ``rateLimit`` go to a ``Budget`` (shared in Postgres on AWS), which
+  also picks the token with the most budget left and may refuse with ``RateLimited``.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from dataclasses import dataclass, field
+from http import HTTPStatus
+from typing import TYPE_CHECKING, Any, Protocol
+
+import httpx
+
+from contribsync.errors import GitHubUnavailable
+from contribsync.github.documents import document
+from contribsync.github.errors import error_for, graphql_error_for, request_id
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator, Mapping
+
+DEFAULT_API_URL = "https://api.github.com"
+PER_PAGE = 100
+RETRYABLE_STATUS = frozenset({500, 502, 503, 504})
+SHRINKABLE_STATUS = frozenset({502, 504})
+
+
+class Budget(Protocol):
+    """Where rate-limit observations go, and which token to use next."""
+
+    def pick(self, tokens: list[str], resource: str) -> str:
+        """The token to use for ``resource`` (core, graphql, search); may raise ``RateLimited``."""
+        ...
+
+    def observe(self, token: str, headers: httpx.Headers) -> None: ...
+
+    def observe_graphql(self, token: str, rate_limit: Mapping[str, Any]) -> None: ...
+
+
+class FirstToken:
+    """The trivial budget: always the first token, nothing recorded."""
+
+    def pick(self, tokens: list[str], resource: str) -> str:
+        return tokens[0]
+
+    def observe(self, token: str, headers: httpx.Headers) -> None:
+        return None
+
+    def observe_graphql(self, token: str, rate_limit: Mapping[str, Any]) -> None:
+        return None
+
+
+@dataclass
+class Stats:
+    requests: int = 0
+    not_modified: int = 0
+    retries: int = 0
+    shrunk_pages: int = 0
+    graphql_points: int = 0
+
+
+@dataclass(frozen=True)
+class GraphQLResponse:
+    data: dict[str, Any]
+    variables: dict[str, Any]  # as finally sent: ``first`` may have been shrunk
+    cost: int | None
+    request_id: str | None
+
+
+@dataclass(frozen=True)
+class RestResponse:
+    json: Any
+    headers: httpx.Headers
+    not_modified: bool = False
+
+
+@dataclass
+class _Cached:
+    etag: str
+    body: Any
+    headers: httpx.Headers = field(default_factory=httpx.Headers)
+
+
+def graphql_url(base_url: str) -> str:
+    base = base_url.rstrip("/")
+    if base.endswith("/api/v3"):
+        return base.removesuffix("/v3") + "/graphql"
+    return base + "/graphql"
+
+
+def _resource(path: str) -> str:
+    if path.endswith("/graphql"):
+        return "graphql"
+    return "search" if "/search/" in path else "core"
+
+
+class GitHubClient:
+    def __init__(self, *, base_url: str = DEFAULT_API_URL, tokens: list[str] | None = None,
+                 budget: Budget | None = None, transport: httpx.BaseTransport | None = None,
+                 timeout_s: float = 30.0, max_retries: int = 3, backoff_base_s: float = 1.0,
+                 sleep: Callable[[float], None] = time.sleep, rng: Callable[[], float] = random.random,
+                 user_agent: str = "contribsync") -> None:
+        self.base_url = base_url.rstrip("/")
+        self.graphql_url = graphql_url(self.base_url)
+        self.tokens = list(tokens or [])
+        self.budget = budget or FirstToken()
+        self.max_retries = max_retries
+        self.backoff_base_s = backoff_base_s
+        self._sleep = sleep
+        self._rng = rng
+        self._etags: dict[str, _Cached] = {}
+        self.stats = Stats()
+        self._http = httpx.Client(transport=transport, timeout=timeout_s, follow_redirects=True, headers={
+            "Accept": "application/vnd.github+json", "X-GitHub-Api-Version": "2022-11-28",
+            "User-Agent": user_agent,
+        })
+
+    def close(self) -> None:
+        self._http.close()
+
+    # -- transport with retries ------------------------------------------------------------------
+
+    def _pause(self, attempt: int) -> None:
+        self.stats.retries += 1
+        delay = self.backoff_base_s * 2 ** (attempt - 1)
+        self._sleep(delay / 2 + self._rng() * delay / 2)
+
+    def _send_once(self, method: str, url: str, what: str, *, json: object = None,
+                   headers: Mapping[str, str] | None = None) -> httpx.Response:
+        headers = dict(headers or {})
+        token = self.budget.pick(self.tokens, _resource(url)) if self.tokens else None
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        self.stats.requests += 1
+        try:
+            response = self._http.request(method, url, headers=headers, json=json)
+        except httpx.TimeoutException as exc:
+            raise GitHubUnavailable(f"{what}: timed out ({type(exc).__name__})") from exc
+        except httpx.TransportError as exc:
+            raise GitHubUnavailable(f"{what}: {type(exc).__name__}: {exc}") from exc
+        if token:
+            self.budget.observe(token, response.headers)
+        if response.status_code >= HTTPStatus.BAD_REQUEST:
+            raise error_for(response, what)
+        return response
+
+    def _send(self, method: str, url: str, what: str, *, headers: Mapping[str, str] | None = None) -> httpx.Response:
+        attempt = 0
+        while True:
+            try:
+                return self._send_once(method, url, what, headers=headers)
+            except GitHubUnavailable as exc:
+                attempt += 1
+                if attempt > self.max_retries or (exc.status and exc.status not in RETRYABLE_STATUS):
+                    raise
+                self._pause(attempt)
+
+    # -- GraphQL ---------------------------------------------------------------------------------
+
+    def graphql(self, name: str, variables: Mapping[str, Any], *, shrink: str = "first",
+                query: str | None = None) -> GraphQLResponse:
+        """Run the document ``name`` (or ``query``). On 502/504 the ``shrink`` variable is halved."""
+        text = query or document(name)
+        sent = dict(variables)
+        what = f"GraphQL {name}"
+        attempt = 0
+        while True:
+            try:
+                response = self._send_once("POST", self.graphql_url, what, json={"query": text, "variables": sent})
+                break
+            except GitHubUnavailable as exc:
+                attempt += 1
+                if attempt > self.max_retries or (exc.status and exc.status not in RETRYABLE_STATUS):
+                    raise
+                size = sent.get(shrink)
+                if exc.status in SHRINKABLE_STATUS and isinstance(size, int) and size > 1:
+                    sent[shrink] = max(1, size // 2)
+                    self.stats.shrunk_pages += 1
+                self._pause(attempt)
+        body = response.json()
+        if errors := body.get("errors"):
+            raise graphql_error_for(errors, response, what)
+        data: dict[str, Any] = body.get("data") or {}
+        rate = data.get("rateLimit") or {}
+        cost = rate.get("cost")
+        if isinstance(cost, int):
+            self.stats.graphql_points += cost
+        if rate and self.tokens:
+            self.budget.observe_graphql(self.tokens[0] if len(self.tokens) == 1 else
+                                        self._token_of(response), rate)
+        return GraphQLResponse(data, sent, cost, request_id(response))
+
+    def _token_of(self, response: httpx.Response) -> str:
+        auth = response.request.headers.get("authorization", "")
+        return auth.removeprefix("Bearer ") or self.tokens[0]
+
+    # -- REST ------------------------------------------------------------------------------------
+
+    def _url(self, path: str) -> str:
+        return path if path.startswith(("http://", "https://")) else f"{self.base_url}/{path.lstrip('/')}"
+
+    def get(self, path: str, params: Mapping[str, Any] | None = None, *, conditional: bool = True) -> RestResponse:
+        """GET one resource; with ``conditional``, revalidate a cached copy by ETag (304 = free)."""
+        url = str(httpx.URL(self._url(path), params=params)) if params else self._url(path)
+        cached = self._etags.get(url) if conditional else None
+        headers = {"If-None-Match": cached.etag} if cached else {}
+        response = self._send("GET", url, f"GET {path}", headers=headers)
+        if response.status_code == HTTPStatus.NOT_MODIFIED and cached is not None:
+            self.stats.not_modified += 1
+            return RestResponse(cached.body, response.headers, not_modified=True)
+        body = response.json() if response.content else None
+        if conditional and (etag := response.headers.get("etag")):
+            self._etags[url] = _Cached(etag, body, response.headers)
+        return RestResponse(body, response.headers)
+
+    def paginate(self, path: str, params: Mapping[str, Any] | None = None) -> Iterator[Any]:
+        """Every item of a list endpoint, following ``Link: rel="next"`` to the last page."""
+        query = {"per_page": PER_PAGE, **dict(params or {})}
+        page = self.get(path, query)
+        while True:
+            items = page.json
+            if isinstance(items, dict) and "items" in items:  # search endpoints wrap their lists
+                items = items["items"]
+            yield from items or []
+            next_url = page.headers.get("link") and _next_link(page.headers["link"])
+            if not next_url:
+                return
+            page = self.get(next_url)
+
+
+def _next_link(header: str) -> str | None:
+    """The ``rel="next"`` URL of a Link header, used verbatim (it carries the cursor and params)."""
+    for part in header.split(","):
+        url, _, rels = part.partition(";")
+        if 'rel="next"' in rels:
+            return url.strip().strip("<>")
+    return None
+
+
+__all__ = ["Budget", "FirstToken", "GitHubClient", "GraphQLResponse", "RestResponse", "Stats", "graphql_url"]
