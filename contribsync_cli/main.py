@@ -165,6 +165,25 @@ def _dlq(args: argparse.Namespace) -> None:
             console.print(f"[red]{event.dlq}[/] {message['message_id']}: {message['error']}\n  {message['body'][:200]}")
 
 
+def _github(args: argparse.Namespace) -> None:
+    """Each token's recorded budget per resource (tokens appear as fingerprints only)."""
+    from contribsync.github.budget import PostgresBudget
+    from contribsync_cli.local_env import database
+
+    rows = PostgresBudget(database()).budgets()
+    if args.json:
+        print(json.dumps(rows, indent=2, default=str))
+        return
+    table = Table("token", "resource", "remaining", "limit", "used", "resets", "observed", title="GitHub budget")
+    for r in rows:
+        share = r["remaining"] / r["limit"] if r["limit"] else 0
+        colour = "green" if share > 0.5 else "yellow" if share > 0.1 else "red"  # noqa: PLR2004
+        table.add_row(r["token_id"], r["resource"], f"[{colour}]{r['remaining']}[/]", str(r["limit"]),
+                      str(r["used"] if r["used"] is not None else ""), r["reset_at"].strftime("%H:%M:%S"),
+                      r["observed_at"].strftime("%H:%M:%S"))
+    console.print(table)
+
+
 def _demo(args: argparse.Namespace) -> None:
     from contribsync_cli.demo import run_demo
 
@@ -206,6 +225,10 @@ def parser() -> argparse.ArgumentParser:
     q = sub.add_parser("dlq", help="show dead-lettered messages with their errors")
     q.add_argument("function", nargs="?")
     q.set_defaults(func=_dlq)
+    g = sub.add_parser("github", help="GitHub: rate-limit budgets")
+    g.add_argument("github_command", choices=["rate-limit"])
+    g.add_argument("--json", action="store_true")
+    g.set_defaults(func=_github)
     m = sub.add_parser("demo", help="start the local stack and run the demo end to end")
     m.set_defaults(func=_demo)
     return p

@@ -1,0 +1,108 @@
+"""The rate-limit governor: one GitHub budget per token and resource, shared through Postgres.
+
+Every function (every Lambda instance) reserves a point before a request (an atomic UPDATE that
+refuses to go below the reserve, 10% by default), and records what GitHub answers
+(``x-ratelimit-*`` headers, GraphQL ``rateLimit``). When no token has budget above the reserve it
+raises ``RateLimited(defer_until=earliest reset)``, which the runtime turns into a message delay:
+no Lambda sleeps waiting for a reset. With several tokens, the one with the most budget left is used.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from contribsync.errors import RateLimited
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    import httpx
+
+    from contribsync.control import Clock
+    from contribsync.db import Database
+
+DEFAULT_RESERVE = 0.10
+# Budgets GitHub gives a token before it has told us anything (PAT / App installation defaults).
+DEFAULT_LIMITS = {"core": 5000, "graphql": 5000, "search": 30}
+
+
+def token_id(token: str) -> str:
+    """A fingerprint safe to store and log."""
+    return hashlib.sha256(token.encode()).hexdigest()[:12]
+
+
+class PostgresBudget:
+    def __init__(self, db: Database, *, reserve: float = DEFAULT_RESERVE, clock: Clock | None = None) -> None:
+        from contribsync.control import SystemClock
+
+        self.db = db
+        self.reserve = reserve
+        self.clock = clock or SystemClock()
+
+    def pick(self, tokens: list[str], resource: str) -> str:
+        """Reserve one point on the token with the most budget left; ``RateLimited`` if none has any."""
+        now = self.clock.now()
+        ids = {token_id(t): t for t in tokens}
+        known = {r["token_id"]: r for r in self.db.query("rate_limit_budgets", {
+            "resource": resource, "token_ids": list(ids)})}
+
+        def left(tid: str) -> float:
+            row = known.get(tid)
+            if row is None or row["reset_at"] <= now:
+                return float("inf")  # unknown or a new window: full
+            return float(row["remaining"])
+
+        for tid in sorted(ids, key=left, reverse=True):
+            if tid not in known:
+                self._seed(tid, resource, now)
+            if self.db.query_one("rate_limit_reserve", {
+                    "token_id": tid, "resource": resource, "cost": 1, "reserve": self.reserve, "now": now}):
+                return ids[tid]
+        resets = [r["reset_at"] for r in known.values()] or [now + timedelta(minutes=1)]
+        raise RateLimited(f"GitHub {resource} budget below the {self.reserve:.0%} reserve on every token",
+                          defer_until=min(resets))
+
+    def _seed(self, tid: str, resource: str, now: datetime) -> None:
+        limit = DEFAULT_LIMITS.get(resource, 5000)
+        self.db.query("rate_limit_observe", {
+            "token_id": tid, "resource": resource, "limit": limit, "remaining": limit, "used": 0,
+            "reset_at": now + timedelta(hours=1), "now": now, "estimated": True})
+
+    def observe(self, token: str, headers: httpx.Headers) -> None:
+        """Record ``x-ratelimit-*`` from a REST (or GraphQL) answer."""
+        try:
+            limit = int(headers["x-ratelimit-limit"])
+            remaining = int(headers["x-ratelimit-remaining"])
+            reset = datetime.fromtimestamp(int(headers["x-ratelimit-reset"]), tz=UTC)
+        except (KeyError, ValueError):
+            return  # GitHub Enterprise with rate limiting off sends none
+        self.db.query("rate_limit_observe", {
+            "token_id": token_id(token), "resource": headers.get("x-ratelimit-resource", "core"),
+            "limit": limit, "remaining": remaining, "used": _int(headers.get("x-ratelimit-used")),
+            "reset_at": reset, "now": self.clock.now(), "estimated": False})
+
+    def observe_graphql(self, token: str, rate_limit: Mapping[str, Any]) -> None:
+        """Record a GraphQL ``rateLimit { limit remaining resetAt used }`` selection."""
+        try:
+            reset = datetime.fromisoformat(str(rate_limit["resetAt"]).replace("Z", "+00:00"))
+            limit, remaining = int(rate_limit["limit"]), int(rate_limit["remaining"])
+        except (KeyError, ValueError, TypeError):
+            return
+        self.db.query("rate_limit_observe", {
+            "token_id": token_id(token), "resource": "graphql", "limit": limit, "remaining": remaining,
+            "used": _int(rate_limit.get("used")), "reset_at": reset, "now": self.clock.now(), "estimated": False})
+
+    def budgets(self) -> list[dict[str, Any]]:
+        return self.db.query("rate_limits_all")
+
+
+def _int(value: object) -> int | None:
+    try:
+        return int(str(value))
+    except ValueError:
+        return None
+
+
+__all__ = ["DEFAULT_RESERVE", "PostgresBudget", "token_id"]

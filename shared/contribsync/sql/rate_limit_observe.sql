@@ -1,0 +1,16 @@
+-- Record GitHub's own figures. Within one window the lower remaining wins (answers arrive out of
+-- order and reservations already counted requests in flight); a new window replaces the row.
+-- An estimated row (assumed before GitHub's first answer) takes GitHub's reset time as it is.
+INSERT INTO github_rate_limits AS r (token_id, resource, "limit", remaining, used, reset_at, observed_at,
+                                     estimated)
+VALUES (%(token_id)s, %(resource)s, %(limit)s, %(remaining)s, %(used)s, %(reset_at)s, %(now)s,
+        %(estimated)s)
+ON CONFLICT (token_id, resource) DO UPDATE
+   SET "limit"     = excluded."limit",
+       remaining   = CASE WHEN excluded.reset_at > r.reset_at + interval '1 second' AND NOT r.estimated
+                          THEN excluded.remaining
+                          ELSE least(r.remaining, excluded.remaining) END,
+       used        = excluded.used,
+       reset_at    = CASE WHEN r.estimated THEN excluded.reset_at ELSE greatest(r.reset_at, excluded.reset_at) END,
+       observed_at = excluded.observed_at,
+       estimated   = r.estimated AND excluded.estimated

@@ -1,0 +1,122 @@
+"""The shared rate-limit governor on a real Postgres, under concurrent workers."""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import httpx
+import pytest
+
+from contribsync.errors import RateLimited
+from contribsync.github.budget import PostgresBudget, token_id
+from contribsync.github.client import GitHubClient
+
+pytestmark = pytest.mark.integration
+
+
+class FakeGitHubBudget:
+    """A GitHub that counts requests against a small primary budget, as GitHub does."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.remaining = limit
+        self.reset = int(time.time()) + 3600
+        self.forbidden = 0
+        self.served = 0
+        self.lock = threading.Lock()
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        with self.lock:
+            headers = {"x-ratelimit-limit": str(self.limit), "x-ratelimit-reset": str(self.reset),
+                       "x-ratelimit-resource": "core"}
+            if self.remaining == 0:
+                self.forbidden += 1
+                return httpx.Response(403, headers={**headers, "x-ratelimit-remaining": "0"},
+                                      json={"message": "API rate limit exceeded"})
+            self.remaining -= 1
+            self.served += 1
+            headers["x-ratelimit-remaining"] = str(self.remaining)
+        time.sleep(0.005)  # a little latency so requests overlap
+        return httpx.Response(200, headers=headers, json={"ok": True})
+
+
+def test_the_governor_defers_rather_than_exceeding_a_small_budget_under_8_workers(db):
+    github = FakeGitHubBudget(limit=60)
+    token = f"tok-{uuid.uuid4().hex}"
+    budget = PostgresBudget(db, reserve=0.10)
+    GitHubClient(tokens=[token], budget=budget, transport=httpx.MockTransport(github)).get("/calibrate")
+    after_calibration = github.remaining  # 59; the reserve is ceil(60 * 10%) = 6
+    deferred: list[RateLimited] = []
+
+    def worker() -> None:
+        gh = GitHubClient(tokens=[token], budget=budget, transport=httpx.MockTransport(github))
+        try:
+            while True:
+                gh.get(f"/work/{uuid.uuid4().hex}", conditional=False)
+        except RateLimited as exc:
+            deferred.append(exc)
+
+    threads = [threading.Thread(target=worker) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    # THEN every worker was deferred by the governor, GitHub never had to refuse a request,
+    # and exactly the budget above the reserve was spent
+    assert len(deferred) == 8
+    assert github.forbidden == 0
+    assert github.remaining == 6
+    assert github.served - 1 == after_calibration - 6
+    assert all(e.defer_until == datetime.fromtimestamp(github.reset, tz=UTC) for e in deferred)
+
+
+def test_the_token_with_the_most_budget_left_is_picked(db):
+    budget = PostgresBudget(db)
+    low, high = f"low-{uuid.uuid4().hex}", f"high-{uuid.uuid4().hex}"
+    reset = str(int(time.time()) + 3600)
+    for token, remaining in ((low, "100"), (high, "4000")):
+        budget.observe(token, httpx.Headers({"x-ratelimit-limit": "5000", "x-ratelimit-remaining": remaining,
+                                             "x-ratelimit-reset": reset, "x-ratelimit-resource": "core"}))
+    assert budget.pick([low, high], "core") == high
+    rows = {r["token_id"]: r for r in budget.budgets()}
+    assert rows[token_id(high)]["remaining"] == 3999
+    assert token_id(high) != high and high not in str(rows)  # tokens are never stored in clear
+
+
+def test_a_late_answer_cannot_raise_the_budget_within_a_window(db, fake_clock):
+    budget = PostgresBudget(db, clock=fake_clock)
+    token = f"tok-{uuid.uuid4().hex}"
+    reset = int((fake_clock.now() + timedelta(minutes=30)).timestamp())
+
+    def answer(remaining: int) -> httpx.Headers:
+        return httpx.Headers({"x-ratelimit-limit": "5000", "x-ratelimit-remaining": str(remaining),
+                              "x-ratelimit-reset": str(reset)})
+
+    budget.observe(token, answer(1000))
+    budget.observe(token, answer(1500))  # an older request answered last
+    row = next(r for r in budget.budgets() if r["token_id"] == token_id(token))
+    assert row["remaining"] == 1000
+
+
+def test_graphql_rate_limit_selections_are_recorded(db):
+    budget = PostgresBudget(db)
+    token = f"tok-{uuid.uuid4().hex}"
+    budget.observe_graphql(token, {"limit": 5000, "remaining": 4321, "cost": 3, "used": 679,
+                                   "resetAt": "2030-01-01T00:00:00Z"})
+    row = next(r for r in budget.budgets() if r["token_id"] == token_id(token))
+    assert (row["resource"], row["remaining"], row["used"]) == ("graphql", 4321, 679)
+
+
+def test_below_the_reserve_on_every_token_defers_until_the_earliest_reset(db):
+    budget = PostgresBudget(db, reserve=0.10)
+    tokens = [f"a-{uuid.uuid4().hex}", f"b-{uuid.uuid4().hex}"]
+    resets = [int(time.time()) + 600, int(time.time()) + 1200]
+    for token, reset in zip(tokens, resets, strict=True):
+        budget.observe(token, httpx.Headers({"x-ratelimit-limit": "5000", "x-ratelimit-remaining": "400",
+                                             "x-ratelimit-reset": str(reset)}))
+    with pytest.raises(RateLimited) as caught:
+        budget.pick(tokens, "core")
+    assert caught.value.defer_until == datetime.fromtimestamp(resets[0], tz=UTC)
