@@ -47,7 +47,11 @@ class Settings:
     retry_base_s: float = 10.0
     retry_max_s: float = 3600.0
     github_api_url: str = "https://api.github.com"
-    github_token: str | None = None
+    github_tokens: tuple[str, ...] = field(default=(), repr=False)
+    github_app_id: str | None = None
+    github_app_private_key: str | None = field(default=None, repr=False)
+    github_app_installation_ids: tuple[int, ...] = ()
+    github_rate_limit_reserve: float = 0.10
     webhook_secrets: tuple[str, ...] = field(default=(), repr=False)
     openai_api_key: str | None = field(default=None, repr=False)
     openai_base_url: str | None = None
@@ -68,7 +72,11 @@ class Settings:
             retry_base_s=float(env.get("CONTRIBSYNC_RETRY_BASE_SECONDS", "10")),
             retry_max_s=float(env.get("CONTRIBSYNC_RETRY_MAX_SECONDS", "3600")),
             github_api_url=env.get("GITHUB_API_URL", "https://api.github.com").rstrip("/"),
-            github_token=_secret(env, "GITHUB_TOKEN"),
+            github_tokens=_csv(_secret(env, "GITHUB_TOKEN")),
+            github_app_id=env.get("GITHUB_APP_ID"),
+            github_app_private_key=_secret(env, "GITHUB_APP_PRIVATE_KEY"),
+            github_app_installation_ids=tuple(int(i) for i in _csv(env.get("GITHUB_APP_INSTALLATION_ID"))),
+            github_rate_limit_reserve=float(env.get("GITHUB_RATE_LIMIT_RESERVE", "0.10")),
             webhook_secrets=_csv(_secret(env, "GITHUB_WEBHOOK_SECRET")),
             openai_api_key=_secret(env, "OPENAI_API_KEY"),
             openai_base_url=env.get("OPENAI_BASE_URL"),

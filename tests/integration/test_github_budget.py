@@ -120,3 +120,43 @@ def test_below_the_reserve_on_every_token_defers_until_the_earliest_reset(db):
     with pytest.raises(RateLimited) as caught:
         budget.pick(tokens, "core")
     assert caught.value.defer_until == datetime.fromtimestamp(resets[0], tz=UTC)
+
+
+def test_in_flight_requests_per_token_are_capped_across_workers(db):
+    from contribsync.errors import SecondaryRateLimited
+
+    active = 0
+    peak = 0
+    lock = threading.Lock()
+
+    def slow(request: httpx.Request) -> httpx.Response:
+        nonlocal active, peak
+        with lock:
+            active += 1
+            peak = max(peak, active)
+        time.sleep(0.3)
+        with lock:
+            active -= 1
+        return httpx.Response(200, json={})
+
+    token = f"tok-{uuid.uuid4().hex}"
+    budget = PostgresBudget(db, max_in_flight=2)
+    outcomes: list[str] = []
+
+    def worker() -> None:
+        gh = GitHubClient(tokens=[token], budget=budget, transport=httpx.MockTransport(slow))
+        try:
+            gh.get(f"/x/{uuid.uuid4().hex}", conditional=False)
+            outcomes.append("done")
+        except SecondaryRateLimited:
+            outcomes.append("deferred")
+
+    threads = [threading.Thread(target=worker) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert peak <= 2
+    assert outcomes.count("done") >= 2
+    assert outcomes.count("deferred") >= 1
+    assert len(outcomes) == 6

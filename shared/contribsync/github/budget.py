@@ -10,13 +10,15 @@ no Lambda sleeps waiting for a reset. With several tokens, the one with the most
 from __future__ import annotations
 
 import hashlib
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from contribsync.errors import RateLimited
+from contribsync.control import FlowControl
+from contribsync.errors import RateLimited, SecondaryRateLimited
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Iterator, Mapping
 
     import httpx
 
@@ -24,6 +26,8 @@ if TYPE_CHECKING:
     from contribsync.db import Database
 
 DEFAULT_RESERVE = 0.10
+MAX_IN_FLIGHT = 100  # GitHub's limit on concurrent requests per token
+INFLIGHT_SCOPE = "github-in-flight"
 # Budgets GitHub gives a token before it has told us anything (PAT / App installation defaults).
 DEFAULT_LIMITS = {"core": 5000, "graphql": 5000, "search": 30}
 
@@ -34,10 +38,13 @@ def token_id(token: str) -> str:
 
 
 class PostgresBudget:
-    def __init__(self, db: Database, *, reserve: float = DEFAULT_RESERVE, clock: Clock | None = None) -> None:
+    def __init__(self, db: Database, *, reserve: float = DEFAULT_RESERVE, clock: Clock | None = None,
+                 max_in_flight: int = MAX_IN_FLIGHT, request_timeout_s: int = 60) -> None:
         from contribsync.control import SystemClock
 
         self.db = db
+        self.max_in_flight = max_in_flight
+        self.request_timeout_s = request_timeout_s
         self.reserve = reserve
         self.clock = clock or SystemClock()
 
@@ -93,6 +100,22 @@ class PostgresBudget:
         self.db.query("rate_limit_observe", {
             "token_id": token_id(token), "resource": "graphql", "limit": limit, "remaining": remaining,
             "used": _int(rate_limit.get("used")), "reset_at": reset, "now": self.clock.now(), "estimated": False})
+
+    @contextmanager
+    def in_flight(self, token: str) -> Iterator[None]:
+        """One of the token's concurrent-request slots, across every Lambda instance (a Postgres lease
+        that expires with the request timeout). None free: ``SecondaryRateLimited`` — GitHub's own
+        answer to too many concurrent requests — so the runtime retries the message a little later."""
+        flow = FlowControl(self.db, self.clock)
+        lease = flow.acquire(scope=INFLIGHT_SCOPE, key=token_id(token), limit=self.max_in_flight,
+                             ttl_s=self.request_timeout_s)
+        if lease is None:
+            raise SecondaryRateLimited(f"{self.max_in_flight} requests already in flight on this token",
+                                       retry_after=5)
+        try:
+            yield
+        finally:
+            flow.release(lease, scope=INFLIGHT_SCOPE)
 
     def budgets(self) -> list[dict[str, Any]]:
         return self.db.query("rate_limits_all")

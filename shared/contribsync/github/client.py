@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import random
 import time
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any, Protocol
@@ -24,11 +25,14 @@ from typing import TYPE_CHECKING, Any, Protocol
 import httpx
 
 from contribsync.errors import GitHubUnavailable
+from contribsync.github.auth import StaticTokens
 from contribsync.github.documents import document
 from contribsync.github.errors import error_for, graphql_error_for, request_id
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator, Mapping
+
+    from contribsync.github.auth import Credentials
 
 DEFAULT_API_URL = "https://api.github.com"
 PER_PAGE = 100
@@ -47,6 +51,10 @@ class Budget(Protocol):
 
     def observe_graphql(self, token: str, rate_limit: Mapping[str, Any]) -> None: ...
 
+    def in_flight(self, token: str) -> AbstractContextManager[None]:
+        """Hold one of the token's concurrent-request slots for the duration of a request."""
+        ...
+
 
 class FirstToken:
     """The trivial budget: always the first token, nothing recorded."""
@@ -59,6 +67,9 @@ class FirstToken:
 
     def observe_graphql(self, token: str, rate_limit: Mapping[str, Any]) -> None:
         return None
+
+    def in_flight(self, token: str) -> AbstractContextManager[None]:
+        return nullcontext()
 
 
 @dataclass
@@ -107,13 +118,14 @@ def _resource(path: str) -> str:
 
 class GitHubClient:
     def __init__(self, *, base_url: str = DEFAULT_API_URL, tokens: list[str] | None = None,
-                 budget: Budget | None = None, transport: httpx.BaseTransport | None = None,
+                 credentials: Credentials | None = None, budget: Budget | None = None,
+                 transport: httpx.BaseTransport | None = None,
                  timeout_s: float = 30.0, max_retries: int = 3, backoff_base_s: float = 1.0,
                  sleep: Callable[[float], None] = time.sleep, rng: Callable[[], float] = random.random,
                  user_agent: str = "contribsync") -> None:
         self.base_url = base_url.rstrip("/")
         self.graphql_url = graphql_url(self.base_url)
-        self.tokens = list(tokens or [])
+        self.credentials: Credentials = credentials or StaticTokens(list(tokens or []))
         self.budget = budget or FirstToken()
         self.max_retries = max_retries
         self.backoff_base_s = backoff_base_s
@@ -139,12 +151,14 @@ class GitHubClient:
     def _send_once(self, method: str, url: str, what: str, *, json: object = None,
                    headers: Mapping[str, str] | None = None) -> httpx.Response:
         headers = dict(headers or {})
-        token = self.budget.pick(self.tokens, _resource(url)) if self.tokens else None
+        tokens = self.credentials.tokens()
+        token = self.budget.pick(tokens, _resource(url)) if tokens else None
         if token:
             headers["Authorization"] = f"Bearer {token}"
         self.stats.requests += 1
         try:
-            response = self._http.request(method, url, headers=headers, json=json)
+            with self.budget.in_flight(token) if token else nullcontext():
+                response = self._http.request(method, url, headers=headers, json=json)
         except httpx.TimeoutException as exc:
             raise GitHubUnavailable(f"{what}: timed out ({type(exc).__name__})") from exc
         except httpx.TransportError as exc:
@@ -196,14 +210,9 @@ class GitHubClient:
         cost = rate.get("cost")
         if isinstance(cost, int):
             self.stats.graphql_points += cost
-        if rate and self.tokens:
-            self.budget.observe_graphql(self.tokens[0] if len(self.tokens) == 1 else
-                                        self._token_of(response), rate)
+        if rate and (token := _token_of(response)):
+            self.budget.observe_graphql(token, rate)
         return GraphQLResponse(data, sent, cost, request_id(response))
-
-    def _token_of(self, response: httpx.Response) -> str:
-        auth = response.request.headers.get("authorization", "")
-        return auth.removeprefix("Bearer ") or self.tokens[0]
 
     # -- REST ------------------------------------------------------------------------------------
 
@@ -237,6 +246,12 @@ class GitHubClient:
             if not next_url:
                 return
             page = self.get(next_url)
+
+
+def _token_of(response: httpx.Response) -> str | None:
+    """The token a request was sent with (it was picked by the budget for that request)."""
+    auth: str = response.request.headers.get("authorization", "")
+    return auth.removeprefix("Bearer ") or None
 
 
 def _next_link(header: str) -> str | None:
