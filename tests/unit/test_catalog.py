@@ -85,3 +85,12 @@ def test_feeds_name_real_events():
     for event in catalog.EVENTS:
         for target in event.feeds:
             catalog.resolve(target)
+
+
+def test_the_readme_lists_every_function_and_event():
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    for event in catalog.EVENTS:
+        assert f"| {event.function} |" in readme, event.function
+        assert f"`{event.name}`" in readme, event.name
