@@ -160,3 +160,20 @@ def test_in_flight_requests_per_token_are_capped_across_workers(db):
     assert outcomes.count("done") >= 2
     assert outcomes.count("deferred") >= 1
     assert len(outcomes) == 6
+
+
+def test_etags_survive_the_client_so_a_later_invocation_gets_a_free_304(db):
+    from contribsync.github.etags import PostgresEtags
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.headers.get("if-none-match") == '"v1"':
+            return httpx.Response(304, headers={"etag": '"v1"'})
+        return httpx.Response(200, headers={"etag": '"v1"'}, json={"full_name": "o/r", "stars": 3})
+
+    url = f"/repos/o/r-{uuid.uuid4().hex}"
+    first = GitHubClient(transport=httpx.MockTransport(handler), etags=PostgresEtags(db))
+    assert not first.get(url).not_modified
+    second = GitHubClient(transport=httpx.MockTransport(handler), etags=PostgresEtags(db))  # a new container
+    again = second.get(url)
+    assert again.not_modified and again.json == {"full_name": "o/r", "stars": 3}
+    assert second.stats.not_modified == 1

@@ -8,6 +8,7 @@ from contribsync.github.auth import Credentials, GitHubApp, StaticTokens
 from contribsync.github.budget import PostgresBudget
 from contribsync.github.client import GitHubClient, GraphQLResponse, RestResponse
 from contribsync.github.documents import document
+from contribsync.github.etags import MemoryEtags, PostgresEtags
 
 if TYPE_CHECKING:
     from contribsync.db import Database
@@ -25,7 +26,8 @@ def credentials_from(settings: Settings) -> Credentials:
 def github_client(settings: Settings, db: Database) -> GitHubClient:
     """The client every function uses: its budget shared through Postgres."""
     return GitHubClient(base_url=settings.github_api_url, credentials=credentials_from(settings),
-                        budget=PostgresBudget(db, reserve=settings.github_rate_limit_reserve))
+                        budget=PostgresBudget(db, reserve=settings.github_rate_limit_reserve),
+                        etags=PostgresEtags(db))
 
 
 __all__ = [
@@ -33,7 +35,9 @@ __all__ = [
     "GitHubApp",
     "GitHubClient",
     "GraphQLResponse",
+    "MemoryEtags",
     "PostgresBudget",
+    "PostgresEtags",
     "RestResponse",
     "StaticTokens",
     "credentials_from",

@@ -18,7 +18,7 @@ from __future__ import annotations
 import random
 import time
 from contextlib import AbstractContextManager, nullcontext
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -28,11 +28,13 @@ from contribsync.errors import GitHubUnavailable
 from contribsync.github.auth import StaticTokens
 from contribsync.github.documents import document
 from contribsync.github.errors import error_for, graphql_error_for, request_id
+from contribsync.github.etags import MemoryEtags
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator, Mapping
 
     from contribsync.github.auth import Credentials
+    from contribsync.github.etags import EtagCache
 
 DEFAULT_API_URL = "https://api.github.com"
 PER_PAGE = 100
@@ -96,13 +98,6 @@ class RestResponse:
     not_modified: bool = False
 
 
-@dataclass
-class _Cached:
-    etag: str
-    body: Any
-    headers: httpx.Headers = field(default_factory=httpx.Headers)
-
-
 def graphql_url(base_url: str) -> str:
     base = base_url.rstrip("/")
     if base.endswith("/api/v3"):
@@ -119,7 +114,7 @@ def _resource(path: str) -> str:
 class GitHubClient:
     def __init__(self, *, base_url: str = DEFAULT_API_URL, tokens: list[str] | None = None,
                  credentials: Credentials | None = None, budget: Budget | None = None,
-                 transport: httpx.BaseTransport | None = None,
+                 transport: httpx.BaseTransport | None = None, etags: EtagCache | None = None,
                  timeout_s: float = 30.0, max_retries: int = 3, backoff_base_s: float = 1.0,
                  sleep: Callable[[float], None] = time.sleep, rng: Callable[[], float] = random.random,
                  user_agent: str = "contribsync") -> None:
@@ -131,7 +126,7 @@ class GitHubClient:
         self.backoff_base_s = backoff_base_s
         self._sleep = sleep
         self._rng = rng
-        self._etags: dict[str, _Cached] = {}
+        self.etags: EtagCache = etags or MemoryEtags()
         self.stats = Stats()
         self._http = httpx.Client(transport=transport, timeout=timeout_s, follow_redirects=True, headers={
             "Accept": "application/vnd.github+json", "X-GitHub-Api-Version": "2022-11-28",
@@ -222,15 +217,15 @@ class GitHubClient:
     def get(self, path: str, params: Mapping[str, Any] | None = None, *, conditional: bool = True) -> RestResponse:
         """GET one resource; with ``conditional``, revalidate a cached copy by ETag (304 = free)."""
         url = str(httpx.URL(self._url(path), params=params)) if params else self._url(path)
-        cached = self._etags.get(url) if conditional else None
-        headers = {"If-None-Match": cached.etag} if cached else {}
+        cached = self.etags.get(url) if conditional else None
+        headers = {"If-None-Match": cached[0]} if cached else {}
         response = self._send("GET", url, f"GET {path}", headers=headers)
         if response.status_code == HTTPStatus.NOT_MODIFIED and cached is not None:
             self.stats.not_modified += 1
-            return RestResponse(cached.body, response.headers, not_modified=True)
+            return RestResponse(cached[1], response.headers, not_modified=True)
         body = response.json() if response.content else None
         if conditional and (etag := response.headers.get("etag")):
-            self._etags[url] = _Cached(etag, body, response.headers)
+            self.etags.put(url, etag, body)
         return RestResponse(body, response.headers)
 
     def paginate(self, path: str, params: Mapping[str, Any] | None = None) -> Iterator[Any]:

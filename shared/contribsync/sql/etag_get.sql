@@ -1,0 +1,2 @@
+-- The cached ETag and body of a URL.
+SELECT etag, body FROM github_etags WHERE url = %(url)s
