@@ -1,0 +1,1 @@
+"""Dev-only GitHub simulator: dataset, GraphQL over the public schema, REST (not in the layer)."""
