@@ -1,0 +1,186 @@
+"""The simulator's HTTP front: GitHub-shaped budgets, latency and faults around the GraphQL and REST
+handlers, served by werkzeug on 127.0.0.1.
+
+Knobs (``Knobs``): latency per request and per returned node; a share of 502s, timeouts (the answer
+is held back past the client's timeout, then a 504), secondary rate limits (403 + retry-after) and
+abuse responses; the primary budget per token and resource (core / graphql), answered with GitHub's
+``x-ratelimit-*`` headers and its 403 "API rate limit exceeded" when spent. Faults are drawn from a
+seeded RNG so a run is repeatable.
+
+Written by hand: no library simulates GitHub's API; werkzeug does the HTTP.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from werkzeug.serving import make_server
+from werkzeug.wrappers import Request, Response
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+    from wsgiref.types import StartResponse, WSGIEnvironment
+
+# A handler answers (status, JSON body, extra headers, nodes returned, points charged).
+Answer = tuple[int, Any, dict[str, str], int, int]
+Handler = Callable[[Request], Answer]
+
+
+@dataclass
+class Knobs:
+    latency_s: float = 0.0            # per request
+    latency_per_node_s: float = 0.0   # per node returned
+    fault_502: float = 0.0            # shares of requests, 0..1
+    fault_timeout: float = 0.0
+    fault_secondary: float = 0.0
+    fault_abuse: float = 0.0
+    timeout_hold_s: float = 12.0      # how long a "timeout" holds the answer back
+    secondary_retry_after_s: int = 60
+    budget: dict[str, int] = field(default_factory=lambda: {"core": 5000, "graphql": 5000, "search": 30})
+    window_s: int = 3600
+    seed: int = 0
+
+
+@dataclass
+class _Window:
+    limit: int
+    used: int
+    reset: int
+
+
+@dataclass
+class Counters:
+    requests: int = 0
+    faults: dict[str, int] = field(default_factory=dict)
+    limited: int = 0
+    not_modified: int = 0
+    points: int = 0
+
+
+class SimulatorApp:
+    """The WSGI app: ``/graphql``, ``/api/graphql`` and REST (also under ``/api/v3``)."""
+
+    def __init__(self, *, graphql: Handler, rest: Handler, knobs: Knobs | None = None,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
+        self.graphql = graphql
+        self.rest = rest
+        self.knobs = knobs or Knobs()
+        self.counters = Counters()
+        self._rng = random.Random(self.knobs.seed)
+        self._windows: dict[tuple[str, str], _Window] = {}
+        self._lock = threading.Lock()
+        self._sleep = sleep
+
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        return self.respond(Request(environ))(environ, start_response)
+
+    # -- budgets -----------------------------------------------------------------------------------
+
+    def _window(self, token: str, resource: str) -> _Window:
+        now = int(time.time())
+        key = (token, resource)
+        window = self._windows.get(key)
+        if window is None or window.reset <= now:
+            window = _Window(self.knobs.budget.get(resource, 5000), 0, now + self.knobs.window_s)
+            self._windows[key] = window
+        return window
+
+    def _headers(self, window: _Window, resource: str) -> dict[str, str]:
+        remaining = max(0, window.limit - window.used)
+        return {"x-ratelimit-limit": str(window.limit), "x-ratelimit-remaining": str(remaining),
+                "x-ratelimit-used": str(window.used), "x-ratelimit-reset": str(window.reset),
+                "x-ratelimit-resource": resource}
+
+    # -- one request -------------------------------------------------------------------------------
+
+    def _fault(self) -> str | None:
+        k = self.knobs
+        roll = self._rng.random()
+        for name, share in (("502", k.fault_502), ("timeout", k.fault_timeout),
+                            ("secondary", k.fault_secondary), ("abuse", k.fault_abuse)):
+            if roll < share:
+                return name
+            roll -= share
+        return None
+
+    def respond(self, request: Request) -> Response:
+        is_graphql = request.path in ("/graphql", "/api/graphql")
+        resource = "graphql" if is_graphql else ("search" if "/search/" in request.path else "core")
+        token = request.headers.get("authorization", "").split(" ")[-1] or f"ip:{request.remote_addr}"
+        request_id = f"SIM:{self._rng.getrandbits(32):08X}"
+        with self._lock:
+            self.counters.requests += 1
+            fault = self._fault()
+            window = self._window(token, resource)
+            spent = window.used >= window.limit
+        base = {"x-github-request-id": request_id, "content-type": "application/json; charset=utf-8"}
+        if self.knobs.latency_s:
+            self._sleep(self.knobs.latency_s)
+        if fault is not None:
+            return self._faulted(fault, base, window, resource)
+        if spent:
+            with self._lock:
+                self.counters.limited += 1
+            return Response(json.dumps({"message": f"API rate limit exceeded for {token[:6]}…",
+                                        "documentation_url": "https://docs.github.com/rest/rate-limit"}),
+                            status=403 if not is_graphql else 200, headers={**base, **self._headers(window, resource)})
+        status, body, extra, nodes, points = (self.graphql if is_graphql else self.rest)(request)
+        with self._lock:
+            charged = 0 if status == 304 else (points if is_graphql else 1)  # noqa: PLR2004 - a 304 is free
+            window.used = min(window.limit, window.used + charged)
+            self.counters.points += charged if is_graphql else 0
+            self.counters.not_modified += status == 304  # noqa: PLR2004
+        if self.knobs.latency_per_node_s and nodes:
+            self._sleep(self.knobs.latency_per_node_s * nodes)
+        payload = b"" if status == 304 else json.dumps(body).encode()  # noqa: PLR2004
+        return Response(payload, status=status, headers={**base, **self._headers(window, resource), **extra})
+
+    def _faulted(self, fault: str, base: dict[str, str], window: _Window, resource: str) -> Response:
+        with self._lock:
+            self.counters.faults[fault] = self.counters.faults.get(fault, 0) + 1
+        if fault == "502":
+            return Response(json.dumps({"message": "Server Error"}), status=502, headers=base)
+        if fault == "timeout":
+            self._sleep(self.knobs.timeout_hold_s)
+            return Response(json.dumps({"message": "We couldn't respond to your request in time."}),
+                            status=504, headers=base)
+        retry_after = str(self.knobs.secondary_retry_after_s)
+        message = ("You have exceeded a secondary rate limit. Please wait a few minutes before you try again."
+                   if fault == "secondary" else
+                   "You have triggered an abuse detection mechanism. Please wait a few minutes before you try again.")
+        return Response(json.dumps({"message": message,
+                                    "documentation_url": "https://docs.github.com/rest/overview/rate-limits"}),
+                        status=403, headers={**base, **self._headers(window, resource), "retry-after": retry_after})
+
+
+class SimulatorServer:
+    """``SimulatorApp`` served on 127.0.0.1 in a thread."""
+
+    def __init__(self, app: SimulatorApp, *, port: int = 0) -> None:
+        self.app = app
+        self._server = make_server("127.0.0.1", port, app, threaded=True)
+        self.port = self._server.server_port
+        self._thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> SimulatorServer:
+        self._thread = threading.Thread(target=self._server.serve_forever, name="github-sim", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        if self._thread:
+            self._thread.join(timeout=10)
+
+
+__all__ = ["Counters", "Knobs", "SimulatorApp", "SimulatorServer"]
