@@ -130,6 +130,7 @@ class SimulatorApp:
             return Response(json.dumps({"message": f"API rate limit exceeded for {token[:6]}…",
                                         "documentation_url": "https://docs.github.com/rest/rate-limit"}),
                             status=403 if not is_graphql else 200, headers={**base, **self._headers(window, resource)})
+        request.environ["sim.rate"] = {"limit": window.limit, "used": window.used, "reset": window.reset}
         status, body, extra, nodes, points = (self.graphql if is_graphql else self.rest)(request)
         with self._lock:
             charged = 0 if status == 304 else (points if is_graphql else 1)  # noqa: PLR2004 - a 304 is free

@@ -28,6 +28,13 @@ def test_document_validates_against_githubs_schema(schema, name):
 
 
 @pytest.mark.parametrize("name", documents.names())
+def test_no_document_uses_a_deprecated_field(schema, name):
+    """GitHub removes deprecated fields (e.g. PullRequest.databaseId, which cannot hold 64-bit ids)."""
+    found = graphql.validate(schema, graphql.parse(documents.document(name)), rules=[graphql.NoDeprecatedCustomRule])
+    assert [e.message for e in found] == []
+
+
+@pytest.mark.parametrize("name", documents.names())
 def test_every_document_reads_the_rate_limit(name):
     assert "rateLimit" in documents.document(name)
 
