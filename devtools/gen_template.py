@@ -53,8 +53,26 @@ def send_policy(queue_logical_id: str) -> dict[str, Any]:
 
 
 def parameter_read(parameter: str) -> dict[str, Any]:
-    # SSMParameterReadPolicy wants the name without its leading slash.
-    return {"SSMParameterReadPolicy": {"ParameterName": {"Fn::Select": [1, {"Fn::Split": ["/", ref(parameter)]}]}}}
+    # The parameters are hierarchical names with a leading slash (/contribsync/database-url), which is
+    # what the WithSlashPrefix variant expects; the plain one would prefix another slash.
+    return {"SSMParameterWithSlashPrefixReadPolicy": {"ParameterName": ref(parameter)}}
+
+
+def queue_statement(own: str | None, sends_to: list[str]) -> dict[str, Any]:
+    """What the runtime does beyond sending: it looks queue URLs up by name (GetQueueUrl) and backs off
+    retries with ChangeMessageVisibility on its own queue, which the SQS trigger's managed policy lacks.
+    One statement listing every ARN keeps the role's inline policy small."""
+    statements: list[dict[str, Any]] = [{"Effect": "Allow", "Action": ["sqs:GetQueueUrl"],
+                                         "Resource": [arn(q) for q in sends_to]}]
+    if own:
+        statements.append({"Effect": "Allow", "Action": ["sqs:ChangeMessageVisibility"], "Resource": [arn(own)]})
+    return {"Statement": statements}
+
+
+def send_statement(queues: list[str]) -> dict[str, Any]:
+    """Send to many queues in one statement (one per queue would near IAM's 10,240-character limit)."""
+    return {"Statement": [{"Effect": "Allow", "Action": ["sqs:SendMessage", "sqs:GetQueueUrl"],
+                           "Resource": [arn(q) for q in queues]}]}
 
 
 def secret_read(parameter: str) -> dict[str, Any]:
@@ -67,8 +85,9 @@ def event_resources(event: catalog.Event) -> dict[str, Any]:
     fn = event.function
     queue, dlq = f"{fn}Queue", f"{fn}DeadLetterQueue"
     policies: list[Any] = [send_policy(queue), send_policy(dlq), parameter_read("DatabaseUrlParameter")]
-    for target in sorted({catalog.resolve(name).function for name in event.feeds} - {fn}):
-        policies.append(send_policy(f"{target}Queue"))
+    targets = [f"{t}Queue" for t in sorted({catalog.resolve(name).function for name in event.feeds} - {fn})]
+    policies.extend(send_policy(target) for target in targets)
+    policies.append(queue_statement(queue, [queue, dlq, *targets]))
     environment: dict[str, Any] = {}
     if fn.startswith(GITHUB_FUNCTIONS):
         policies.append(parameter_read("GitHubTokenParameter"))
@@ -108,7 +127,7 @@ def event_resources(event: catalog.Event) -> dict[str, Any]:
 
 
 def url_function(name: str, description: str, secret_parameter: str, env_name: str) -> dict[str, Any]:
-    queues = [send_policy(f"{e.function}Queue") for e in catalog.EVENTS]
+    queues = [send_statement([f"{e.function}Queue" for e in catalog.EVENTS])]
     return {"Type": "AWS::Serverless::Function", "Properties": {
         "CodeUri": f"functions/{snake(name)}/", "Handler": "app.lambda_handler", "Timeout": 10,
         "Description": description, "FunctionUrlConfig": {"AuthType": "NONE"},

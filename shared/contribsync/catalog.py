@@ -97,7 +97,9 @@ class Event:
             dow = "?"
         else:
             dom = "?"
-            dow = ",".join(str(int(d) % 7 + 1) if d.isdigit() else d for d in dow.split(","))
+            # cron counts weekdays 0-6 from Sunday, EventBridge 1-7: shift numbers, in ranges too.
+            dow = ",".join("-".join(str(int(d) % 7 + 1) if d.isdigit() else d for d in part.split("-"))
+                           for part in dow.split(","))
         return f"cron({minute} {hour} {dom} {month} {dow} *)"
 
 
@@ -111,7 +113,7 @@ EVENTS: tuple[Event, ...] = (
           summary="100 newest PRs by GraphQL (CREATED_AT DESC) with authors"),
     Event("capture/repository.sync-enhanced", p.RepositorySync, "CaptureRepositorySyncEnhanced", None,
           aliases=("capture/repository.sync.enhanced",),
-          retries=2, concurrency=Limit(5, _REPO), throttle=Throttle(75), timeout_s=900,
+          retries=2, concurrency=Limit(5, _REPO), throttle=Throttle(75), timeout_s=900, batch_size=1,
           feeds=("capture/pr.details",),
           summary="every PR in a time range with nested reviews and comments, checkpointed"),
     Event("capture/pr.details", p.PullRequestJob, "CapturePrDetails", None,
@@ -159,7 +161,7 @@ EVENTS: tuple[Event, ...] = (
           summary="an aggregation per active workspace"),
     Event("workspace/repository-change", p.WorkspaceRepositoryChange, "WorkspaceRepositoryChange", None,
           aliases=("workspace.repository.changed",), concurrency=Limit(1, "workspace_key"),
-          feeds=("discover/new-repository",),
+          feeds=("aggregate/workspace-metrics", "discover/new-repository"),
           summary="incremental metrics when a repository joins or leaves a workspace"),
     Event("cleanup/workspace-metrics", p.CleanupWorkspaceMetrics, "CleanupWorkspaceMetrics",
           "maintenance:cleanup_workspace_metrics", schedule="0 3 * * 0",
@@ -170,9 +172,9 @@ EVENTS: tuple[Event, ...] = (
           summary="score workspace repositories and sync high-priority ones more often"),
     Event("embeddings/process.workspace", p.EmbeddingsWorkspace, "EmbeddingsProcessWorkspace", None,
           aliases=("embeddings/compute.requested",), retries=2, concurrency=Limit(2),
-          timeout_s=900, summary="embeddings for a workspace's items, in priority order"),
+          timeout_s=900, batch_size=1, summary="embeddings for a workspace's items, in priority order"),
     Event("embeddings/process.repository", p.EmbeddingsRepository, "EmbeddingsProcessRepository", None,
-          retries=2, concurrency=Limit(2), timeout_s=900,
+          retries=2, concurrency=Limit(2), timeout_s=900, batch_size=1,
           summary="embeddings for one repository's items"),
     Event("reconcile/webhook-deliveries", p.Empty, "ReconcileWebhookDeliveries", None,
           retries=1, concurrency=Limit(1), schedule="0 * * * *",

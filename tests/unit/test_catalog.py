@@ -67,6 +67,7 @@ def test_discussions_config_is_exactly_as_documented():
     ("0 0 * * *", "cron(0 0 * * ? *)"),
     ("0 3 * * 0", "cron(0 3 ? * 1 *)"),     # Sunday is 0 in cron, 1 in EventBridge
     ("30 6 * * 1,5", "cron(30 6 ? * 2,6 *)"),
+    ("0 9 * * 1-5", "cron(0 9 ? * 2-6 *)"),  # ranges shift too
 ])
 def test_cron_expressions_convert_to_eventbridge_form(cron, aws):
     event = catalog.Event("x/y", catalog.EVENTS[0].model, "X", None, schedule=cron)

@@ -78,6 +78,24 @@ def test_policies_are_least_privilege(event):
     feeds = {f"{catalog.resolve(n).function}Queue" for n in event.feeds} - {f"{event.function}Queue"}
     own = {f"{event.function}Queue", f"{event.function}DeadLetterQueue"}
     assert send_to == own | feeds
+    statements = [st for p in policies if "Statement" in p for st in p["Statement"]]
+    by_action = {a: st["Resource"] for st in statements for a in st["Action"]}
+    # the runtime looks queue URLs up by name and backs off retries on its own queue
+    assert {r["Fn::GetAtt"][0] for r in by_action["sqs:GetQueueUrl"]} == own | feeds
+    assert by_action["sqs:ChangeMessageVisibility"] == [{"Fn::GetAtt": [f"{event.function}Queue", "Arn"]}]
+    # hierarchical parameter names keep their leading slash
+    ssm = [p["SSMParameterWithSlashPrefixReadPolicy"]["ParameterName"] for p in policies
+           if "SSMParameterWithSlashPrefixReadPolicy" in p]
+    assert {"Ref": "DatabaseUrlParameter"} in ssm
+    assert TEMPLATE["Parameters"]["DatabaseUrlParameter"]["Default"].startswith("/")
+
+
+def test_url_functions_send_to_every_queue_in_one_statement():
+    for name in ("EventApiFunction", "WebhookReceiverFunction"):
+        statements = [st for p in props(name)["Policies"] if "Statement" in p for st in p["Statement"]]
+        send = next(st for st in statements if "sqs:SendMessage" in st["Action"])
+        assert {r["Fn::GetAtt"][0] for r in send["Resource"]} == {f"{e.function}Queue" for e in EVENTS}
+        assert len(yaml.safe_dump(props(name)["Policies"])) < 10_240 // 2  # far from IAM's inline limit
 
 
 def test_no_function_outside_the_catalog():
