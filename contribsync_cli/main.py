@@ -42,16 +42,18 @@ def _catalog(args: argparse.Namespace) -> None:
 
 
 def _db(args: argparse.Namespace) -> None:
-    from contribsync.db import migrate
-    from contribsync_cli.local_env import database
+    from contribsync.db import Database, migrate
     from contribsync_local import postgres
 
     if args.db_command == "url":
         print(postgres.database_url())
         return
-    db = database()  # migrates
-    applied = migrate(db)
-    console.print(f"schema up to date ({len(applied)} applied now)")
+    db = Database(postgres.database_url(), application_name="contribsync-cli")
+    try:
+        applied = migrate(db)
+    finally:
+        db.close()
+    console.print(f"schema up to date ({len(applied)} applied now: {', '.join(applied) or 'none'})")
 
 
 def _dev(args: argparse.Namespace) -> None:
