@@ -1,4 +1,4 @@
-"""``contribsync``: catalog, database, local stack, invoking and sending, run history, demo."""
+"""``contribsync``: catalog, database, local stack, GitHub simulator, invoking and sending, run history, demo."""
 
 from __future__ import annotations
 
@@ -62,13 +62,81 @@ def _dev(args: argparse.Namespace) -> None:
     stop = threading.Event()
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    with LocalStack(port=args.port, write_state=True) as stack:
-        console.print(f"[bold green]contribsync dev[/] on {stack.http.url if stack.http else '?'}")
-        console.print(f"  event API   POST {stack.http.url if stack.http else ''}/e/contributor-info")
+    with LocalStack(port=args.port, write_state=True, github=args.github,
+                    simulator=_simulator(args) if args.github != "env" else None,
+                    changes_every_s=args.change_every) as stack:
+        url = stack.http.url if stack.http else "?"
+        console.print(f"[bold green]contribsync dev[/] on {url}")
+        console.print(f"  event API   POST {url}/e/contributor-info     webhooks  POST {url}/webhook")
         console.print(f"  AWS (moto)  {stack.aws_endpoint}   Postgres {stack.database_url}")
+        if stack.simulator is not None:
+            changes = f", a change every {args.change_every:g} s" if args.change_every > 0 else ""
+            console.print(f"  GitHub      simulator {stack.simulator.url} ({len(stack.simulator.ds.repos)} repos, "
+                          f"{len(stack.simulator.ds.prs)} PRs{changes})")
+        else:
+            console.print(f"  GitHub      {os.environ.get('GITHUB_API_URL', 'https://api.github.com')}")
         console.print(f"  {len(stack.pollers)} function pollers, crons on; Ctrl-C stops")
         stop.wait()
         console.print("stopping…")
+
+
+def _simulator(args: argparse.Namespace) -> Any:  # noqa: ANN401 - a Simulator (imported lazily)
+    from contribsync_sim.server import Knobs
+    from contribsync_sim.simulator import Simulator
+
+    knobs = Knobs(latency_s=args.latency_ms / 1000, latency_per_node_s=args.node_latency_ms / 1000,
+                  fault_502=args.fault_502, fault_timeout=args.fault_timeout, fault_secondary=args.fault_secondary,
+                  fault_abuse=args.fault_abuse, seed=args.seed,
+                  budget={"core": args.budget, "graphql": args.graphql_budget, "search": 30})
+    return Simulator(seed=args.seed, repos=args.repos, prs_per_repo=args.prs, knobs=knobs,
+                     port=getattr(args, "sim_port", 0))
+
+
+def _simulate_github(args: argparse.Namespace) -> None:
+    """Serve the GitHub simulator on 127.0.0.1 until Ctrl-C; optionally deliver change-mode webhooks."""
+    from contribsync_sim.dataset import ground_truth
+
+    stop = threading.Event()
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    with _simulator(args) as sim:
+        if args.ground_truth:
+            Path(args.ground_truth).write_text(json.dumps(ground_truth(sim.ds), indent=2))
+        console.print(f"[bold green]GitHub simulator[/] on {sim.url}  (GraphQL {sim.url}/graphql, "
+                      f"REST {sim.url}/ and {sim.url}/api/v3/)")
+        console.print(f"  dataset seed {args.seed}: {len(sim.ds.repos)} repos, {len(sim.ds.prs)} PRs, "
+                      f"{len(sim.ds.issues)} issues, {len(sim.ds.discussions)} discussions; any token works")
+        console.print(f"  export GITHUB_API_URL={sim.url} GITHUB_TOKEN=sim-token")
+        if args.changes_to:
+            secret = args.webhook_secret or os.environ.get("GITHUB_WEBHOOK_SECRET") or "demo-webhook-secret"
+            loop = sim.start_changes(args.changes_to, secret, every_s=args.change_every or 5.0,
+                                     duplicate=args.duplicate, reorder=args.reorder, seed=args.seed)
+            console.print(f"  change mode: a change every {loop.every_s:g} s → {args.changes_to}")
+        stop.wait()
+        if args.changes_to:
+            r = loop.sender.result
+            console.print(f"change mode: {loop.changes} changes, {r.sent} deliveries sent ({r.duplicates} duplicates), "
+                          f"answers {r.statuses or 'none'}, {len(r.failures)} failed")
+    c = sim.app.counters
+    console.print(f"served {c.requests} requests, {c.points} GraphQL points, {c.not_modified} not-modified, "
+                  f"{c.limited} rate-limited, faults {c.faults or 'none'}")
+
+
+def _sim_options(p: argparse.ArgumentParser, *, port: bool) -> None:
+    if port:
+        p.add_argument("--port", dest="sim_port", type=int, default=8765)
+    p.add_argument("--seed", type=int, default=1, help="dataset seed (same seed, same data)")
+    p.add_argument("--repos", type=int, default=3)
+    p.add_argument("--prs", type=int, default=200, help="pull requests per repository (10 to 50,000 in all)")
+    p.add_argument("--latency-ms", type=float, default=0.0, help="added to every request")
+    p.add_argument("--node-latency-ms", type=float, default=0.0, help="added per returned node")
+    p.add_argument("--fault-502", type=float, default=0.0, help="share of requests answered 502 (0..1)")
+    p.add_argument("--fault-timeout", type=float, default=0.0, help="share held back, then 504")
+    p.add_argument("--fault-secondary", type=float, default=0.0, help="share answered with a secondary limit")
+    p.add_argument("--fault-abuse", type=float, default=0.0, help="share answered with an abuse limit")
+    p.add_argument("--budget", type=int, default=5000, help="core requests per token per hour")
+    p.add_argument("--graphql-budget", type=int, default=5000, help="GraphQL points per token per hour")
+    p.add_argument("--change-every", type=float, default=0.0, help="change mode: seconds between changes (0: off)")
 
 
 def _invoke(args: argparse.Namespace) -> None:
@@ -203,7 +271,18 @@ def parser() -> argparse.ArgumentParser:
     d.set_defaults(func=_db)
     v = sub.add_parser("dev", help="run the local stack in the foreground until Ctrl-C")
     v.add_argument("--port", type=int, default=8288)
+    v.add_argument("--github", choices=["auto", "sim", "env"], default="auto",
+                   help="auto: the simulator unless GITHUB_TOKEN/GITHUB_APP_ID/GITHUB_API_URL is set")
+    _sim_options(v, port=False)
     v.set_defaults(func=_dev)
+    h = sub.add_parser("simulate-github", help="serve the GitHub simulator (GraphQL + REST) on 127.0.0.1")
+    _sim_options(h, port=True)
+    h.add_argument("--changes-to", metavar="URL", help="change mode: deliver signed webhooks to this URL")
+    h.add_argument("--webhook-secret", help="signs change-mode deliveries (default $GITHUB_WEBHOOK_SECRET)")
+    h.add_argument("--duplicate", type=float, default=0.0, help="share of deliveries sent twice")
+    h.add_argument("--reorder", type=int, default=0, help="shuffle deliveries within a window of this size")
+    h.add_argument("--ground-truth", metavar="FILE", help="write the dataset's ground truth as JSON")
+    h.set_defaults(func=_simulate_github)
     i = sub.add_parser("invoke", help="run one handler in-process with an event file (sam local invoke, no Docker)")
     i.add_argument("function", help="Lambda function name, e.g. ClassifySingleRepository")
     i.add_argument("-e", "--event", required=True, help="event JSON file, e.g. events/....json")

@@ -1,4 +1,9 @@
-"""The local stack: embedded Postgres, moto, a poller per function, the cron driver and HTTP.
+"""The local stack: embedded Postgres, moto, the GitHub simulator, a poller per function, the cron driver
+and HTTP.
+
+GitHub: with ``github="auto"`` (the default) the simulator is started and the functions are pointed at it,
+unless ``GITHUB_TOKEN``, ``GITHUB_APP_ID`` or ``GITHUB_API_URL`` is set, in which case they reach that GitHub.
+With ``changes_every_s`` the simulator's change mode delivers signed webhooks to the stack's ``/webhook``.
 
 ``contribsync dev``, ``make demo`` and the integration tests all use this one class, so they run the
 same handlers in the same way. Handlers are the real ``functions/*/app.py`` modules, imported
@@ -23,6 +28,7 @@ from contribsync_local.aws import MotoServer, aws_environment, create_queues, sq
 from contribsync_local.http import LocalHttp
 from contribsync_local.poller import FunctionPoller
 from contribsync_local.scheduler import CronDriver
+from contribsync_sim.simulator import SIM_TOKEN, Simulator
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -32,6 +38,8 @@ ROOT = Path(__file__).resolve().parent.parent
 FUNCTIONS = ROOT / "functions"
 STATE_FILE = ROOT / ".local" / "stack.json"
 URL_FUNCTIONS = ("EventApi", "WebhookReceiver")
+LOCAL_WEBHOOK_SECRET = "demo-webhook-secret"
+REAL_GITHUB_ENV = ("GITHUB_TOKEN", "GITHUB_APP_ID", "GITHUB_API_URL")
 
 
 def snake(function: str) -> str:
@@ -54,7 +62,8 @@ class LocalStack:
 
     def __init__(self, *, database_url: str | None = None, port: int = 8288, prefix: str = "contribsync-local",
                  pollers: bool = True, cron: bool = True, poller_concurrency: int = 2,
-                 retry_base_s: float = 10.0, write_state: bool = False, aws_endpoint: str | None = None) -> None:
+                 retry_base_s: float = 10.0, write_state: bool = False, aws_endpoint: str | None = None,
+                 github: str = "auto", simulator: Simulator | None = None, changes_every_s: float = 0.0) -> None:
         self.database_url = database_url
         self.aws_endpoint = aws_endpoint  # reuse a running AWS endpoint instead of starting moto
         self.port = port
@@ -71,6 +80,11 @@ class LocalStack:
         self.http: LocalHttp | None = None
         self.cron: CronDriver | None = None
         self.queue_urls: dict[str, str] = {}
+        if github not in ("auto", "sim", "env"):
+            raise ValueError(f"github must be auto, sim or env, not {github!r}")
+        use_sim = github == "sim" or (github == "auto" and not any(os.environ.get(k) for k in REAL_GITHUB_ENV))
+        self.simulator: Simulator | None = (simulator or Simulator()) if use_sim else None
+        self.changes_every_s = changes_every_s
 
     # -- lifecycle ------------------------------------------------------------------------------
 
@@ -84,7 +98,13 @@ class LocalStack:
             "CONTRIBSYNC_RETRY_BASE_SECONDS": str(self.retry_base_s),
             "POWERTOOLS_TRACE_DISABLED": "true",
             "POWERTOOLS_METRICS_DISABLED": "true",
+            "GITHUB_WEBHOOK_SECRET": os.environ.get("GITHUB_WEBHOOK_SECRET") or LOCAL_WEBHOOK_SECRET,
         }})
+        if self.simulator is not None:
+            self.simulator.start()
+            self._set_env({"GITHUB_API_URL": self.simulator.url, "GITHUB_TOKEN": SIM_TOKEN})
+            for key in ("GITHUB_APP_ID", "GITHUB_APP_PRIVATE_KEY"):
+                self._saved_env.setdefault(key, os.environ.pop(key, None))
         self.db = Database(self.database_url, application_name="contribsync-local")
         migrate(self.db)
         self.sqs = sqs_client()
@@ -107,6 +127,9 @@ class LocalStack:
                               webhook=webhook.lambda_handler if webhook else None,
                               health=self.health, port=self.port)
         self.http.start()
+        if self.simulator is not None and self.changes_every_s > 0:
+            self.simulator.start_changes(f"{self.http.url}/webhook", os.environ["GITHUB_WEBHOOK_SECRET"],
+                                         every_s=self.changes_every_s)
         if self.write_state:
             STATE_FILE.parent.mkdir(parents=True, exist_ok=True)
             STATE_FILE.write_text(json.dumps(self.state(), indent=2))
@@ -138,6 +161,8 @@ class LocalStack:
             poller.signal_stop()
         for poller in self.pollers.values():
             poller.stop()
+        if self.simulator is not None:
+            self.simulator.stop()
         if self.http:
             self.http.stop()
         if self.moto:
@@ -147,13 +172,16 @@ class LocalStack:
                 if (closable := getattr(module, name, None)) is not None:
                     closable.close()
         self.db.close()
+        self._restore_env()
+        if self.write_state and STATE_FILE.exists():
+            STATE_FILE.unlink()
+
+    def _restore_env(self) -> None:
         for key, value in self._saved_env.items():
             if value is None:
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = value
-        if self.write_state and STATE_FILE.exists():
-            STATE_FILE.unlink()
 
     def __enter__(self) -> LocalStack:
         return self.start()
@@ -165,7 +193,8 @@ class LocalStack:
 
     def state(self) -> dict[str, Any]:
         return {"aws_endpoint": self.aws_endpoint, "http": self.http.url if self.http else None,
-                "queue_prefix": self.prefix, "database_url": self.database_url, "pid": os.getpid()}
+                "queue_prefix": self.prefix, "database_url": self.database_url, "pid": os.getpid(),
+                "github_api_url": os.environ.get("GITHUB_API_URL", "https://api.github.com")}
 
     def health(self) -> dict[str, Any]:
         return {"status": "ok", "functions": len(self.pollers), "queue_prefix": self.prefix}

@@ -9,8 +9,9 @@ a fixed ``now``, so the same arguments always give the same dataset; the records
 
 ``ground_truth(ds)`` exports JSON-serialisable counts and number lists per repository for tests to compare a
 database against; the ``Dataset`` mutations (``open_pr``, ``edit_pr``, ``add_review``, ``close_pr``,
-``delete_issue_comment``) drive a "change mode" while keeping the invariants (timestamps ordered, merged pull
-requests carry ``merged_at`` and ``closed_at``, ids unique per type).
+``open_issue``, ``add_issue_comment``, ``delete_issue_comment``) drive change mode (``changes.py``) while
+keeping the invariants (timestamps ordered, merged pull requests carry ``merged_at`` and ``closed_at``, ids
+unique per type).
 """
 
 # The literals compared against rng.random() are the probabilities that tune the generated mix.
@@ -525,6 +526,34 @@ class Dataset:
         else:
             pr.state = "CLOSED"
         return pr
+
+    def add_issue_comment(self, repo_id: int, number: int, rng: random.Random, now: datetime) -> IssueComment:
+        """Comment on issue or pull request ``number``; bumps its ``updated_at``."""
+        key = (repo_id, number)
+        parent: PullRequest | Issue | None = self.pr_by_number.get(key) or self.issue_by_number.get(key)
+        if parent is None:
+            raise KeyError(f"no issue or pull request #{number} in repository {repo_id}")
+        at = max(now, parent.updated_at)
+        cid = self._next_id("issue_comment", _ISSUE_COMMENT_ID_BASE)
+        comment = IssueComment(cid, node_id("IC", cid, repo_id), number, repo_id, key in self.pr_by_number,
+                               rng.choice(self.humans), _body(rng) or "+1", at, at)
+        self._add_issue_comment(comment)
+        parent.updated_at = at
+        return comment
+
+    def open_issue(self, repo_id: int, rng: random.Random, now: datetime) -> Issue:
+        """Open an issue with the repository's next issue/PR number."""
+        repo = self.repos[repo_id]
+        number = self.next_number[repo_id]
+        self.next_number[repo_id] = number + 1
+        iid = self._next_id("issue", _ISSUE_ID_BASE)
+        at = max(now, repo.created_at)
+        issue = Issue(iid, node_id("I", iid, repo_id), number, repo_id, rng.choice(self.humans),
+                      f"{rng.choice(_TITLES)} — issue {number}", _body(rng), "OPEN", None, [], [], at, at, None, False)
+        self.issues[iid] = issue
+        self.issues_by_repo.setdefault(repo_id, []).append(issue)
+        self.issue_by_number[(repo_id, number)] = issue
+        return issue
 
     def delete_issue_comment(self, comment_id: int, now: datetime | None = None) -> IssueComment:
         """Delete an issue comment; with ``now`` the parent issue or pull request's ``updated_at`` is bumped."""

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from werkzeug.serving import make_server
+from werkzeug.serving import WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
 if TYPE_CHECKING:
@@ -75,6 +75,8 @@ class SimulatorApp:
         self._rng = random.Random(self.knobs.seed)
         self._windows: dict[tuple[str, str], _Window] = {}
         self._lock = threading.Lock()
+        # Held while a handler reads the dataset; change mode holds it while it mutates the dataset.
+        self.data_lock = threading.RLock()
         self._sleep = sleep
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
@@ -120,6 +122,8 @@ class SimulatorApp:
             window = self._window(token, resource)
             spent = window.used >= window.limit
         base = {"x-github-request-id": request_id, "content-type": "application/json; charset=utf-8"}
+        if request.path.removeprefix("/api/v3") == "/rate_limit":
+            return self._rate_limit(token, base)
         if self.knobs.latency_s:
             self._sleep(self.knobs.latency_s)
         if fault is not None:
@@ -131,7 +135,8 @@ class SimulatorApp:
                                         "documentation_url": "https://docs.github.com/rest/rate-limit"}),
                             status=403 if not is_graphql else 200, headers={**base, **self._headers(window, resource)})
         request.environ["sim.rate"] = {"limit": window.limit, "used": window.used, "reset": window.reset}
-        status, body, extra, nodes, points = (self.graphql if is_graphql else self.rest)(request)
+        with self.data_lock:
+            status, body, extra, nodes, points = (self.graphql if is_graphql else self.rest)(request)
         with self._lock:
             charged = 0 if status == 304 else (points if is_graphql else 1)  # noqa: PLR2004 - a 304 is free
             window.used = min(window.limit, window.used + charged)
@@ -141,6 +146,15 @@ class SimulatorApp:
             self._sleep(self.knobs.latency_per_node_s * nodes)
         payload = b"" if status == 304 else json.dumps(body).encode()  # noqa: PLR2004
         return Response(payload, status=status, headers={**base, **self._headers(window, resource), **extra})
+
+    def _rate_limit(self, token: str, base: dict[str, str]) -> Response:
+        """``GET /rate_limit``: every budget of the token; like GitHub, asking costs nothing."""
+        with self._lock:
+            windows = {r: self._window(token, r) for r in self.knobs.budget}
+        resources = {r: {"limit": w.limit, "used": w.used, "remaining": max(0, w.limit - w.used), "reset": w.reset,
+                         "resource": r} for r, w in windows.items()}
+        return Response(json.dumps({"resources": resources, "rate": resources.get("core", {})}), status=200,
+                        headers={**base, **self._headers(windows["core"], "core")})
 
     def _faulted(self, fault: str, base: dict[str, str], window: _Window, resource: str) -> Response:
         with self._lock:
@@ -160,12 +174,19 @@ class SimulatorApp:
                         status=403, headers={**base, **self._headers(window, resource), "retry-after": retry_after})
 
 
+class _QuietHandler(WSGIRequestHandler):
+    """No access log line per request: a sync makes thousands; ``Counters`` has the figures."""
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        pass
+
+
 class SimulatorServer:
     """``SimulatorApp`` served on 127.0.0.1 in a thread."""
 
     def __init__(self, app: SimulatorApp, *, port: int = 0) -> None:
         self.app = app
-        self._server = make_server("127.0.0.1", port, app, threaded=True)
+        self._server = make_server("127.0.0.1", port, app, threaded=True, request_handler=_QuietHandler)
         self.port = self._server.server_port
         self._thread: threading.Thread | None = None
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -13,6 +14,7 @@ import pytest
 from contribsync.history import RunHistory
 from contribsync_local.scheduler import CronDriver
 from contribsync_local.stack import LocalStack
+from contribsync_sim.changes import WebhookSender
 
 pytestmark = pytest.mark.integration
 
@@ -101,3 +103,33 @@ def test_cron_fast_forward_sends_each_schedule_once_per_fire(stack):
     history = RunHistory(stack.db)
     assert wait_for(lambda: sum(1 for r in history.recent(function="SyncDiscussionsCron", limit=100)
                                 if r["event_id"].startswith("cron:") and r["status"] == "completed") >= 14)
+
+
+def test_the_simulator_is_the_default_github(stack):
+    assert stack.simulator is not None
+    assert os.environ["GITHUB_API_URL"] == stack.simulator.url
+    repo = min(stack.simulator.ds.repos.values(), key=lambda r: r.id)
+    response = httpx.get(f"{os.environ['GITHUB_API_URL']}/repos/{repo.full_name}",
+                         headers={"authorization": f"token {os.environ['GITHUB_TOKEN']}"})
+    assert response.status_code == 200 and response.json()["id"] == repo.id
+
+
+def test_a_configured_github_is_used_instead_of_the_simulator(monkeypatch):
+    monkeypatch.setenv("GITHUB_API_URL", "http://127.0.0.1:9/api/v3")
+    assert LocalStack(github="auto", aws_endpoint="http://127.0.0.1:9").simulator is None
+    assert LocalStack(github="sim", aws_endpoint="http://127.0.0.1:9").simulator is not None
+    monkeypatch.delenv("GITHUB_API_URL")
+    monkeypatch.setenv("GITHUB_TOKEN", "ghp_real")
+    assert LocalStack(github="auto", aws_endpoint="http://127.0.0.1:9").simulator is None
+
+
+def test_change_mode_webhooks_land_in_the_stack(stack):
+    feed = stack.simulator.feed(os.environ["GITHUB_WEBHOOK_SECRET"], seed=9)
+    sender = WebhookSender(f"{stack.http.url}/webhook")
+    deliveries = feed.step("open_pr") + feed.step("add_review")
+    sender.send(deliveries)
+    assert sender.result.statuses == {202: len(deliveries)}
+    stored = stack.db.connection().execute(
+        "SELECT count(*) AS n FROM webhook_deliveries WHERE delivery_id = ANY(%s)",
+        ([d.id for d in deliveries],)).fetchone()
+    assert stored["n"] == len(deliveries)

@@ -1,0 +1,240 @@
+"""Change mode: mutate the simulator's dataset and deliver the webhooks GitHub would send for it.
+
+``ChangeFeed.step()`` applies one change (a new pull request or issue, an edit, a review with an inline
+comment, a close or merge, a new or deleted comment) and returns the deliveries it causes, built from
+the same REST shapes the API serves, so a payload matches what a later REST or GraphQL read returns.
+Payloads follow octokit's webhook schema (``../shared/corpus/webhooks/schema.json``; a test validates
+them) and carry GitHub's delivery headers, signed with ``X-Hub-Signature-256`` (and the legacy SHA-1
+header, which GitHub still sends).
+
+``WebhookSender`` posts deliveries to a URL. Like GitHub it may send one twice (a redelivery keeps the
+``X-GitHub-Delivery`` id) and out of order (a shuffled window), both as configured shares.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import random
+import threading
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+import httpx
+
+from contribsync_sim.rest_shapes import Shapes
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from contribsync_sim.dataset import Dataset, PullRequest, Repository
+
+HOOK_ID = 424_242_424
+USER_AGENT = "GitHub-Hookshot/sim"
+KINDS = ("open_pr", "edit_pr", "add_review", "close_pr", "open_issue", "add_comment", "delete_comment")
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One webhook delivery: its headers and the exact bytes that were signed."""
+
+    id: str
+    event: str
+    action: str | None
+    body: bytes
+    headers: dict[str, str]
+
+    @property
+    def payload(self) -> dict[str, Any]:
+        parsed: dict[str, Any] = json.loads(self.body)
+        return parsed
+
+
+def sign(secret: str, body: bytes) -> dict[str, str]:
+    return {"X-Hub-Signature-256": "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest(),
+            "X-Hub-Signature": "sha1=" + hmac.new(secret.encode(), body, hashlib.sha1).hexdigest()}
+
+
+class ChangeFeed:
+    """Applies random changes to ``ds`` (seeded) and builds the matching deliveries.
+
+    ``lock`` is held while the dataset changes and the payload is built; pass the simulator app's
+    ``data_lock`` so a change never interleaves with a request being answered.
+    """
+
+    def __init__(self, ds: Dataset, *, api: str, secret: str, seed: int = 0, installation_id: int | None = 1,
+                 clock: Callable[[], datetime] | None = None, lock: threading.RLock | None = None) -> None:
+        self.ds = ds
+        self.shapes = Shapes(ds, api, webhook=True)
+        self.secret = secret
+        self.installation_id = installation_id
+        self.rng = random.Random(seed)
+        self.clock = clock or (lambda: datetime.now(UTC))
+        self.lock = lock or threading.RLock()
+        self._last = ds.now
+
+    def _now(self) -> datetime:
+        # Changes never go back in time, whatever the clock says.
+        self._last = max(self.clock(), self._last + timedelta(seconds=1))
+        return self._last
+
+    def delivery(self, event: str, payload: dict[str, Any], repo: Repository) -> Delivery:
+        installation = {} if self.installation_id is None else {"installation": {
+            "id": self.installation_id, "node_id": f"MDIzOkludGVncmF0aW9uSW5zdGFsbGF0aW9u{self.installation_id}"}}
+        body = json.dumps({**payload, "repository": self.shapes.repository(repo),
+                           "organization": self.shapes.organization(repo), **installation},
+                          ensure_ascii=False).encode()
+        delivery_id = str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
+        headers = {"Content-Type": "application/json", "User-Agent": USER_AGENT, "X-GitHub-Event": event,
+                   "X-GitHub-Delivery": delivery_id, "X-GitHub-Hook-ID": str(HOOK_ID),
+                   "X-GitHub-Hook-Installation-Target-ID": str(repo.id),
+                   "X-GitHub-Hook-Installation-Target-Type": "repository", **sign(self.secret, body)}
+        return Delivery(delivery_id, event, payload.get("action"), body, headers)
+
+    def step(self, kind: str | None = None) -> list[Delivery]:
+        """Apply one change (``kind`` from ``KINDS``, else drawn at random) and return its deliveries."""
+        with self.lock:
+            kind = kind or self.rng.choice(KINDS)
+            repo = self.ds.repos[self.rng.choice(sorted(self.ds.repos))]
+            handler: Callable[[Repository], list[Delivery]] = getattr(self, f"_{kind}")
+            return handler(repo)
+
+    # -- changes ------------------------------------------------------------------------------------
+
+    def _sender(self, user_id: int) -> dict[str, Any]:
+        return self.shapes.user(user_id) or {}
+
+    def _open_prs(self, repo: Repository) -> list[PullRequest]:
+        return [p for p in self.ds.prs_by_repo.get(repo.id, []) if p.state == "OPEN"]
+
+    def _pr_event(self, action: str, pr: PullRequest, sender: int, **extra: Any) -> dict[str, Any]:  # noqa: ANN401
+        return {"action": action, "number": pr.number, **extra, "pull_request": self.shapes.pull_request(pr),
+                "sender": self._sender(sender)}
+
+    def _open_pr(self, repo: Repository) -> list[Delivery]:
+        pr = self.ds.open_pr(repo.id, self.rng, self._now())
+        return [self.delivery("pull_request", self._pr_event("opened", pr, pr.author_id), repo)]
+
+    def _edit_pr(self, repo: Repository) -> list[Delivery]:
+        candidates = self._open_prs(repo)
+        if not candidates:
+            return self._open_pr(repo)
+        pr = self.rng.choice(candidates)
+        before = {"title": {"from": pr.title}, "body": {"from": pr.body}}
+        self.ds.edit_pr(pr.id, self._now())
+        return [self.delivery("pull_request", self._pr_event("edited", pr, pr.author_id, changes=before), repo)]
+
+    def _add_review(self, repo: Repository) -> list[Delivery]:
+        candidates = self._open_prs(repo)
+        if not candidates:
+            return self._open_pr(repo)
+        pr = self.rng.choice(candidates)
+        review = self.ds.add_review(pr.id, self.rng, self._now())
+        comment = next(c for c in self.ds.review_comments_by_pr[pr.id] if c.review_id == review.id)
+        # A review's comments are delivered before the review itself, as GitHub does.
+        return [
+            self.delivery("pull_request_review_comment",
+                          {"action": "created", "comment": self.shapes.review_comment(comment),
+                           "pull_request": self.shapes.pull_request_item(pr),
+                           "sender": self._sender(comment.author_id)}, repo),
+            self.delivery("pull_request_review",
+                          {"action": "submitted", "review": self.shapes.review(review),
+                           "pull_request": self.shapes.pull_request_item(pr),
+                           "sender": self._sender(review.author_id)}, repo),
+        ]
+
+    def _close_pr(self, repo: Repository) -> list[Delivery]:
+        candidates = self._open_prs(repo)
+        if not candidates:
+            return self._open_pr(repo)
+        pr = self.ds.close_pr(self.rng.choice(candidates).id, self._now(), merge=self.rng.random() < 0.7)  # noqa: PLR2004
+        return [self.delivery("pull_request", self._pr_event("closed", pr, pr.merged_by_id or pr.author_id), repo)]
+
+    def _open_issue(self, repo: Repository) -> list[Delivery]:
+        issue = self.ds.open_issue(repo.id, self.rng, self._now())
+        return [self.delivery("issues", {"action": "opened", "issue": self.shapes.issue(issue),
+                                         "sender": self._sender(issue.author_id)}, repo)]
+
+    def _add_comment(self, repo: Repository) -> list[Delivery]:
+        numbers = sorted({n for (rid, n) in self.ds.issue_by_number if rid == repo.id}
+                         | {p.number for p in self.ds.prs_by_repo.get(repo.id, [])})
+        comment = self.ds.add_issue_comment(repo.id, self.rng.choice(numbers), self.rng, self._now())
+        parent = (self.ds.pr_by_number.get((repo.id, comment.issue_or_pr_number))
+                  or self.ds.issue_by_number[(repo.id, comment.issue_or_pr_number)])
+        return [self.delivery("issue_comment", {"action": "created", "issue": self.shapes.issue(parent),
+                                                "comment": self.shapes.issue_comment(comment),
+                                                "sender": self._sender(comment.author_id)}, repo)]
+
+    def _delete_comment(self, repo: Repository) -> list[Delivery]:
+        comments = sorted(c.id for c in self.ds.issue_comments.values() if c.repo_id == repo.id)
+        if not comments:
+            return self._add_comment(repo)
+        doomed = self.ds.issue_comments[self.rng.choice(comments)]
+        shaped = self.shapes.issue_comment(doomed)
+        self.ds.delete_issue_comment(doomed.id, self._now())
+        parent = (self.ds.pr_by_number.get((repo.id, doomed.issue_or_pr_number))
+                  or self.ds.issue_by_number[(repo.id, doomed.issue_or_pr_number)])
+        return [self.delivery("issue_comment", {"action": "deleted", "issue": self.shapes.issue(parent),
+                                                "comment": shaped, "sender": self._sender(doomed.author_id)}, repo)]
+
+
+@dataclass
+class SendResult:
+    sent: int = 0
+    duplicates: int = 0
+    statuses: dict[int, int] = field(default_factory=dict)
+    failures: list[str] = field(default_factory=list)
+
+
+class WebhookSender:
+    """Posts deliveries to ``url``; ``duplicate`` is the share sent twice, ``reorder`` the shuffle window."""
+
+    def __init__(self, url: str, *, duplicate: float = 0.0, reorder: int = 0, seed: int = 0,
+                 client: httpx.Client | None = None) -> None:
+        self.url = url
+        self.duplicate = duplicate
+        self.reorder = reorder
+        self.rng = random.Random(seed)
+        self.client = client or httpx.Client(timeout=10.0)
+        self._pending: list[Delivery] = []
+        self.result = SendResult()
+
+    def plan(self, deliveries: list[Delivery]) -> list[Delivery]:
+        """The order (with repeats) in which ``deliveries`` go out; a window keeps some back for later."""
+        out: list[Delivery] = []
+        for d in deliveries:
+            self._pending.append(d)
+            if self.rng.random() < self.duplicate:
+                self._pending.append(d)
+                self.result.duplicates += 1
+        if self.reorder > 1:
+            self.rng.shuffle(self._pending)
+            keep = min(len(self._pending), self.reorder - 1)
+            out, self._pending = self._pending[: len(self._pending) - keep], self._pending[len(self._pending) - keep:]
+        else:
+            out, self._pending = self._pending, []
+        return out
+
+    def send(self, deliveries: list[Delivery]) -> None:
+        for d in self.plan(deliveries):
+            self._post(d)
+
+    def flush(self) -> None:
+        pending, self._pending = self._pending, []
+        for d in pending:
+            self._post(d)
+
+    def _post(self, d: Delivery) -> None:
+        try:
+            status = self.client.post(self.url, content=d.body, headers=d.headers).status_code
+        except httpx.HTTPError as exc:
+            self.result.failures.append(f"{d.id} {d.event}: {exc}")
+            return
+        self.result.sent += 1
+        self.result.statuses[status] = self.result.statuses.get(status, 0) + 1
+
+
+__all__ = ["KINDS", "ChangeFeed", "Delivery", "SendResult", "WebhookSender", "sign"]
