@@ -144,10 +144,15 @@ def _invoke(args: argparse.Namespace) -> None:
     from contribsync_cli.local_env import database, running_stack
     from contribsync_local.aws import MotoServer, aws_environment, create_queues, sqs_client
     from contribsync_local.poller import LambdaContext
-    from contribsync_local.stack import load_handler
+    from contribsync_local.stack import REAL_GITHUB_ENV, load_handler
+    from contribsync_sim.simulator import SIM_TOKEN, Simulator
 
     event = json.loads(Path(args.event).read_text())
     database()
+    simulator = None
+    if not any(os.environ.get(k) for k in REAL_GITHUB_ENV):  # never github.com unless configured
+        simulator = Simulator().start()
+        os.environ.update({"GITHUB_API_URL": simulator.url, "GITHUB_TOKEN": SIM_TOKEN})
     moto = None
     if not (os.environ.get("AWS_ENDPOINT_URL") or running_stack()):
         moto = MotoServer()
@@ -166,6 +171,8 @@ def _invoke(args: argparse.Namespace) -> None:
     finally:
         if moto:
             moto.stop()
+        if simulator:
+            simulator.stop()
 
 
 def _send(args: argparse.Namespace) -> None:

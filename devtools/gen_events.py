@@ -25,17 +25,17 @@ WORKSPACE = "8a1c2d3e-4f50-4a6b-8c7d-9e0f1a2b3c4d"
 TS = 1_763_856_000_000  # 2025-11-23T00:00:00Z
 
 DATA: dict[str, dict[str, Any]] = {
-    "capture/repository.sync": {"owner": "bdougie", "repo": "contributor.info"},
+    "capture/repository.sync": {"owner": "simorg", "repo": "repo-0"},
     "capture/repository.sync-enhanced": {"repositoryId": REPO, "time_range_days": 30, "priority": "high"},
-    "capture/pr.details": {"repository": {"owner": "bdougie", "name": "contributor.info"}, "pr_number": 1042},
-    "capture/pr.reviews": {"repositoryId": REPO, "prNumber": 1042, "prId": "PR_kwDOExample"},
-    "capture/pr.comments": {"repositoryId": REPO, "prNumber": 1042, "prId": "PR_kwDOExample"},
+    "capture/pr.details": {"repository": {"owner": "simorg", "name": "repo-0"}, "pr_number": 47},
+    "capture/pr.reviews": {"repository": {"owner": "simorg", "name": "repo-0"}, "prNumber": 47, "prId": "PR_x"},
+    "capture/pr.comments": {"repository": {"owner": "simorg", "name": "repo-0"}, "prNumber": 47},
     "capture/repository.issues": {"repositoryId": REPO, "timeRange": 30},
     "capture/issue.comments": {"repositoryId": REPO, "issueNumber": 977, "issueId": "I_kwDOExample",
                                "priority": "medium"},
     "capture/repository.discussions": {"repositoryId": REPO, "maxItems": 100},
-    "classify/single-repository": {"repositoryId": REPO, "owner": "bdougie", "repo": "contributor.info"},
-    "discover/new-repository": {"owner": "bdougie", "repo": "contributor.info", "source": "manual"},
+    "classify/single-repository": {"repositoryId": REPO, "owner": "simorg", "repo": "repo-0"},
+    "discover/new-repository": {"owner": "simorg", "repo": "repo-1", "source": "manual"},
     "aggregate/workspace-metrics": {"workspace_id": WORKSPACE},
     "workspace/repository-change": {"workspace_id": WORKSPACE, "repository_id": REPO, "action": "added"},
     "cleanup/workspace-metrics": {"retentionDays": 90},

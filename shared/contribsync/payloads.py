@@ -39,6 +39,8 @@ class RepositorySync(EventData):
     repository_id: UUID | None = Field(default=None, alias="repositoryId")
     days: int | None = Field(default=None, ge=1, le=3650)
     time_range_days: int | None = Field(default=None, ge=1, le=3650)
+    force: bool = False
+    reason: str | None = None
 
     @model_validator(mode="after")
     def _one_shape(self) -> Self:

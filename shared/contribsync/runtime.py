@@ -47,12 +47,17 @@ if TYPE_CHECKING:
     from contribsync.catalog import Event
     from contribsync.control import Clock
     from contribsync.db import Database
+    from contribsync.github import GitHubClient
     from contribsync.queues import Queues
 
     Service = Callable[[Any, "RunContext"], Any]
 
 SQS_MAX_VISIBILITY_S = 43_200
 _FANOUT_NAMESPACE = uuid.UUID("5c0e7d1e-2f5b-4a53-9b1c-6c6f6e747269")
+
+
+def _no_github() -> GitHubClient:
+    raise RuntimeError("this run has no GitHub client")
 
 
 @dataclass
@@ -68,6 +73,29 @@ class RunContext:
     queues: Queues
     clock: Clock
     _cancellation: Callable[[], str | None] = field(repr=False)
+    _github: Callable[[], GitHubClient] = field(repr=False, default=_no_github)
+
+    @property
+    def github(self) -> GitHubClient:
+        """The GitHub client (built on first use, shared by the container's runs)."""
+        return self._github()
+
+    def progress(self) -> dict[str, Any] | None:
+        """Where a previous attempt at this event stopped (``save_progress``), or None."""
+        row = self.db.query_one("run_progress_get", {"function": self.function, "event_id": self.event_id})
+        return dict(row["progress"]) if row else None
+
+    def progress_params(self, progress: Mapping[str, Any]) -> dict[str, Any]:
+        """Parameters of ``run_progress_save``, for a service that saves progress in its own transaction."""
+        from psycopg.types.json import Jsonb
+
+        return {"function": self.function, "event_id": self.event_id, "progress": Jsonb(dict(progress))}
+
+    def save_progress(self, progress: Mapping[str, Any]) -> None:
+        self.db.query("run_progress_save", self.progress_params(progress))
+
+    def clear_progress(self) -> None:
+        self.db.query("run_progress_clear", {"function": self.function, "event_id": self.event_id})
 
     def checkpoint(self) -> None:
         """Raise ``Cancelled`` if a cancel/function for this run arrived since it started."""
@@ -98,6 +126,15 @@ class _Deps:
     clock: Clock
     retry_base_s: float
     retry_max_s: float
+    github_client: GitHubClient | None = None
+
+    def github(self) -> GitHubClient:
+        if self.github_client is None:
+            from contribsync.github import github_client
+            from contribsync.settings import Settings
+
+            self.github_client = github_client(Settings.from_env(), self.db)
+        return self.github_client
 
     @property
     def history(self) -> RunHistory:
@@ -145,12 +182,13 @@ class Runtime:
 
     def __init__(self, event: Event, *, db: Database | None = None, queues: Queues | None = None,
                  clock: Clock | None = None, service: Service | None = None,
+                 github: GitHubClient | None = None,
                  retry_base_s: float = 10.0, retry_max_s: float = 3600.0,
                  rng: Callable[[], float] = random.random,
                  concurrency_retry_s: tuple[float, float] = (5.0, 15.0)) -> None:
         self.event = event
         self._deps = (
-            _Deps(db, queues, clock or SystemClock(), retry_base_s, retry_max_s)
+            _Deps(db, queues, clock or SystemClock(), retry_base_s, retry_max_s, github)
             if db is not None and queues is not None else None
         )
         self._service = service
@@ -173,6 +211,8 @@ class Runtime:
         """Close the database connections this runtime opened (the local stack calls this on stop)."""
         if self._deps is not None:
             self._deps.db.close()
+            if self._deps.github_client is not None:
+                self._deps.github_client.close()
 
     def handle(self, event: Mapping[str, Any], context: LambdaContext | None) -> dict[str, Any]:
         metrics.add_metric(name="RecordsReceived", unit=MetricUnit.Count, value=len(event.get("Records", [])))
@@ -359,7 +399,7 @@ class _Run:
             attempt=self.attempt, data=self.raw_data, message_id=self.record.messageId, now=deps.clock.now(),
         )
         ctx = RunContext(self.event_id, self.event_name, self.event.function, self.attempt, self.raw_data,
-                         deps.db, deps.queues, deps.clock, self._cancellation)
+                         deps.db, deps.queues, deps.clock, self._cancellation, deps.github)
         logger.append_keys(event_id=self.event_id, run_id=str(run_id))
         try:
             if self.rt.before_run is not None:

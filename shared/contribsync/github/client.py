@@ -16,8 +16,9 @@
 from __future__ import annotations
 
 import random
+import threading
 import time
-from contextlib import AbstractContextManager, nullcontext
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any, Protocol
@@ -128,6 +129,7 @@ class GitHubClient:
         self._rng = rng
         self.etags: EtagCache = etags or MemoryEtags()
         self.stats = Stats()
+        self._meters = threading.local()
         self._http = httpx.Client(transport=transport, timeout=timeout_s, follow_redirects=True, headers={
             "Accept": "application/vnd.github+json", "X-GitHub-Api-Version": "2022-11-28",
             "User-Agent": user_agent,
@@ -136,10 +138,29 @@ class GitHubClient:
     def close(self) -> None:
         self._http.close()
 
+    # -- accounting -----------------------------------------------------------------------------------
+
+    def _count(self, name: str, n: int = 1) -> None:
+        setattr(self.stats, name, getattr(self.stats, name) + n)
+        meter: Stats | None = getattr(self._meters, "stats", None)
+        if meter is not None:
+            setattr(meter, name, getattr(meter, name) + n)
+
+    @contextmanager
+    def metered(self) -> Iterator[Stats]:
+        """Count what this thread sends inside the block (one run's calls, while other threads share the
+        client and its connection pool)."""
+        previous = getattr(self._meters, "stats", None)
+        self._meters.stats = meter = Stats()
+        try:
+            yield meter
+        finally:
+            self._meters.stats = previous
+
     # -- transport with retries ------------------------------------------------------------------
 
     def _pause(self, attempt: int) -> None:
-        self.stats.retries += 1
+        self._count("retries")
         delay = self.backoff_base_s * 2 ** (attempt - 1)
         self._sleep(delay / 2 + self._rng() * delay / 2)
 
@@ -150,7 +171,7 @@ class GitHubClient:
         token = self.budget.pick(tokens, _resource(url)) if tokens else None
         if token:
             headers["Authorization"] = f"Bearer {token}"
-        self.stats.requests += 1
+        self._count("requests")
         try:
             with self.budget.in_flight(token) if token else nullcontext():
                 response = self._http.request(method, url, headers=headers, json=json)
@@ -195,7 +216,7 @@ class GitHubClient:
                 size = sent.get(shrink)
                 if exc.status in SHRINKABLE_STATUS and isinstance(size, int) and size > 1:
                     sent[shrink] = max(1, size // 2)
-                    self.stats.shrunk_pages += 1
+                    self._count("shrunk_pages")
                 self._pause(attempt)
         body = response.json()
         if errors := body.get("errors"):
@@ -204,7 +225,7 @@ class GitHubClient:
         rate = data.get("rateLimit") or {}
         cost = rate.get("cost")
         if isinstance(cost, int):
-            self.stats.graphql_points += cost
+            self._count("graphql_points", cost)
         if rate and (token := _token_of(response)):
             self.budget.observe_graphql(token, rate)
         return GraphQLResponse(data, sent, cost, request_id(response))
@@ -221,7 +242,7 @@ class GitHubClient:
         headers = {"If-None-Match": cached[0]} if cached else {}
         response = self._send("GET", url, f"GET {path}", headers=headers)
         if response.status_code == HTTPStatus.NOT_MODIFIED and cached is not None:
-            self.stats.not_modified += 1
+            self._count("not_modified")
             return RestResponse(cached[1], response.headers, not_modified=True)
         body = response.json() if response.content else None
         if conditional and (etag := response.headers.get("etag")):

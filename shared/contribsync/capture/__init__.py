@@ -1,0 +1,1 @@
+"""Capture: GitHub data into the contributor.info tables (rows, set-based store, repositories, sync logs)."""

@@ -1,0 +1,111 @@
+"""Set-based writes: each entity is COPYed into a session temp table, then moved into its table by one
+``INSERT ... SELECT ... ON CONFLICT`` that resolves foreign keys by GitHub id and lets a row replace
+only an older one. A ``Batch`` goes in one transaction, with the run's progress when given, so a page
+and the cursor that follows it are stored together or not at all.
+
+Written by hand (psycopg provides COPY; no library offers "COPY, then upsert with joins and a
+newer-wins guard"): row-by-row upserts were measured 5x+ slower (``make bench``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from contribsync.capture.rows import (
+    COMMENT_COLUMNS,
+    CONTRIBUTOR_COLUMNS,
+    ISSUE_COLUMNS,
+    PULL_REQUEST_COLUMNS,
+    REVIEW_COLUMNS,
+)
+from contribsync.db.connection import sql
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+
+    import psycopg
+    from psycopg.rows import DictRow
+
+    from contribsync.capture.rows import Batch, Row
+    from contribsync.db import Database
+
+
+@dataclass
+class Counts:
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0  # staged, but the stored row was newer or the same
+
+    def add(self, other: Counts) -> None:
+        self.inserted += other.inserted
+        self.updated += other.updated
+        self.unchanged += other.unchanged
+
+
+@dataclass
+class Written:
+    by_table: dict[str, Counts] = field(default_factory=dict)
+
+    def count(self, table: str) -> Counts:
+        return self.by_table.setdefault(table, Counts())
+
+    def add(self, other: Written) -> None:
+        for table, counts in other.by_table.items():
+            self.count(table).add(counts)
+
+    @property
+    def inserted(self) -> int:
+        return sum(c.inserted for t, c in self.by_table.items() if t != "contributors")
+
+    @property
+    def updated(self) -> int:
+        return sum(c.updated for t, c in self.by_table.items() if t != "contributors")
+
+    def as_dict(self) -> dict[str, dict[str, int]]:
+        return {t: {"inserted": c.inserted, "updated": c.updated, "unchanged": c.unchanged}
+                for t, c in self.by_table.items()}
+
+
+def _stage(conn: psycopg.Connection[DictRow], table: str, columns: Sequence[str], rows: Sequence[Row]) -> None:
+    conn.execute(sql(f"stage_{table}"))
+    with conn.cursor() as cur, cur.copy(f"COPY stage_{table} ({', '.join(columns)}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(row)
+
+
+def _upsert(conn: psycopg.Connection[DictRow], table: str, columns: Sequence[str], rows: Sequence[Row],
+            params: Mapping[str, Any] | None = None) -> Counts:
+    if not rows:
+        return Counts()
+    _stage(conn, table, columns, rows)
+    if table == "contributors":
+        conn.execute(sql("contributors_free_usernames"))
+    results = conn.execute(sql(f"{table}_upsert"), params).fetchall()
+    inserted = sum(1 for r in results if r["inserted"])
+    distinct = len({row[0] for row in rows})
+    return Counts(inserted, len(results) - inserted, distinct - len(results))
+
+
+def write(db: Database, batch: Batch, *, repository_id: str, repository_full_name: str,
+          progress: Mapping[str, Any] | None = None) -> Written:
+    """Store ``batch`` in one transaction (parents before children), with ``progress`` if given
+    (the parameters of ``run_progress_save``)."""
+    written = Written()
+    repo = {"repository_id": repository_id, "repository_full_name": repository_full_name}
+    with db.transaction() as conn:
+        written.count("contributors").add(
+            _upsert(conn, "contributors", CONTRIBUTOR_COLUMNS, list(batch.contributors.values())))
+        written.count("pull_requests").add(
+            _upsert(conn, "pull_requests", PULL_REQUEST_COLUMNS, batch.pull_requests, repo))
+        written.count("issues").add(_upsert(conn, "issues", ISSUE_COLUMNS, batch.issues, repo))
+        written.count("reviews").add(_upsert(conn, "reviews", REVIEW_COLUMNS, batch.reviews, repo))
+        written.count("comments").add(_upsert(conn, "comments", COMMENT_COLUMNS, batch.comments, repo))
+        if any(row[5] == "review_comment" for row in batch.comments):  # replies may now find their parent
+            conn.execute(sql("comments_resolve_replies"), repo)
+        if progress is not None:
+            conn.execute(sql("run_progress_save"), progress)
+    return written
+
+
+__all__ = ["Counts", "Written", "write"]

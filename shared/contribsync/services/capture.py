@@ -1,0 +1,267 @@
+"""Pull request capture: ``capture/repository.sync``, ``capture/repository.sync-enhanced``,
+``capture/pr.details``, ``capture/pr.reviews`` and ``capture/pr.comments``.
+
+Every list is read to its last page (contributor.info read one page of 30), every write is a set-based
+upsert where a row only replaces an older one, and every run leaves a ``sync_logs`` row. The enhanced
+sync saves its cursor with each page's rows, so a retried or redelivered message resumes after the last
+stored page. Follow-up events carry ids derived from this run's, so a retry sends nothing twice.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from contribsync.capture import repos
+from contribsync.capture.rows import Batch
+from contribsync.capture.store import Written, write
+from contribsync.capture.synclog import SyncLog
+from contribsync.errors import NotFound
+
+if TYPE_CHECKING:
+    from contribsync.payloads import PullRequestJob, RepositorySync
+    from contribsync.runtime import RunContext
+
+# A repository synced less than this long ago is skipped, unless the event says force or reason=manual.
+FRESHNESS_WINDOW = timedelta(hours=1)
+RECENT_PRS = 100
+# Enhanced sync page shape: PRs per page, and the nested connections read in the same request. PRs with
+# more reviews or comments than this get a capture/pr.details of their own.
+PAGE_PRS = 50
+NESTED_REVIEWS = 20
+NESTED_REVIEW_COMMENTS = 10
+NESTED_COMMENTS = 20
+# repository.sync queues details for PRs open or updated this recently (contributor.info: ≤50, <7 days).
+DETAILS_RECENT = timedelta(days=7)
+DETAILS_CAP = 50
+
+
+def _iso(value: datetime) -> str:
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _repository(ctx: RunContext, data: RepositorySync) -> dict[str, Any]:
+    if data.repository is not None:
+        return repos.resolve(ctx, owner=data.repository.owner, name=data.repository.name,
+                             github_id=data.repository.github_id)
+    return repos.resolve(ctx, repository_id=data.repository_id, owner=data.owner, name=data.repo)
+
+
+def _pr_repository(ctx: RunContext, data: PullRequestJob) -> dict[str, Any]:
+    if data.repository is not None:
+        return repos.resolve(ctx, owner=data.repository.owner, name=data.repository.name)
+    return repos.resolve(ctx, repository_id=data.repository_id)
+
+
+def _details_event(repo: dict[str, Any], number: int) -> dict[str, Any]:
+    return {"repository": {"owner": repo["owner"], "name": repo["name"]}, "pr_number": number,
+            "repositoryId": str(repo["id"])}
+
+
+def _write(ctx: RunContext, repo: dict[str, Any], batch: Batch, progress: dict[str, Any] | None = None) -> Written:
+    return write(ctx.db, batch, repository_id=str(repo["id"]), repository_full_name=repo["full_name"],
+                 progress=ctx.progress_params(progress) if progress is not None else None)
+
+
+# --------------------------------------------------------------------------------------------------- syncs
+
+
+def repository_sync(data: RepositorySync, ctx: RunContext) -> dict[str, Any]:
+    """The 100 newest pull requests (GraphQL, ``CREATED_AT DESC``) with their authors, in one upsert;
+    then ``capture/pr.details`` for the open or recently updated ones."""
+    repo = _repository(ctx, data)
+    now = ctx.clock.now()
+    last = repo["last_updated_at"]
+    if not (data.force or data.reason == "manual") and last is not None and now - last < FRESHNESS_WINDOW:
+        return {"repository": repo["full_name"], "status": "fresh", "lastSyncedAt": last.isoformat(),
+                "freshUntil": (last + FRESHNESS_WINDOW).isoformat()}
+    with SyncLog(ctx, "repository_sync", str(repo["id"]), {"mode": "recent"}) as log:
+        answer = ctx.github.graphql("recent_pull_requests", {"owner": repo["owner"], "name": repo["name"],
+                                                             "first": RECENT_PRS})
+        prs = answer.data["repository"]["pullRequests"]
+        batch = Batch()
+        for node in prs["nodes"]:
+            batch.graphql_pull_request(node)
+        written = _write(ctx, repo, batch)
+        log.add(written, processed=len(prs["nodes"]))
+        ctx.db.query("repository_synced", {"repository_id": str(repo["id"]), "now": now,
+                                           "prs_synced_through": None, "pull_request_count": prs["totalCount"]})
+    recent = _iso(now - DETAILS_RECENT)
+    wanted = [n["number"] for n in prs["nodes"] if n["state"] == "OPEN" or n["updatedAt"] >= recent][:DETAILS_CAP]
+    queued = ctx.send_many("capture/pr.details", [_details_event(repo, n) for n in wanted])
+    return {"repository": repo["full_name"], "method": "graphql", "status": "synced",
+            "prsFound": len(prs["nodes"]), "prsStored": written.count("pull_requests").inserted
+            + written.count("pull_requests").updated, "totalCount": prs["totalCount"],
+            "jobsQueued": {"details": len(queued)}, "written": written.as_dict(), "pointsUsed": answer.cost}
+
+
+def repository_sync_enhanced(data: RepositorySync, ctx: RunContext) -> dict[str, Any]:
+    """Every pull request in range with reviews and comments nested, newest update first.
+
+    Mode: a ``time_range_days`` (or ``days``) range; else incremental from the repository's watermark
+    (every PR updated up to it is stored); else full. Each page's rows and the cursor after it are
+    stored in one transaction, so a redelivered message resumes after the last stored page.
+    """
+    repo = _repository(ctx, data)
+    progress = ctx.progress()
+    if progress is None:
+        days = data.time_range_days or data.days
+        if days:
+            mode, since = "range", _iso(ctx.clock.now() - timedelta(days=days))
+        elif repo["prs_synced_through"] is not None:
+            mode, since = "incremental", _iso(repo["prs_synced_through"])
+        else:
+            mode, since = "full", None
+        progress = {"mode": mode, "since": since, "cursor": None, "highWater": None, "pages": 0, "prs": 0,
+                    "details": 0, "written": {}}
+    resumed = progress["pages"] > 0
+    total = Written()
+    with SyncLog(ctx, "full_sync" if progress["mode"] == "full" else "incremental_sync", str(repo["id"]),
+                 {"mode": progress["mode"], "since": progress["since"], "resumedAtPage": progress["pages"]}) as log:
+        done = False
+        while not done:
+            ctx.checkpoint()
+            answer = ctx.github.graphql("pull_requests_page", {
+                "owner": repo["owner"], "name": repo["name"], "first": PAGE_PRS, "after": progress["cursor"],
+                "orderBy": {"field": "UPDATED_AT", "direction": "DESC"}, "reviews": NESTED_REVIEWS,
+                "comments": NESTED_COMMENTS, "reviewComments": NESTED_REVIEW_COMMENTS})
+            page = answer.data["repository"]["pullRequests"]
+            batch, overflow, reached_since = _pull_requests_page(page["nodes"], progress["since"])
+            if progress["highWater"] is None and page["nodes"]:
+                progress["highWater"] = page["nodes"][0]["updatedAt"]
+            # Follow-ups go before the page is stored: if the run dies in between, the page is fetched
+            # again and the same ids are sent again (the receiving function runs each id once).
+            ctx.send_many("capture/pr.details", [_details_event(repo, n) for n in overflow])
+            done = reached_since or not page["pageInfo"]["hasNextPage"]
+            progress.update(cursor=page["pageInfo"]["endCursor"], pages=progress["pages"] + 1,
+                            prs=progress["prs"] + len(batch.pull_requests), details=progress["details"] + len(overflow))
+            written = _write(ctx, repo, batch, progress)
+            total.add(written)
+            log.add(written, processed=len(batch))
+        through = progress["highWater"] if progress["mode"] != "range" else None
+        ctx.db.query("repository_synced", {"repository_id": str(repo["id"]), "now": ctx.clock.now(),
+                                           "prs_synced_through": through, "pull_request_count": page["totalCount"]})
+    ctx.clear_progress()
+    return {"repository": repo["full_name"], "mode": progress["mode"], "since": progress["since"],
+            "pages": progress["pages"], "resumed": resumed, "prsStored": progress["prs"],
+            "jobsQueued": {"details": progress["details"]}, "syncedThrough": through,
+            "written": total.as_dict()}
+
+
+def _pull_requests_page(nodes: list[dict[str, Any]], since: str | None) -> tuple[Batch, list[int], bool]:
+    """A page's rows; the PRs whose nested lists did not fit; whether the page went past ``since``."""
+    batch, overflow = Batch(), list[int]()
+    for node in nodes:
+        if since is not None and node["updatedAt"] < since:
+            return batch, overflow, True
+        pr_id = batch.graphql_pull_request(node)
+        more = node["reviews"]["pageInfo"]["hasNextPage"] or node["comments"]["pageInfo"]["hasNextPage"]
+        for review in node["reviews"]["nodes"]:
+            review_id = batch.graphql_review(review, pr_id)
+            for comment in review["comments"]["nodes"]:
+                batch.graphql_review_comment(comment, pr_id, review_id)
+            more = more or review["comments"]["pageInfo"]["hasNextPage"]
+        for comment in node["comments"]["nodes"]:
+            batch.graphql_issue_comment(comment, pr_github_id=pr_id)
+        if more:
+            overflow.append(node["number"])
+    return batch, overflow, False
+
+
+# --------------------------------------------------------------------------------------------------- one PR
+
+
+def pr_details(data: PullRequestJob, ctx: RunContext) -> dict[str, Any]:
+    """One pull request with files, reviews, review comments and conversation comments: one GraphQL
+    query, paged further where a list is longer; a review with more inline comments than one page is
+    completed from REST."""
+    repo = _pr_repository(ctx, data)
+    with SyncLog(ctx, "pr_details", str(repo["id"]), {"prNumber": data.pr_number}) as log:
+        batch = Batch()
+        cursors: dict[str, str | None] = {"filesAfter": None, "reviewsAfter": None, "commentsAfter": None}
+        node: dict[str, Any] = {}
+        files = additions = deletions = 0
+        rest_reviews = False
+        points = 0
+        while True:
+            answer = ctx.github.graphql("pull_request_details", {
+                "owner": repo["owner"], "name": repo["name"], "number": data.pr_number, **cursors})
+            points += answer.cost or 0
+            node = answer.data["repository"]["pullRequest"] or {}
+            if not node:
+                raise NotFound(f"{repo['full_name']} has no pull request #{data.pr_number}")
+            pr_id = int(node["fullDatabaseId"])
+            if cursors == {"filesAfter": None, "reviewsAfter": None, "commentsAfter": None}:
+                batch.graphql_pull_request(node, merge_state=node.get("mergeStateStatus"))
+            for f in node["files"]["nodes"]:
+                files += 1
+                additions += f["additions"]
+                deletions += f["deletions"]
+            for review in node["reviews"]["nodes"]:
+                review_id = batch.graphql_review(review, pr_id)
+                for comment in review["comments"]["nodes"]:
+                    batch.graphql_review_comment(comment, pr_id, review_id)
+                rest_reviews = rest_reviews or review["comments"]["pageInfo"]["hasNextPage"]
+            for comment in node["comments"]["nodes"]:
+                batch.graphql_issue_comment(comment, pr_github_id=pr_id)
+            more = False
+            for key, connection in (("filesAfter", "files"), ("reviewsAfter", "reviews"),
+                                    ("commentsAfter", "comments")):
+                info = node[connection]["pageInfo"]
+                cursors[key] = info["endCursor"] if info["hasNextPage"] else cursors[key]
+                more = more or info["hasNextPage"]
+            if not more:
+                break
+        if rest_reviews:
+            for comment in ctx.github.paginate(f"/repos/{repo['full_name']}/pulls/{data.pr_number}/comments"):
+                batch.rest_review_comment(comment, pr_id)
+        written = _write(ctx, repo, batch)
+        log.add(written, processed=len(batch))
+    return {"success": True, "repository": repo["full_name"], "prNumber": data.pr_number, "method": "graphql",
+            "fileChanges": files, "additions": additions, "deletions": deletions, "pointsUsed": points,
+            "restFallback": rest_reviews, "breakdown": {"pr": 1, "reviews": len(batch.reviews),
+                                                        "comments": len(batch.comments)},
+            "written": written.as_dict()}
+
+
+def _rest_pull_request(ctx: RunContext, repo: dict[str, Any], number: int, batch: Batch) -> int:
+    try:
+        pr = ctx.github.get(f"/repos/{repo['full_name']}/pulls/{number}").json
+    except NotFound as exc:
+        raise NotFound(f"{repo['full_name']} has no pull request #{number}") from exc
+    return batch.rest_pull_request(pr)
+
+
+def pr_reviews(data: PullRequestJob, ctx: RunContext) -> dict[str, Any]:
+    """Every review of one pull request (REST, all pages)."""
+    repo = _pr_repository(ctx, data)
+    with SyncLog(ctx, "pr_reviews", str(repo["id"]), {"prNumber": data.pr_number}) as log:
+        batch = Batch()
+        pr_id = _rest_pull_request(ctx, repo, data.pr_number, batch)
+        for review in ctx.github.paginate(f"/repos/{repo['full_name']}/pulls/{data.pr_number}/reviews"):
+            batch.rest_review(review, pr_id)
+        written = _write(ctx, repo, batch)
+        log.add(written, processed=len(batch.reviews))
+    return {"success": True, "repository": repo["full_name"], "prNumber": data.pr_number,
+            "reviewsCount": len(batch.reviews), "written": written.as_dict()}
+
+
+def pr_comments(data: PullRequestJob, ctx: RunContext) -> dict[str, Any]:
+    """Every review comment and conversation comment of one pull request (REST, all pages)."""
+    repo = _pr_repository(ctx, data)
+    with SyncLog(ctx, "pr_comments", str(repo["id"]), {"prNumber": data.pr_number}) as log:
+        batch = Batch()
+        pr_id = _rest_pull_request(ctx, repo, data.pr_number, batch)
+        base = f"/repos/{repo['full_name']}"
+        review_comments = [batch.rest_review_comment(c, pr_id)
+                           for c in ctx.github.paginate(f"{base}/pulls/{data.pr_number}/comments")]
+        issue_comments = [batch.rest_issue_comment(c, pr_github_id=pr_id)
+                          for c in ctx.github.paginate(f"{base}/issues/{data.pr_number}/comments")]
+        written = _write(ctx, repo, batch)
+        log.add(written, processed=len(batch.comments))
+    return {"success": True, "repository": repo["full_name"], "prNumber": data.pr_number,
+            "reviewCommentsCount": len(review_comments), "issueCommentsCount": len(issue_comments),
+            "totalCommentsCount": len(batch.comments), "written": written.as_dict()}
+
+
+__all__ = ["pr_comments", "pr_details", "pr_reviews", "repository_sync", "repository_sync_enhanced"]

@@ -1,0 +1,26 @@
+-- Every author, reviewer and commenter, keyed by GitHub id. A sighting without a profile field keeps
+-- the stored one; nothing is rewritten when nothing changed.
+INSERT INTO contributors AS c (github_id, username, display_name, avatar_url, email, company, location,
+                               is_bot, profile_url)
+SELECT DISTINCT ON (github_id)
+       github_id, username, display_name, avatar_url, NULLIF(email, ''), company, location, is_bot,
+       'https://github.com/' || username
+  FROM stage_contributors
+ ORDER BY github_id, seen_at DESC NULLS LAST
+ON CONFLICT (github_id) DO UPDATE SET
+    username        = EXCLUDED.username,
+    display_name    = COALESCE(EXCLUDED.display_name, c.display_name),
+    avatar_url      = COALESCE(EXCLUDED.avatar_url, c.avatar_url),
+    email           = COALESCE(EXCLUDED.email, c.email),
+    company         = COALESCE(EXCLUDED.company, c.company),
+    location        = COALESCE(EXCLUDED.location, c.location),
+    is_bot          = EXCLUDED.is_bot OR c.is_bot,
+    profile_url     = EXCLUDED.profile_url,
+    last_updated_at = now(),
+    updated_at      = now()
+ WHERE (c.username, c.display_name, c.avatar_url, c.email, c.company, c.location, c.is_bot)
+       IS DISTINCT FROM (EXCLUDED.username, COALESCE(EXCLUDED.display_name, c.display_name),
+                         COALESCE(EXCLUDED.avatar_url, c.avatar_url), COALESCE(EXCLUDED.email, c.email),
+                         COALESCE(EXCLUDED.company, c.company), COALESCE(EXCLUDED.location, c.location),
+                         EXCLUDED.is_bot OR c.is_bot)
+RETURNING (xmax = 0) AS inserted

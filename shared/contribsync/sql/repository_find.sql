@@ -1,0 +1,9 @@
+-- A stored repository by uuid, GitHub id or owner/name (case-insensitive, as GitHub's names are).
+SELECT id, github_id, full_name, owner, name, has_discussions, pull_request_count, last_updated_at,
+       last_synced_at, prs_synced_through, issues_synced_through
+  FROM repositories
+ WHERE id = %(id)s::uuid
+    OR github_id = %(github_id)s::bigint
+    OR lower(full_name) = lower(%(full_name)s::text)
+ ORDER BY (id = %(id)s::uuid) DESC NULLS LAST, (github_id = %(github_id)s::bigint) DESC NULLS LAST
+ LIMIT 1

@@ -1,0 +1,25 @@
+-- Staging table for one transaction's pull requests (COPY target); emptied on commit.
+CREATE TEMP TABLE IF NOT EXISTS stage_pull_requests (
+    github_id           bigint,
+    number              integer,
+    title               text,
+    body                text,
+    state               text,
+    draft               boolean,
+    mergeable           boolean,
+    mergeable_state     text,
+    merged              boolean,
+    merged_by_github_id bigint,
+    author_github_id    bigint,
+    base_branch         text,
+    head_branch         text,
+    created_at          timestamptz,
+    updated_at          timestamptz,
+    merged_at           timestamptz,
+    closed_at           timestamptz,
+    additions           integer,
+    deletions           integer,
+    changed_files       integer,
+    commits             integer,
+    html_url            text
+) ON COMMIT DELETE ROWS
