@@ -86,9 +86,9 @@ class Views:
         self.nodes = 0
 
     def connection(self, items: Sequence[Any], view: Callable[[Any], dict[str, Any]], args: dict[str, Any],
-                   *, order: dict[str, str] | None = None) -> dict[str, Any]:
+                   *, order: dict[str, str] | None = None, sortable: bool = True) -> dict[str, Any]:
         ordered = list(items)
-        order = args.get("orderBy") or order
+        order = (args.get("orderBy") or order) if sortable else None  # e.g. labels are plain names here
         if order:
             ordered.sort(key=_ORDER_KEYS.get(order["field"], _ORDER_KEYS["CREATED_AT"]),
                          reverse=order.get("direction") == "DESC")
@@ -150,7 +150,7 @@ class Views:
             "primaryLanguage": {"name": repo.language} if repo.language else None,
             "licenseInfo": {"spdxId": "MIT", "name": "MIT License", "key": "mit"},
             "repositoryTopics": lambda info, **a: self.connection(
-                repo.topics, lambda t: {"topic": {"name": t}}, a),
+                repo.topics, lambda t: {"topic": {"name": t}}, a, sortable=False),
             "pullRequests": pull_requests, "issues": repo_issues, "pullRequest": pull_request,
             "discussions": lambda info, **a: self.connection(
                 discussions, self.discussion, a, order={"field": "CREATED_AT", "direction": "ASC"}),
@@ -174,7 +174,8 @@ class Views:
             "commits": lambda info, **a: {"totalCount": pr.commits},
             "author": self.actor(pr.author_id), "mergedBy": self.actor(pr.merged_by_id),
             "files": lambda info, **a: self.connection(pr.files, lambda f: {
-                "path": f.path, "additions": f.additions, "deletions": f.deletions, "changeType": f.change_type}, a),
+                "path": f.path, "additions": f.additions, "deletions": f.deletions, "changeType": f.change_type},
+                a, sortable=False),
             "reviews": lambda info, **a: self.connection(reviews, self.review, a),
             "comments": lambda info, **a: self.connection(comments, self.issue_comment, a),
         }
@@ -220,9 +221,10 @@ class Views:
             "url": f"{WEB}/{repo.full_name}/issues/{issue.number}", "locked": issue.locked,
             "createdAt": iso(issue.created_at), "updatedAt": iso(issue.updated_at), "closedAt": iso(issue.closed_at),
             "author": self.actor(issue.author_id), "milestone": None,
-            "labels": lambda info, **a: self.connection(issue.labels, lambda n: {"name": n, "color": "ededed"}, a),
+            "labels": lambda info, **a: self.connection(issue.labels, lambda n: {"name": n, "color": "ededed"}, a,
+                                                        sortable=False),
             "assignees": lambda info, **a: self.connection(
-                assignees, lambda u: {"login": u.login, "databaseId": u.id}, a),
+                assignees, lambda u: {"login": u.login, "databaseId": u.id}, a, sortable=False),
             "comments": lambda info, **a: self.connection(comments, self.issue_comment, a),
         }
 
