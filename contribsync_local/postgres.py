@@ -42,13 +42,17 @@ def server_url(root: Path = ROOT) -> str:
     return str(server.get_uri())
 
 
-def create_database(admin_dsn: str, name: str, *, drop_first: bool = False) -> str:
-    """Create database ``name`` if missing (dropping it first if asked); return its DSN."""
+def create_database(admin_dsn: str, name: str, *, drop_first: bool = False, template: str | None = None) -> str:
+    """Create database ``name`` if missing (dropping it first if asked; copying ``template`` if given);
+    return its DSN."""
     with psycopg.connect(admin_dsn, autocommit=True) as conn:
         if drop_first:
             conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
         exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
-        if not exists:
+        if not exists and template:
+            conn.execute(sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(sql.Identifier(name),
+                                                                          sql.Identifier(template)))
+        elif not exists:
             conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
     return _with_db(admin_dsn, name)
 

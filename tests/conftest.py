@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 from pathlib import Path
 
@@ -25,6 +26,41 @@ def pg_dsn(pg_admin_dsn):
     database.close()
     yield dsn
     postgres.drop_database(pg_admin_dsn, name)
+
+
+@pytest.fixture(scope="session")
+def pg_template(pg_admin_dsn):
+    """A migrated database nobody connects to, so ``CREATE DATABASE ... TEMPLATE`` can copy it."""
+    name = f"contribsync_tpl_{os.getpid()}"
+    database = Database(postgres.create_database(pg_admin_dsn, name, drop_first=True))
+    migrate(database)
+    database.close()
+    yield name
+    postgres.drop_database(pg_admin_dsn, name)
+
+
+@pytest.fixture(scope="session")
+def isolated_database(pg_admin_dsn, pg_template):
+    """Makes a database of its own (a copy of the migrated template) for a test that syncs a simulated
+    organisation: simulated ids repeat across seeds, so two syncs into one database would meet."""
+    names: list[str] = []
+    counter = itertools.count()
+
+    def make() -> str:
+        name = f"contribsync_iso_{os.getpid()}_{next(counter)}"
+        names.append(name)
+        return postgres.create_database(pg_admin_dsn, name, drop_first=True, template=pg_template)
+
+    yield make
+    for name in names:
+        postgres.drop_database(pg_admin_dsn, name)
+
+
+@pytest.fixture
+def isolated_db(isolated_database):
+    database = Database(isolated_database(), application_name="contribsync-tests")
+    yield database
+    database.close()
 
 
 @pytest.fixture(scope="session")

@@ -20,10 +20,11 @@ PRS = 1000
 
 
 @pytest.fixture(scope="module")
-def synced(pg_dsn, aws_endpoint):
+def synced(isolated_database, aws_endpoint):
     simulator = Simulator(dataset=generate(41, repos=2, prs_per_repo=PRS))
-    with LocalStack(database_url=pg_dsn, port=0, prefix=f"cap{uuid.uuid4().hex[:6]}", cron=False, retry_base_s=1,
-                    aws_endpoint=aws_endpoint, simulator=simulator, poller_concurrency=4) as stack:
+    with LocalStack(database_url=isolated_database(), port=0, prefix=f"cap{uuid.uuid4().hex[:6]}", cron=False,
+                    retry_base_s=1, aws_endpoint=aws_endpoint, simulator=simulator,
+                    poller_concurrency=4) as stack:
         ds = simulator.ds
         repo = min(ds.repos.values(), key=lambda r: r.id)
         stack.queues.send_event("capture/repository.sync-enhanced", {"owner": repo.owner.login, "repo": repo.name})

@@ -1,0 +1,107 @@
+"""A sync killed mid-run (the Lambda dies; SQS redelivers the message) resumes from its checkpoint: the
+simulator sees no page fetched twice except the one in flight, and the database has no duplicates."""
+
+from __future__ import annotations
+
+import json
+
+import httpx
+import pytest
+
+from contribsync import catalog
+from contribsync.github.client import GitHubClient
+from contribsync.history import RunHistory
+from contribsync.runtime import Runtime
+from contribsync_local.poller import lambda_sqs_event
+from contribsync_sim.dataset import generate, ground_truth
+from contribsync_sim.simulator import Simulator
+
+pytestmark = pytest.mark.integration
+
+PRS = 300  # six pages of 50
+KILL_AT_PAGE = 4
+
+
+class Killed(BaseException):
+    """The Lambda process dying: nothing in the runtime may catch it."""
+
+
+class KillingTransport(httpx.BaseTransport):
+    """Lets the ``kill_at``-th pull request page reach GitHub, then dies before the answer is used."""
+
+    def __init__(self, kill_at: int) -> None:
+        self.inner = httpx.HTTPTransport()
+        self.kill_at = kill_at
+        self.pages = 0
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        response = self.inner.handle_request(request)
+        if b"PullRequestsPage" in request.content:
+            self.pages += 1
+            if self.pages == self.kill_at:
+                response.read()
+                raise Killed
+        return response
+
+
+@pytest.fixture
+def simulator():
+    sim = Simulator(dataset=generate(51, repos=1, prs_per_repo=PRS))
+    served = sim.app.graphql
+    cursors: list[str | None] = []
+
+    def recording(request):
+        payload = json.loads(request.get_data() or b"{}")
+        if "PullRequestsPage" in payload.get("query", ""):
+            cursors.append(payload["variables"].get("after"))
+        return served(request)
+
+    sim.app.graphql = recording
+    sim.cursors = cursors
+    with sim:
+        yield sim
+
+
+def deliver(queues, sqs, event) -> dict:
+    messages = sqs.receive_message(QueueUrl=queues.url(event.queue), MaxNumberOfMessages=1, WaitTimeSeconds=2,
+                                   AttributeNames=["All"], MessageAttributeNames=["All"])["Messages"]
+    return lambda_sqs_event(messages, queue_arn=f"arn:aws:sqs:us-east-1:000000000000:{event.queue}",
+                            region="us-east-1")
+
+
+def test_a_killed_sync_resumes_from_its_checkpoint(simulator, isolated_db, queues, sqs):
+    db = isolated_db
+    event = catalog.resolve("capture/repository.sync-enhanced")
+    repo = next(iter(simulator.ds.repos.values()))
+    event_id = queues.send_event(event.name, {"owner": repo.owner.login, "repo": repo.name})
+
+    killer = GitHubClient(base_url=simulator.url, tokens=["t"], transport=KillingTransport(KILL_AT_PAGE))
+    first = deliver(queues, sqs, event)
+    with pytest.raises(Killed):
+        Runtime(event, db=db, queues=queues, github=killer).handle(first, None)
+    stored_before = db.connection().execute("SELECT count(*) AS n FROM pull_requests").fetchone()["n"]
+    assert stored_before == (KILL_AT_PAGE - 1) * 50  # the pages before the one in flight
+
+    sqs.change_message_visibility(QueueUrl=queues.url(event.queue),
+                                  ReceiptHandle=first["Records"][0]["receiptHandle"], VisibilityTimeout=0)
+    again = deliver(queues, sqs, event)
+    assert again["Records"][0]["attributes"]["ApproximateReceiveCount"] == "2"
+    fresh = GitHubClient(base_url=simulator.url, tokens=["t"])
+    assert Runtime(event, db=db, queues=queues, github=fresh).handle(again, None) == {"batchItemFailures": []}
+
+    pages = -(-PRS // 50)
+    cursors = simulator.cursors
+    assert len(cursors) == pages + 1  # every page once, plus the one in flight when it died
+    repeated = [c for c in set(cursors) if cursors.count(c) > 1]
+    assert repeated == [cursors[KILL_AT_PAGE - 1]]
+    counts = db.connection().execute(
+        "SELECT count(*) AS n, count(DISTINCT github_id) AS d, count(DISTINCT number) AS numbers"
+        " FROM pull_requests").fetchone()
+    assert counts["n"] == counts["d"] == counts["numbers"] == PRS
+    truth = ground_truth(simulator.ds)["repos"][repo.full_name]
+    reviews = db.connection().execute("SELECT count(*) AS n FROM reviews").fetchone()["n"]
+    assert reviews == truth["reviews"]
+    runs = [r for r in RunHistory(db).recent(limit=50) if r["event_id"] == event_id]
+    completed = next(r for r in runs if r["status"] == "completed")
+    assert completed["result"]["resumed"] is True and completed["result"]["pages"] == pages
+    assert db.connection().execute("SELECT count(*) AS n FROM run_progress").fetchone()["n"] == 0
