@@ -33,14 +33,16 @@ class Database:
 
     One connection per thread: a Lambda container runs one invocation at a time, so that is one
     connection per container, reused across invocations; the local stack's pollers run several
-    handlers of one function in threads, and must not share a connection's transaction.
+    handlers of one function in threads, and must not share a connection's transaction. A thread that
+    ended leaves its connection behind (the local HTTP server runs each request in a new thread, a
+    sync pages in worker threads): those are closed whenever a new connection is opened.
     """
 
     def __init__(self, dsn: str, *, application_name: str = "contribsync") -> None:
         self.dsn = dsn
         self._application_name = application_name
         self._local = threading.local()
-        self._all: list[psycopg.Connection[DictRow]] = []
+        self._all: list[tuple[threading.Thread, psycopg.Connection[DictRow]]] = []
         self._lock = threading.Lock()
 
     def connection(self) -> psycopg.Connection[DictRow]:
@@ -55,7 +57,11 @@ class Database:
                 raise StoreError(f"cannot connect to Postgres: {exc}") from exc
             self._local.conn = conn
             with self._lock:
-                self._all.append(conn)
+                ended = [c for t, c in self._all if not t.is_alive()]
+                self._all = [(t, c) for t, c in self._all if t.is_alive()]
+                self._all.append((threading.current_thread(), conn))
+            for old in ended:
+                old.close()
         return conn
 
     @contextmanager
@@ -81,7 +87,7 @@ class Database:
     def close(self) -> None:
         """Close every connection this object opened, in any thread."""
         with self._lock:
-            for conn in self._all:
+            for _, conn in self._all:
                 conn.close()
             self._all.clear()
         self._local = threading.local()

@@ -130,6 +130,7 @@ class GitHubClient:
         self.etags: EtagCache = etags or MemoryEtags()
         self.stats = Stats()
         self._meters = threading.local()
+        self._count_lock = threading.Lock()
         self._http = httpx.Client(transport=transport, timeout=timeout_s, follow_redirects=True, headers={
             "Accept": "application/vnd.github+json", "X-GitHub-Api-Version": "2022-11-28",
             "User-Agent": user_agent,
@@ -141,17 +142,19 @@ class GitHubClient:
     # -- accounting -----------------------------------------------------------------------------------
 
     def _count(self, name: str, n: int = 1) -> None:
-        setattr(self.stats, name, getattr(self.stats, name) + n)
         meter: Stats | None = getattr(self._meters, "stats", None)
-        if meter is not None:
-            setattr(meter, name, getattr(meter, name) + n)
+        with self._count_lock:
+            setattr(self.stats, name, getattr(self.stats, name) + n)
+            if meter is not None:
+                setattr(meter, name, getattr(meter, name) + n)
 
     @contextmanager
-    def metered(self) -> Iterator[Stats]:
-        """Count what this thread sends inside the block (one run's calls, while other threads share the
-        client and its connection pool)."""
+    def metered(self, meter: Stats | None = None) -> Iterator[Stats]:
+        """Count what this thread sends inside the block into ``meter`` (a new one if not given): one
+        run's calls, while other runs' threads share the client and its connection pool. A run's own
+        worker threads pass the run's meter."""
         previous = getattr(self._meters, "stats", None)
-        self._meters.stats = meter = Stats()
+        self._meters.stats = meter = meter if meter is not None else Stats()
         try:
             yield meter
         finally:

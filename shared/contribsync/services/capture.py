@@ -9,6 +9,8 @@ stored page. Follow-up events carry ids derived from this run's, so a retry send
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -31,6 +33,8 @@ PAGE_PRS = 50
 NESTED_REVIEWS = 20
 NESTED_REVIEW_COMMENTS = 10
 NESTED_COMMENTS = 20
+# GitHub's states filter splits a repository's pull requests into disjoint streams paged in parallel.
+STREAMS = ("OPEN", "CLOSED", "MERGED")
 # repository.sync queues details for PRs open or updated this recently (contributor.info: ≤50, <7 days).
 DETAILS_RECENT = timedelta(days=7)
 DETAILS_CAP = 50
@@ -99,8 +103,10 @@ def repository_sync_enhanced(data: RepositorySync, ctx: RunContext) -> dict[str,
     """Every pull request in range with reviews and comments nested, newest update first.
 
     Mode: a ``time_range_days`` (or ``days``) range; else incremental from the repository's watermark
-    (every PR updated up to it is stored); else full. Each page's rows and the cursor after it are
-    stored in one transaction, so a redelivered message resumes after the last stored page.
+    (every PR updated up to it is stored); else full. The pull requests are split by state into three
+    disjoint streams paged in parallel (one cursor pages sequentially, and each page is a round trip).
+    Each page's rows and every stream's cursor are stored in one transaction, so a redelivered message
+    resumes after the last stored page of each stream.
     """
     repo = _repository(ctx, data)
     progress = ctx.progress()
@@ -112,40 +118,60 @@ def repository_sync_enhanced(data: RepositorySync, ctx: RunContext) -> dict[str,
             mode, since = "incremental", _iso(repo["prs_synced_through"])
         else:
             mode, since = "full", None
-        progress = {"mode": mode, "since": since, "cursor": None, "highWater": None, "pages": 0, "prs": 0,
-                    "details": 0, "written": {}}
+        progress = {"mode": mode, "since": since, "pages": 0, "prs": 0, "details": 0, "totalCount": 0,
+                    "streams": {state: {"cursor": None, "done": False, "highWater": None, "total": 0}
+                                for state in STREAMS}}
     resumed = progress["pages"] > 0
     total = Written()
+    lock = threading.Lock()
     with SyncLog(ctx, "full_sync" if progress["mode"] == "full" else "incremental_sync", str(repo["id"]),
                  {"mode": progress["mode"], "since": progress["since"], "resumedAtPage": progress["pages"]}) as log:
-        done = False
-        while not done:
-            ctx.checkpoint()
-            answer = ctx.github.graphql("pull_requests_page", {
-                "owner": repo["owner"], "name": repo["name"], "first": PAGE_PRS, "after": progress["cursor"],
-                "orderBy": {"field": "UPDATED_AT", "direction": "DESC"}, "reviews": NESTED_REVIEWS,
-                "comments": NESTED_COMMENTS, "reviewComments": NESTED_REVIEW_COMMENTS})
-            page = answer.data["repository"]["pullRequests"]
-            batch, overflow, reached_since = _pull_requests_page(page["nodes"], progress["since"])
-            if progress["highWater"] is None and page["nodes"]:
-                progress["highWater"] = page["nodes"][0]["updatedAt"]
-            # Follow-ups go before the page is stored: if the run dies in between, the page is fetched
-            # again and the same ids are sent again (the receiving function runs each id once).
-            ctx.send_many("capture/pr.details", [_details_event(repo, n) for n in overflow])
-            done = reached_since or not page["pageInfo"]["hasNextPage"]
-            progress.update(cursor=page["pageInfo"]["endCursor"], pages=progress["pages"] + 1,
-                            prs=progress["prs"] + len(batch.pull_requests), details=progress["details"] + len(overflow))
-            written = _write(ctx, repo, batch, progress)
-            total.add(written)
-            log.add(written, processed=len(batch))
-        through = progress["highWater"] if progress["mode"] != "range" else None
+
+        def stream(state: str) -> None:
+            with ctx.github.metered(log.stats):
+                _page_stream(ctx, repo, state, progress, lock, total, log)
+
+        pending = [state for state in STREAMS if not progress["streams"][state]["done"]]
+        with ThreadPoolExecutor(max_workers=len(STREAMS), thread_name_prefix="sync-stream") as pool:
+            for future in [pool.submit(stream, state) for state in pending]:
+                future.result()
+        marks = [s["highWater"] for s in progress["streams"].values() if s["highWater"]]
+        through = max(marks) if marks and progress["mode"] != "range" else None
+        count = sum(s["total"] for s in progress["streams"].values())
         ctx.db.query("repository_synced", {"repository_id": str(repo["id"]), "now": ctx.clock.now(),
-                                           "prs_synced_through": through, "pull_request_count": page["totalCount"]})
+                                           "prs_synced_through": through, "pull_request_count": count})
     ctx.clear_progress()
     return {"repository": repo["full_name"], "mode": progress["mode"], "since": progress["since"],
             "pages": progress["pages"], "resumed": resumed, "prsStored": progress["prs"],
             "jobsQueued": {"details": progress["details"]}, "syncedThrough": through,
             "written": total.as_dict()}
+
+
+def _page_stream(ctx: RunContext, repo: dict[str, Any], state: str, progress: dict[str, Any],
+                 lock: threading.Lock, total: Written, log: SyncLog) -> None:
+    """Page one state's pull requests to the end (or to ``since``), storing each page with the progress."""
+    mine = progress["streams"][state]
+    while not mine["done"]:
+        ctx.checkpoint()
+        answer = ctx.github.graphql("pull_requests_page", {
+            "owner": repo["owner"], "name": repo["name"], "first": PAGE_PRS, "after": mine["cursor"],
+            "states": [state], "orderBy": {"field": "UPDATED_AT", "direction": "DESC"},
+            "reviews": NESTED_REVIEWS, "comments": NESTED_COMMENTS, "reviewComments": NESTED_REVIEW_COMMENTS})
+        page = answer.data["repository"]["pullRequests"]
+        batch, overflow, reached_since = _pull_requests_page(page["nodes"], progress["since"])
+        # Follow-ups go before the page is stored: if the run dies in between, the page is fetched
+        # again and the same ids are sent again (the receiving function runs each id once).
+        ctx.send_many("capture/pr.details", [_details_event(repo, n) for n in overflow])
+        with lock:  # one writer at a time, so the progress stored never goes back for any stream
+            if mine["highWater"] is None and page["nodes"]:
+                mine["highWater"] = page["nodes"][0]["updatedAt"]
+            mine.update(cursor=page["pageInfo"]["endCursor"], total=page["totalCount"],
+                        done=reached_since or not page["pageInfo"]["hasNextPage"])
+            progress.update(pages=progress["pages"] + 1, prs=progress["prs"] + len(batch.pull_requests),
+                            details=progress["details"] + len(overflow))
+            written = _write(ctx, repo, batch, progress)
+            total.add(written)
+            log.add(written, processed=len(batch))
 
 
 def _pull_requests_page(nodes: list[dict[str, Any]], since: str | None) -> tuple[Batch, list[int], bool]:
