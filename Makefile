@@ -57,6 +57,10 @@ demo: $(VENV)/.installed
 dev: $(VENV)/.installed
 	$(BIN)/contribsync dev
 
+# The capture benchmark (a few minutes): figures in bench/results/capture.json.
+bench: $(VENV)/.installed
+	$(BIN)/python -m devtools.bench
+
 clean:
 	-$(BIN)/python -c "from contribsync_local import postgres; postgres.stop()" 2>/dev/null
 	rm -rf $(VENV) $(SAM_VENV) .local .python .aws-sam

@@ -35,6 +35,8 @@ Handler = Callable[[Request], Answer]
 @dataclass
 class Knobs:
     latency_s: float = 0.0            # per request
+    graphql_latency_s: float = 0.0    # per GraphQL request, on top of latency_s (a page's round trip)
+    rest_latency_s: float = 0.0       # per REST request, on top of latency_s
     latency_per_node_s: float = 0.0   # per node returned
     fault_502: float = 0.0            # shares of requests, 0..1
     fault_timeout: float = 0.0
@@ -124,8 +126,9 @@ class SimulatorApp:
         base = {"x-github-request-id": request_id, "content-type": "application/json; charset=utf-8"}
         if request.path.removeprefix("/api/v3") == "/rate_limit":
             return self._rate_limit(token, base)
-        if self.knobs.latency_s:
-            self._sleep(self.knobs.latency_s)
+        delay = self.knobs.latency_s + (self.knobs.graphql_latency_s if is_graphql else self.knobs.rest_latency_s)
+        if delay:
+            self._sleep(delay)
         if fault is not None:
             return self._faulted(fault, base, window, resource)
         if spent:

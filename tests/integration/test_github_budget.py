@@ -177,3 +177,17 @@ def test_etags_survive_the_client_so_a_later_invocation_gets_a_free_304(db):
     again = second.get(url)
     assert again.not_modified and again.json == {"full_name": "o/r", "stars": 3}
     assert second.stats.not_modified == 1
+
+
+def test_githubs_first_answer_replaces_the_assumed_budget_even_when_the_real_limit_is_higher(db):
+    """An Enterprise server or an App installation may allow far more than the 5,000 assumed before
+    GitHub's first answer; the token must not stay stuck under a reserve computed from the real limit."""
+    budget = PostgresBudget(db)
+    token = f"tok-{uuid.uuid4().hex}"
+    assert budget.pick([token], "graphql") == token  # seeds the 5,000 estimate and reserves 1
+    budget.observe_graphql(token, {"limit": 1_000_000, "remaining": 999_990, "used": 10,
+                                   "resetAt": "2030-01-01T00:00:00Z"})
+    row = next(r for r in budget.budgets() if r["token_id"] == token_id(token))
+    assert (row["limit"], row["remaining"]) == (1_000_000, 999_990)
+    for _ in range(3):
+        assert budget.pick([token], "graphql") == token

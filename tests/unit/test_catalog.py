@@ -92,6 +92,9 @@ def test_the_readme_lists_every_function_and_event():
     from pathlib import Path
 
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    rows = {line.split(" | ")[1]: line for line in readme.splitlines() if line.startswith("| `")}
     for event in catalog.EVENTS:
         assert f"| {event.function} |" in readme, event.function
         assert f"`{event.name}`" in readme, event.name
+        row = rows[event.function]
+        assert row.endswith(f"| `{event.service}` |" if event.service else "| not yet (dead-letters) |"), row

@@ -1,13 +1,18 @@
 -- Record GitHub's own figures. Within one window the lower remaining wins (answers arrive out of
 -- order and reservations already counted requests in flight); a new window replaces the row.
--- An estimated row (assumed before GitHub's first answer) takes GitHub's reset time as it is.
+-- An estimated row (assumed before GitHub's first answer) takes GitHub's figures as they are: the real
+-- limit may be far from the assumed one (an App installation's 12,500, an Enterprise server's own), and
+-- keeping the lower figure would leave the token stuck below a reserve computed from the real limit.
+-- (Requests still in flight at that first answer are not in it; the reserve absorbs them.)
 INSERT INTO github_rate_limits AS r (token_id, resource, "limit", remaining, used, reset_at, observed_at,
                                      estimated)
 VALUES (%(token_id)s, %(resource)s, %(limit)s, %(remaining)s, %(used)s, %(reset_at)s, %(now)s,
         %(estimated)s)
 ON CONFLICT (token_id, resource) DO UPDATE
    SET "limit"     = excluded."limit",
-       remaining   = CASE WHEN excluded.reset_at > r.reset_at + interval '1 second' AND NOT r.estimated
+       remaining   = CASE WHEN r.estimated AND NOT excluded.estimated
+                          THEN excluded.remaining
+                          WHEN excluded.reset_at > r.reset_at + interval '1 second' AND NOT r.estimated
                           THEN excluded.remaining
                           ELSE least(r.remaining, excluded.remaining) END,
        used        = excluded.used,

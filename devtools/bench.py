@@ -1,0 +1,250 @@
+"""``make bench``: the capture benchmark, written to ``bench/results/capture.json`` and printed.
+
+1. **Enhanced sync** of a 5,000-PR simulated repository (reviews, review comments, conversation
+   comments) through the local stack (SQS, the Lambda-like poller, the simulator over HTTP, the
+   embedded Postgres), with 1 s of simulated latency on every GraphQL page. Reports wall time, GitHub
+   requests and points (as the simulator charged them) against the GraphQL page lower bound (the
+   fewest pages of the same query that can hold every PR, at that query's point cost), and rows/s.
+2. **Seed-like strategy** on the same repository, as contributor.info captures: the 100 newest PRs by
+   GraphQL, then REST per PR for its details, reviews, review comments and conversation comments, ten
+   at a time (its functions' concurrency), with REST latency ``REST_LATENCY_S``. Its figures per PR are
+   extrapolated to the whole repository for the ratio.
+3. **Upserts**: the same pull request rows stored by COPY + ``INSERT ... ON CONFLICT`` (``store.write``)
+   and by ``executemany`` of a row-at-a-time upsert, into fresh repositories of one database.
+
+Timings live here, never in the tests.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import graphql
+from rich.console import Console
+from rich.table import Table
+
+from contribsync.capture import store
+from contribsync.capture.rows import PULL_REQUEST_COLUMNS, Batch
+from contribsync.db import Database, migrate
+from contribsync.github import GitHubClient, document
+from contribsync.services import capture
+from contribsync_local import postgres
+from contribsync_local.stack import LocalStack
+from contribsync_sim.cost import query_cost
+from contribsync_sim.dataset import generate
+from contribsync_sim.graphql_api import schema
+from contribsync_sim.server import Knobs
+from contribsync_sim.simulator import Simulator
+
+RESULTS = Path(__file__).resolve().parent.parent / "bench" / "results" / "capture.json"
+GRAPHQL_LATENCY_S = 1.0
+REST_LATENCY_S = 0.3
+SEED_CONCURRENCY = 10
+BIG_BUDGET = {"core": 1_000_000, "graphql": 1_000_000, "search": 30}
+console = Console(width=120)
+
+
+def _fresh_database(name: str) -> str:
+    dsn = postgres.create_database(postgres.server_url(), name, drop_first=True)
+    db = Database(dsn)
+    migrate(db)
+    db.close()
+    return dsn
+
+
+def page_cost() -> int:
+    variables = {"owner": "o", "name": "n", "first": capture.PAGE_PRS, "after": None, "states": ["OPEN"],
+                 "orderBy": {"field": "UPDATED_AT", "direction": "DESC"}, "reviews": capture.NESTED_REVIEWS,
+                 "comments": capture.NESTED_COMMENTS, "reviewComments": capture.NESTED_REVIEW_COMMENTS}
+    return query_cost(schema(), graphql.parse(document("pull_requests_page")), variables).points
+
+
+def bench_sync(prs: int, seed: int) -> dict[str, Any]:
+    ds = generate(seed, repos=1, prs_per_repo=prs)
+    repo = next(iter(ds.repos.values()))
+    dsn = _fresh_database("contribsync_bench_sync")
+    sim = Simulator(dataset=ds, knobs=Knobs(graphql_latency_s=GRAPHQL_LATENCY_S, budget=dict(BIG_BUDGET)))
+    with LocalStack(database_url=dsn, port=0, prefix=f"bench{uuid.uuid4().hex[:6]}", cron=False,
+                    simulator=sim) as stack:
+        started = time.monotonic()
+        stack.queues.send_event("capture/repository.sync-enhanced", {"owner": repo.owner.login, "repo": repo.name})
+        if not stack.wait_idle(900):
+            raise SystemExit("the sync did not finish in 15 minutes")
+        wall = time.monotonic() - started
+        run = stack.db.connection().execute(
+            "SELECT duration_ms, result FROM function_runs WHERE function = 'CaptureRepositorySyncEnhanced'"
+            " AND status = 'completed' ORDER BY ended_at DESC LIMIT 1").fetchone()
+        counts = stack.db.connection().execute(
+            "SELECT (SELECT count(*) FROM pull_requests) AS prs, (SELECT count(*) FROM reviews) AS reviews,"
+            " (SELECT count(*) FROM comments) AS comments, (SELECT count(*) FROM contributors) AS contributors"
+        ).fetchone()
+        counters = sim.app.counters
+    if run is None or counts is None:
+        raise SystemExit("the sync left no completed run")
+    rows = sum(counts.values())
+    cost = page_cost()
+    bound = math.ceil(prs / capture.PAGE_PRS) * cost
+    return {
+        "prs": prs, "graphql_latency_s": GRAPHQL_LATENCY_S, "wall_s": round(wall, 1),
+        "run_s": round(run["duration_ms"] / 1000, 1), "pages": run["result"]["pages"],
+        "requests": counters.requests, "points": counters.points, "page_cost_points": cost,
+        "lower_bound_points": bound, "points_vs_lower_bound": round(counters.points / bound, 3),
+        "rows": counts, "rows_total": rows, "rows_per_s": round(rows / (run["duration_ms"] / 1000)),
+    }
+
+
+def bench_seed_like(prs: int, seed: int) -> dict[str, Any]:
+    ds = generate(seed, repos=1, prs_per_repo=prs)
+    repo = next(iter(ds.repos.values()))
+    dsn = _fresh_database("contribsync_bench_seed")
+    db = Database(dsn)
+    knobs = Knobs(graphql_latency_s=GRAPHQL_LATENCY_S, rest_latency_s=REST_LATENCY_S, budget=dict(BIG_BUDGET))
+    with Simulator(dataset=ds, knobs=knobs) as sim:
+        gh = GitHubClient(base_url=sim.url, tokens=["seed-like"])
+        started = time.monotonic()
+        recent = gh.graphql("recent_pull_requests", {"owner": repo.owner.login, "name": repo.name, "first": 100})
+        numbers = [n["number"] for n in recent.data["repository"]["pullRequests"]["nodes"]]
+        base = f"/repos/{repo.full_name}"
+
+        def one(number: int) -> Batch:
+            batch = Batch()
+            pr_id = batch.rest_pull_request(gh.get(f"{base}/pulls/{number}", conditional=False).json)
+            for review in gh.get(f"{base}/pulls/{number}/reviews", conditional=False).json:
+                batch.rest_review(review, pr_id)
+            for comment in gh.get(f"{base}/pulls/{number}/comments", conditional=False).json:
+                batch.rest_review_comment(comment, pr_id)
+            for comment in gh.get(f"{base}/issues/{number}/comments", conditional=False).json:
+                batch.rest_issue_comment(comment, pr_github_id=pr_id)
+            return batch
+
+        with ThreadPoolExecutor(SEED_CONCURRENCY) as pool:
+            batches = list(pool.map(one, numbers))
+        row = db.query_one("repository_upsert", {
+            "github_id": repo.id, "full_name": repo.full_name, "owner": repo.owner.login, "name": repo.name,
+            "description": None, "homepage": None, "language": None, "topics": [], "license": None,
+            "default_branch": "main", "stargazers_count": 0, "watchers_count": 0, "forks_count": 0,
+            "open_issues_count": 0, "pull_request_count": prs, "is_fork": False, "is_archived": False,
+            "is_disabled": False, "is_private": False, "has_issues": True, "has_projects": False, "has_wiki": False,
+            "has_discussions": False, "github_created_at": None, "github_updated_at": None,
+            "github_pushed_at": None})
+        assert row is not None
+        for batch in batches:
+            store.write(db, batch, repository_id=str(row["id"]), repository_full_name=repo.full_name)
+        wall = time.monotonic() - started
+        counters = sim.app.counters
+        gh.close()
+    db.close()
+    per_pr_s = wall / len(numbers)
+    return {
+        "prs_captured": len(numbers), "rest_latency_s": REST_LATENCY_S, "concurrency": SEED_CONCURRENCY,
+        "wall_s": round(wall, 1), "requests": counters.requests, "points": counters.points,
+        "requests_per_pr": round(counters.requests / len(numbers), 2),
+        "extrapolated_to_all": {"prs": prs, "wall_s": round(per_pr_s * prs), "requests":
+                                math.ceil(prs / 100) + 4 * prs},
+    }
+
+
+def bench_upserts(n: int, seed: int) -> dict[str, Any]:
+    """The same ``n`` pull request rows, fresh, through COPY + upsert and through executemany."""
+    ds = generate(seed, repos=1, prs_per_repo=max(10, n // 20))
+    template = Batch()
+    for pr in ds.prs.values():
+        template.rest_pull_request({
+            "id": pr.id, "number": pr.number, "title": pr.title, "body": pr.body, "state": "open",
+            "draft": pr.draft, "user": {"id": pr.author_id, "login": ds.users[pr.author_id].login,
+                                        "type": ds.users[pr.author_id].type},
+            "base": {"ref": pr.base_ref}, "head": {"ref": pr.head_ref},
+            "created_at": pr.created_at.isoformat(), "updated_at": pr.updated_at.isoformat(),
+            "additions": pr.additions, "deletions": pr.deletions, "changed_files": pr.changed_files,
+            "commits": pr.commits, "html_url": None})
+    base_rows = template.pull_requests
+    dsn = _fresh_database("contribsync_bench_upsert")
+    db = Database(dsn)
+    results: dict[str, Any] = {"rows": n}
+    for method, offset in (("copy_upsert", 10**11), ("executemany", 2 * 10**11)):
+        rows = [(offset + i, i + 1, *base_rows[i % len(base_rows)][2:]) for i in range(n)]
+        repo = db.query_one("repository_upsert", {
+            "github_id": offset, "full_name": f"bench/{method}", "owner": "bench", "name": method,
+            "description": None, "homepage": None, "language": None, "topics": [], "license": None,
+            "default_branch": "main", "stargazers_count": 0, "watchers_count": 0, "forks_count": 0,
+            "open_issues_count": 0, "pull_request_count": n, "is_fork": False, "is_archived": False,
+            "is_disabled": False, "is_private": False, "has_issues": True, "has_projects": False, "has_wiki": False,
+            "has_discussions": False, "github_created_at": None, "github_updated_at": None,
+            "github_pushed_at": None})
+        assert repo is not None
+        people = Batch()
+        people.contributors = dict(template.contributors)
+        store.write(db, people, repository_id=str(repo["id"]), repository_full_name=f"bench/{method}")
+        started = time.monotonic()
+        if method == "copy_upsert":
+            batch = Batch()
+            batch.pull_requests = rows
+            store.write(db, batch, repository_id=str(repo["id"]), repository_full_name=f"bench/{method}")
+        else:
+            _executemany(db, str(repo["id"]), f"bench/{method}", rows)
+        elapsed = time.monotonic() - started
+        results[method] = {"seconds": round(elapsed, 2), "rows_per_s": round(n / elapsed)}
+    db.close()
+    results["copy_vs_executemany"] = round(results["copy_upsert"]["rows_per_s"]
+                                           / results["executemany"]["rows_per_s"], 1)
+    return results
+
+
+def _executemany(db: Database, repository_id: str, full_name: str, rows: list[tuple[Any, ...]]) -> None:
+    """The row-at-a-time baseline: one parameterised upsert per row, authors resolved in Python."""
+    authors = {r["github_id"]: r["id"] for r in db.connection().execute("SELECT github_id, id FROM contributors")}
+    columns = [c for c in PULL_REQUEST_COLUMNS if c not in ("author_github_id", "merged_by_github_id")]
+    author_at = PULL_REQUEST_COLUMNS.index("author_github_id")
+    keep = [i for i, c in enumerate(PULL_REQUEST_COLUMNS) if c in columns]
+    names = ", ".join([*columns, "author_id", "repository_id", "repository_full_name"])
+    marks = ", ".join(["%s"] * (len(columns) + 3))
+    updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in columns if c != "github_id")
+    statement = (f"INSERT INTO pull_requests AS p ({names}) VALUES ({marks}) ON CONFLICT (github_id) DO UPDATE SET"
+                 f" {updates} WHERE p.updated_at <= EXCLUDED.updated_at")
+    with db.transaction() as conn, conn.cursor() as cur:
+        cur.executemany(statement, [(*(row[i] for i in keep), authors[row[author_at]], repository_id, full_name)
+                                    for row in rows])
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m devtools.bench", description=__doc__)
+    parser.add_argument("--prs", type=int, default=5000)
+    parser.add_argument("--upsert-rows", type=int, default=100_000)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--only", choices=["sync", "seed", "upserts"])
+    args = parser.parse_args(argv)
+    results: dict[str, Any] = {"measured_at": datetime.now(UTC).isoformat(timespec="seconds")}
+    if args.only in (None, "upserts"):
+        console.print("upserts …")
+        results["upserts"] = bench_upserts(args.upsert_rows, args.seed)
+    if args.only in (None, "sync"):
+        console.print(f"enhanced sync of {args.prs} PRs at {GRAPHQL_LATENCY_S:g} s per GraphQL page …")
+        results["sync"] = bench_sync(args.prs, args.seed)
+    if args.only in (None, "seed"):
+        console.print("seed-like strategy …")
+        results["seed_like"] = bench_seed_like(args.prs, args.seed)
+    if "sync" in results and "seed_like" in results:
+        seed = results["seed_like"]["extrapolated_to_all"]
+        results["ratios"] = {"seed_like_wall_vs_ours": round(seed["wall_s"] / results["sync"]["run_s"], 1),
+                             "seed_like_requests_vs_ours": round(seed["requests"] / results["sync"]["requests"], 1)}
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(results, indent=2, default=str) + "\n")
+    table = Table("measure", "value", title="capture benchmark")
+    for section, values in results.items():
+        if isinstance(values, dict):
+            for key, value in values.items():
+                table.add_row(f"{section}.{key}", json.dumps(value, default=str))
+    console.print(table)
+    console.print(f"written to {RESULTS}")
+
+
+if __name__ == "__main__":
+    main()
