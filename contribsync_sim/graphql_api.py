@@ -115,7 +115,8 @@ class Views:
         typename = {"Bot": "Bot", "Organization": "Organization"}.get(user.type, "User")
         login = user.login.removesuffix("[bot]") if typename == "Bot" else user.login
         return {"__typename": typename, "id": user.node_id, "login": login, "avatarUrl": user.avatar_url,
-                "databaseId": user.id, "name": user.name, "email": user.email or "",
+                "databaseId": user.id, "name": user.name, "email": user.email or "", "company": None,
+                "location": None,
                 "url": f"{WEB}/{login}", "createdAt": iso(user.created_at)}
 
     def repository(self, repo_id: int) -> dict[str, Any]:

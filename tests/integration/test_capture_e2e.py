@@ -9,6 +9,7 @@ import uuid
 
 import pytest
 
+from contribsync.services import capture
 from contribsync_local.stack import LocalStack
 from contribsync_sim.dataset import generate, ground_truth
 from contribsync_sim.graphql_api import iso
@@ -55,7 +56,7 @@ def test_every_run_completed_and_logged(synced):
     full = next(r for r in logs if r["sync_type"] == "full_sync")
     repo = min(synced[1].repos.values(), key=lambda r: r.id)
     prs = synced[1].prs_by_repo[repo.id]
-    pages = sum(-(-sum(p.state == s for p in prs) // 50) for s in ("OPEN", "CLOSED", "MERGED"))
+    pages = sum(-(-sum(p.state == s for p in prs) // capture.PAGE_PRS) for s in capture.STREAMS)
     assert full["github_api_calls_used"] == pages and full["records_inserted"] > PRS
 
 

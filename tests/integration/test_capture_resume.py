@@ -14,13 +14,14 @@ from contribsync import catalog
 from contribsync.github.client import GitHubClient
 from contribsync.history import RunHistory
 from contribsync.runtime import Runtime
+from contribsync.services import capture
 from contribsync_local.poller import lambda_sqs_event
 from contribsync_sim.dataset import generate, ground_truth
 from contribsync_sim.simulator import Simulator
 
 pytestmark = pytest.mark.integration
 
-PRS = 300  # six pages of 50
+PRS = 600  # seven pages of up to 100 over the three state streams
 KILL_AT_PAGE = 4
 
 
@@ -101,7 +102,7 @@ def test_a_killed_sync_resumes_from_its_checkpoint(simulator, isolated_db, queue
     assert Runtime(event, db=db, queues=queues, github=fresh).handle(again, None) == {"batchItemFailures": []}
 
     by_state = {s: sum(p.state == s for p in simulator.ds.prs.values()) for s in ("OPEN", "CLOSED", "MERGED")}
-    pages = sum(-(-n // 50) for n in by_state.values())
+    pages = sum(-(-n // capture.PAGE_PRS) for n in by_state.values())
     cursors = simulator.cursors
     assert len(cursors) == pages + 1  # every page once, plus the one in flight when it died
     repeated = [c for c in set(cursors) if cursors.count(c) > 1]

@@ -97,7 +97,7 @@ class Batch:
             return self.ghost()
         return self._contributor(int(node["databaseId"]), node["login"], node.get("__typename"),
                                  name=node.get("name"), avatar=node.get("avatarUrl"), email=node.get("email"),
-                                 seen_at=seen_at)
+                                 company=node.get("company"), location=node.get("location"), seen_at=seen_at)
 
     def user(self, user: dict[str, Any] | None, seen_at: str | None = None) -> int:
         """A REST or webhook user object."""
