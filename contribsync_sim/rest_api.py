@@ -56,6 +56,7 @@ _RULES = {
     "issue": f"{_REPO}/issues/<int:number>",
     "issue_comments": f"{_REPO}/issues/<int:number>/comments",
     "contributors": f"{_REPO}/contributors",
+    "events": f"{_REPO}/events",
     "user": "/users/<login>",
     "user_orgs": "/users/<login>/orgs",
 }
@@ -198,6 +199,10 @@ class RestApi:
                 counts[pr.author_id] = counts.get(pr.author_id, 0) + pr.commits
         ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
         return _Page.of(request, ranked, lambda kv: {**(s.user(kv[0]) or {}), "contributions": kv[1]})
+
+    def _events(self, request: Request, s: Shapes, owner: str, repo: str) -> _Page:
+        r = self._find_repo(owner, repo)
+        return _Page.of(request, s.events(r), lambda e: e)
 
     def _user(self, request: Request, s: Shapes, login: str) -> Any:  # noqa: ANN401
         user = self.ds.user_by_login.get(login)

@@ -12,6 +12,7 @@ a merged pull request is ``closed`` with ``merged_at`` set); reviews' ``state`` 
 from __future__ import annotations
 
 import hashlib
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from contribsync_sim.graphql_api import iso
@@ -241,6 +242,46 @@ class Shapes:
                 "blob_url": f"{WEB}/{repo.full_name}/blob/{pr.head_sha}/{f.path}",
                 "raw_url": f"{WEB}/{repo.full_name}/raw/{pr.head_sha}/{f.path}",
                 "contents_url": f"{self.api}/repos/{repo.full_name}/contents/{f.path}?ref={pr.head_sha}"}
+
+    # -- events -------------------------------------------------------------------------------------
+
+    def events(self, repo: Repository) -> list[dict[str, Any]]:
+        """``GET /repos/{o}/{r}/events``: derived from the dataset, newest first, at most 300 within 90 days
+        of the dataset's clock, as GitHub keeps them. Stars and forks are spread over those 90 days (the
+        dataset keeps only their counts); pull requests and issues opened in the window appear too."""
+        ds = self.ds
+        horizon = ds.now - timedelta(days=90)
+        base = 40_000_000_000 + (repo.id % 100_000) * 10_000
+        raw: list[tuple[datetime, int, str, int, dict[str, Any]]] = []
+        for k in range(min(repo.stars, 150)):
+            raw.append((ds.now - timedelta(minutes=17 + k * 851), base + k, "WatchEvent",
+                        ds.humans[(repo.id + k * 7) % len(ds.humans)], {"action": "started"}))
+        for k in range(min(repo.forks, 50)):
+            actor = ds.users[ds.humans[(repo.id + k * 11) % len(ds.humans)]]
+            forkee = {"id": base + 5000 + k, "name": repo.name, "full_name": f"{actor.login}/{repo.name}",
+                      "owner": self.user_of(actor), "fork": True}
+            raw.append((ds.now - timedelta(minutes=29 + k * 2437), base + 5000 + k, "ForkEvent", actor.id,
+                        {"forkee": forkee}))
+        for pr in ds.prs_by_repo.get(repo.id, []):
+            if pr.created_at >= horizon:
+                raw.append((pr.created_at, base + 7000 + pr.number, "PullRequestEvent", pr.author_id,
+                            {"action": "opened", "number": pr.number}))
+        for issue in ds.issues_by_repo.get(repo.id, []):
+            if issue.created_at >= horizon:
+                raw.append((issue.created_at, base + 7000 + issue.number, "IssuesEvent", issue.author_id,
+                            {"action": "opened"}))
+        raw = sorted((e for e in raw if e[0] >= horizon), key=lambda e: (e[0], e[1]), reverse=True)[:300]
+        out = []
+        for at, event_id, kind, actor_id, payload in raw:
+            actor = ds.users[actor_id]
+            out.append({"id": str(event_id), "type": kind,
+                        "actor": {"id": actor.id, "login": actor.login, "display_login": actor.login,
+                                  "gravatar_id": "", "url": f"{self.api}/users/{actor.login}",
+                                  "avatar_url": actor.avatar_url},
+                        "repo": {"id": repo.id, "name": repo.full_name, "url": f"{self.api}/repos/{repo.full_name}"},
+                        "payload": payload, "public": True, "created_at": iso(at),
+                        "org": {"id": repo.owner.id, "login": repo.owner.login}})
+        return out
 
     # -- issues and comments ------------------------------------------------------------------------
 

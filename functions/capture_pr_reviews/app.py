@@ -2,7 +2,7 @@
 
 Wiring only. The runtime parses the SQS batch (Powertools BatchProcessor + Parser), enforces the
 catalog's retries, concurrency and throttle through Postgres, records the run, and calls the
-service the catalog names (none yet: its messages are dead-lettered until it ships).
+service the catalog names (`contribsync.services.capture.pr_reviews`).
 """
 
 from __future__ import annotations

@@ -93,6 +93,38 @@ class RepositoryIssues(EventData):
         return str(self.repository_id)
 
 
+class RepositoryComments(EventData):
+    """``capture/repository.comments.all``: comments of the repository's recently active PRs and issues."""
+
+    repository_id: UUID = Field(alias="repositoryId")
+    time_range: int = Field(default=30, alias="timeRange", ge=1, le=3650)
+
+    @property
+    def repository_key(self) -> str:
+        return str(self.repository_id)
+
+
+class PrActivity(EventData):
+    """``update/pr.activity``: re-queue details for pull requests active in the last ``days``."""
+
+    repository_id: UUID = Field(alias="repositoryId")
+    days: int = Field(default=7, ge=1, le=365)
+
+    @property
+    def repository_key(self) -> str:
+        return str(self.repository_id)
+
+
+class RepositoryEvents(EventData):
+    """``capture/repository.events``: the repository's recent stars and forks."""
+
+    repository_id: UUID = Field(alias="repositoryId")
+
+    @property
+    def repository_key(self) -> str:
+        return str(self.repository_id)
+
+
 class IssueComments(EventData):
     repository_id: UUID = Field(alias="repositoryId")
     issue_number: int = Field(alias="issueNumber", ge=1)

@@ -96,10 +96,12 @@ def repository_sync(data: RepositorySync, ctx: RunContext) -> dict[str, Any]:
     recent = _iso(now - DETAILS_RECENT)
     wanted = [n["number"] for n in prs["nodes"] if n["state"] == "OPEN" or n["updatedAt"] >= recent][:DETAILS_CAP]
     queued = ctx.send_many("capture/pr.details", [_details_event(repo, n) for n in wanted])
+    ctx.send("capture/repository.events", {"repositoryId": str(repo["id"])})
     return {"repository": repo["full_name"], "method": "graphql", "status": "synced",
             "prsFound": len(prs["nodes"]), "prsStored": written.count("pull_requests").inserted
             + written.count("pull_requests").updated, "totalCount": prs["totalCount"],
-            "jobsQueued": {"details": len(queued)}, "written": written.as_dict(), "pointsUsed": answer.cost}
+            "jobsQueued": {"details": len(queued), "events": 1}, "written": written.as_dict(),
+            "pointsUsed": answer.cost}
 
 
 def repository_sync_enhanced(data: RepositorySync, ctx: RunContext) -> dict[str, Any]:
