@@ -29,9 +29,9 @@ FRESHNESS_WINDOW = timedelta(hours=1)
 RECENT_PRS = 100
 # Enhanced sync page shape: PRs per page, and the nested connections read in the same request. PRs with
 # more reviews or comments than this get a capture/pr.details of their own. GitHub charges a page by the
-# `first` arguments (1 + 100 + 100x10 + 100 requests = 12 points), so 100 PRs with 10 reviews of 10
-# comments cost less per PR than 50 PRs with 20 reviews (11 points for half the PRs); a page GitHub
-# times out on is retried at half the size by the client.
+# `first` arguments (1 + 100 reviews + 100x10 review comments + 100 comments + 100 commits{totalCount}
+# = 1,301 requests, 13 points), so 100 PRs with 10 reviews of 10 comments cost less per PR than 50 PRs
+# with 20 reviews (12 points for half the PRs); a page GitHub times out on is retried at half the size.
 PAGE_PRS = 100
 NESTED_REVIEWS = 10
 NESTED_REVIEW_COMMENTS = 10
