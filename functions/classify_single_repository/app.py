@@ -1,5 +1,6 @@
 """ClassifySingleRepository: handles `classify/single-repository` (aliases:
-`classify/repository.single`) - size bucket small / medium / large / xl from stored counts.
+`classify/repository.single`) - size bucket: small < 100 PRs, medium 100-500, large > 500 (GitHub's
+count).
 
 Wiring only. The runtime parses the SQS batch (Powertools BatchProcessor + Parser), enforces the
 catalog's retries, concurrency and throttle through Postgres, records the run, and calls the

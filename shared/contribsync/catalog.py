@@ -165,7 +165,7 @@ EVENTS: tuple[Event, ...] = (
           summary="queue a classification for every unclassified or stale repository"),
     Event("classify/single-repository", p.SingleRepository, "ClassifySingleRepository",
           "classify:classify_single", aliases=("classify/repository.single",),
-          summary="size bucket small / medium / large / xl from stored counts"),
+          summary="size bucket: small < 100 PRs, medium 100-500, large > 500 (GitHub's count)"),
     Event("discover/new-repository", p.NewRepository, "DiscoverNewRepository",
           "discover:discover_new_repository",
           aliases=("discover/repository.new", "capture/repository.discover"),

@@ -22,6 +22,7 @@ from __future__ import annotations
 import importlib
 import json
 import random
+import threading
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -127,14 +128,16 @@ class _Deps:
     retry_base_s: float
     retry_max_s: float
     github_client: GitHubClient | None = None
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def github(self) -> GitHubClient:
-        if self.github_client is None:
-            from contribsync.github import github_client
-            from contribsync.settings import Settings
+        with self._lock:  # handler threads of one container share one client
+            if self.github_client is None:
+                from contribsync.github import github_client
+                from contribsync.settings import Settings
 
-            self.github_client = github_client(Settings.from_env(), self.db)
-        return self.github_client
+                self.github_client = github_client(Settings.from_env(), self.db)
+            return self.github_client
 
     @property
     def history(self) -> RunHistory:
@@ -192,6 +195,7 @@ class Runtime:
             if db is not None and queues is not None else None
         )
         self._service = service
+        self._deps_lock = threading.Lock()
         self._rng = rng
         self.concurrency_retry_s = concurrency_retry_s  # re-queue delay range when over a limit
         self.before_run: Callable[[RunContext], None] | None = None  # a chaos/fault-injection hook
@@ -203,9 +207,12 @@ class Runtime:
 
     @property
     def deps(self) -> _Deps:
-        if self._deps is None:
-            self._deps = _build_deps()
-        return self._deps
+        # Locked: the local stack runs a function's records in several threads, and two first records
+        # must not each build (and one then drop, connections open) a set of clients.
+        with self._deps_lock:
+            if self._deps is None:
+                self._deps = _build_deps()
+            return self._deps
 
     def close(self) -> None:
         """Close the database connections this runtime opened (the local stack calls this on stop)."""

@@ -13,6 +13,7 @@ import base64
 import hashlib
 import hmac
 import json
+import threading
 from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.metrics import MetricUnit
@@ -51,6 +52,7 @@ class WebhookReceiver:
     def __init__(self, db: Database | None, secrets: tuple[str, ...]) -> None:
         self._db = db
         self.secrets = secrets
+        self._lock = threading.Lock()  # the local HTTP server answers deliveries in several threads
 
     @classmethod
     def from_env(cls) -> WebhookReceiver:
@@ -60,12 +62,13 @@ class WebhookReceiver:
 
     @property
     def db(self) -> Database:
-        if self._db is None:
-            from contribsync.db import Database
-            from contribsync.settings import Settings
+        with self._lock:
+            if self._db is None:
+                from contribsync.db import Database
+                from contribsync.settings import Settings
 
-            self._db = Database(Settings.from_env().database_url, application_name="contribsync-webhooks")
-        return self._db
+                self._db = Database(Settings.from_env().database_url, application_name="contribsync-webhooks")
+            return self._db
 
     def close(self) -> None:
         if self._db is not None:

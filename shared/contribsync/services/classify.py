@@ -1,75 +1,48 @@
-"""Repository size classification (contributor.info's rules, CONTRIBUTOR_INFO.md §5).
+"""Repository size classification, as DESIGN.md's catalog has it: small under 100 pull requests,
+medium from 100 to 500, large above 500, counted by GitHub (``pullRequests.totalCount``, which
+discovery, the metadata read and every sync store in ``repositories.pull_request_count``).
 
-Each metric votes for the first bucket whose limit it is under; above every limit it votes ``xl``.
-The bucket with the most votes wins if it has at least two, otherwise ``small``. Three overrides
-then pull lopsided repositories back to ``medium``.
+contributor.info's own classifier (CONTRIBUTOR_INFO.md §5) votes over stars, forks, PRs per 30 days,
+commits and contributors, with an ``xl`` bucket; those figures are still stored in ``metrics`` beside
+the size, so a UI can show them, but the size follows the catalog's rule.
 """
 
 from __future__ import annotations
 
 import json
-from collections import Counter
-from dataclasses import asdict, dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from contribsync.errors import NonRetriable
+from contribsync.errors import NotFound
 
 if TYPE_CHECKING:
     from contribsync.payloads import Empty, SingleRepository
     from contribsync.runtime import RunContext
 
-BUCKETS = ("small", "medium", "large")
-# metric → (small, medium, large) limits; a value under a limit votes for that bucket.
-LIMITS: dict[str, tuple[int, int, int]] = {
-    "stars": (1_000, 10_000, 50_000),
-    "forks": (100, 1_000, 5_000),
-    "prs_30d": (100, 500, 2_000),
-    "commits_4w": (500, 2_000, 10_000),
-    "contributors": (10, 50, 200),
-}
+SMALL_BELOW = 100
+LARGE_ABOVE = 500
 STALE_AFTER = timedelta(days=30)
 
 
-@dataclass(frozen=True)
-class SizeMetrics:
-    stars: int
-    forks: int
-    prs_30d: int
-    contributors: int
-    commits_4w: int | None = None  # not stored: this metric does not vote when unknown
-
-
-def classify(m: SizeMetrics) -> str:
-    votes: Counter[str] = Counter()
-    for metric, limits in LIMITS.items():
-        value = getattr(m, metric)
-        if value is None:
-            continue
-        votes[next((b for b, lim in zip(BUCKETS, limits, strict=True) if value < lim), "xl")] += 1
-    size, count = votes.most_common(1)[0] if votes else ("small", 0)
-    if count < 2:  # noqa: PLR2004 - contributor.info's rule: a bucket needs two votes
-        size = "small"
-    if (size in ("large", "xl") and m.stars > 10_000 and m.prs_30d < 10) \
-            or (size == "small" and m.prs_30d > 500 and m.stars < 100) \
-            or (m.contributors < 5 and m.prs_30d > 100):  # noqa: PLR2004
-        size = "medium"
-    return size
+def classify(pull_requests: int) -> str:
+    """``small`` < 100 <= ``medium`` <= 500 < ``large``."""
+    if pull_requests < SMALL_BELOW:
+        return "small"
+    return "medium" if pull_requests <= LARGE_ABOVE else "large"
 
 
 def classify_single(data: SingleRepository, ctx: RunContext) -> dict[str, Any]:
-    """Classify one repository from its stored counts and record size, metrics and time."""
+    """Classify one repository from GitHub's pull request count and record size, metrics and time."""
     row = ctx.db.query_one("classify_metrics", {"repository_id": data.repository_id, "now": ctx.clock.now()})
     if row is None:
-        raise NonRetriable(f"repository {data.repository_id} not found")
-    metrics = SizeMetrics(stars=row["stars"], forks=row["forks"], prs_30d=row["prs_30d"],
-                          contributors=row["contributors"])
-    size = classify(metrics)
+        raise NotFound(f"repository {data.repository_id} is not stored")
+    size = classify(row["pull_requests"])
+    metrics = {"pullRequests": row["pull_requests"], "stars": row["stars"], "forks": row["forks"],
+               "prs30d": row["prs_30d"], "contributors90d": row["contributors"]}
     ctx.db.query("classify_store", {
-        "repository_id": data.repository_id, "size": size, "metrics": json.dumps(asdict(metrics)),
-        "now": ctx.clock.now(),
+        "repository_id": data.repository_id, "size": size, "metrics": json.dumps(metrics), "now": ctx.clock.now(),
     })
-    return {"repositoryId": str(data.repository_id), "size": size, "metrics": asdict(metrics)}
+    return {"repositoryId": str(data.repository_id), "size": size, "metrics": metrics}
 
 
 def classify_all(_: Empty, ctx: RunContext) -> dict[str, Any]:

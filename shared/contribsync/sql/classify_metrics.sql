@@ -1,5 +1,6 @@
--- The stored counts the size rules vote on (commits per 4 weeks is not stored, so it does not vote).
+-- GitHub's pull request count (the size rule) and the stored activity figures kept beside it.
 SELECT r.id,
+       r.pull_request_count                 AS pull_requests,
        coalesce(r.stargazers_count, 0)::int AS stars,
        coalesce(r.forks_count, 0)::int      AS forks,
        (SELECT count(*) FROM pull_requests p
