@@ -100,3 +100,15 @@ def test_comments_all_queues_one_job_per_recently_updated_pr(stack):
     assert result["pullRequests"] == len(recent) >= 3
     jobs = {r["data"]["prNumber"] for r in completed(stack, "CapturePrComments")}
     assert recent <= jobs
+
+
+def test_discovering_a_repository_github_does_not_have_fails_once_with_a_clear_error(stack):
+    stack.queues.send_event("discover/new-repository", {"owner": "simorg", "repo": "no-such-repo"})
+    assert stack.wait_idle(60)
+    runs = stack.db.connection().execute(
+        "SELECT status, error, dead_lettered FROM function_runs WHERE function = 'DiscoverNewRepository'"
+        " AND data->>'repo' = 'no-such-repo'").fetchall()
+    assert len(runs) == 1  # non-retriable: no retries spent on it
+    assert runs[0]["status"] == "failed" and runs[0]["dead_lettered"]
+    assert "Could not resolve to a Repository with the name 'simorg/no-such-repo'" in runs[0]["error"]
+    assert stack.queues.dead_letters("discover-new-repository-dlq")
