@@ -31,7 +31,7 @@ import graphql
 from rich.console import Console
 from rich.table import Table
 
-from contribsync.capture import store
+from contribsync.capture import repos, store
 from contribsync.capture.rows import PULL_REQUEST_COLUMNS, Batch
 from contribsync.db import Database, migrate
 from contribsync.github import GitHubClient, document
@@ -58,6 +58,15 @@ def _fresh_database(name: str) -> str:
     migrate(db)
     db.close()
     return dsn
+
+
+def _repository(db: Database, github_id: int, owner: str, name: str, prs: int) -> dict[str, Any]:
+    """A repository row made the way discovery makes it, from (minimal) GitHub metadata."""
+    row = db.query_one("repository_upsert", repos.metadata_params({
+        "databaseId": github_id, "nameWithOwner": f"{owner}/{name}", "owner": {"login": owner}, "name": name,
+        "pullRequests": {"totalCount": prs}}))
+    assert row is not None
+    return row
 
 
 def page_cost() -> int:
@@ -127,15 +136,7 @@ def bench_seed_like(prs: int, seed: int) -> dict[str, Any]:
 
         with ThreadPoolExecutor(SEED_CONCURRENCY) as pool:
             batches = list(pool.map(one, numbers))
-        row = db.query_one("repository_upsert", {
-            "github_id": repo.id, "full_name": repo.full_name, "owner": repo.owner.login, "name": repo.name,
-            "description": None, "homepage": None, "language": None, "topics": [], "license": None,
-            "default_branch": "main", "stargazers_count": 0, "watchers_count": 0, "forks_count": 0,
-            "open_issues_count": 0, "pull_request_count": prs, "is_fork": False, "is_archived": False,
-            "is_disabled": False, "is_private": False, "has_issues": True, "has_projects": False, "has_wiki": False,
-            "has_discussions": False, "github_created_at": None, "github_updated_at": None,
-            "github_pushed_at": None})
-        assert row is not None
+        row = _repository(db, repo.id, repo.owner.login, repo.name, prs)
         for batch in batches:
             store.write(db, batch, repository_id=str(row["id"]), repository_full_name=repo.full_name)
         wall = time.monotonic() - started
@@ -171,15 +172,7 @@ def bench_upserts(n: int, seed: int) -> dict[str, Any]:
     results: dict[str, Any] = {"rows": n}
     for method, offset in (("copy_upsert", 10**11), ("executemany", 2 * 10**11)):
         rows = [(offset + i, i + 1, *base_rows[i % len(base_rows)][2:]) for i in range(n)]
-        repo = db.query_one("repository_upsert", {
-            "github_id": offset, "full_name": f"bench/{method}", "owner": "bench", "name": method,
-            "description": None, "homepage": None, "language": None, "topics": [], "license": None,
-            "default_branch": "main", "stargazers_count": 0, "watchers_count": 0, "forks_count": 0,
-            "open_issues_count": 0, "pull_request_count": n, "is_fork": False, "is_archived": False,
-            "is_disabled": False, "is_private": False, "has_issues": True, "has_projects": False, "has_wiki": False,
-            "has_discussions": False, "github_created_at": None, "github_updated_at": None,
-            "github_pushed_at": None})
-        assert repo is not None
+        repo = _repository(db, offset, "bench", method, n)
         people = Batch()
         people.contributors = dict(template.contributors)
         store.write(db, people, repository_id=str(repo["id"]), repository_full_name=f"bench/{method}")
