@@ -77,5 +77,11 @@ def stop(root: Path = ROOT) -> None:
     import pgserver
 
     pg_ctl = Path(str(pgserver.__file__)).parent / "pginstall" / "bin" / "pg_ctl"
-    if (root / "postmaster.pid").exists():
-        subprocess.run([str(pg_ctl), "-D", str(root), "-m", "fast", "stop"], check=False)
+    if not (root / "postmaster.pid").exists():
+        return
+    command = [str(pg_ctl), "-D", str(root), "-m", "fast", "stop"]
+    if os.geteuid() == 0:  # pg_ctl refuses root: run it as the OS user pgserver made to own the data
+        import pwd
+
+        command = ["runuser", "-u", pwd.getpwuid(root.stat().st_uid).pw_name, "--", *command]
+    subprocess.run(command, check=False)

@@ -10,7 +10,10 @@
    at a time (its functions' concurrency), with REST latency ``REST_LATENCY_S``. Its figures per PR are
    extrapolated to the whole repository for the ratio.
 3. **Upserts**: the same pull request rows stored by COPY + ``INSERT ... ON CONFLICT`` (``store.write``)
-   and by ``executemany`` of a row-at-a-time upsert, into fresh repositories of one database.
+   and by ``executemany`` of a row-at-a-time upsert, into fresh repositories of one database. Beside
+   them, the same two methods on a narrow four-column table with only a primary key (DESIGN.md's
+   50,000-row measurement), so the figures show what is the machine and what is ``pull_requests``'
+   width, six indexes, three foreign keys and three CHECKs.
 
 Timings live here, never in the tests.
 """
@@ -28,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 import graphql
+import psycopg
 from rich.console import Console
 from rich.table import Table
 
@@ -188,6 +192,34 @@ def bench_upserts(n: int, seed: int) -> dict[str, Any]:
     db.close()
     results["copy_vs_executemany"] = round(results["copy_upsert"]["rows_per_s"]
                                            / results["executemany"]["rows_per_s"], 1)
+    results["narrow_table"] = _narrow_upserts(dsn, 50_000)
+    return results
+
+
+def _narrow_upserts(dsn: str, n: int) -> dict[str, Any]:
+    """DESIGN.md's calibration: ``n`` rows of (id, login, name, updated_at) into a table with only a
+    primary key, by COPY + upsert and by executemany."""
+    now = datetime.now(UTC)
+    rows = [(i, f"user{i}", f"Name {i}", now) for i in range(n)]
+    upsert = "ON CONFLICT (id) DO UPDATE SET login = EXCLUDED.login WHERE t.updated_at <= EXCLUDED.updated_at"
+    results: dict[str, Any] = {"rows": n}
+    with psycopg.connect(dsn) as conn:
+        conn.execute("CREATE TABLE t (id bigint PRIMARY KEY, login text, name text, updated_at timestamptz)")
+        conn.commit()
+        started = time.monotonic()
+        with conn.transaction():
+            conn.execute("CREATE TEMP TABLE s (LIKE t) ON COMMIT DROP")
+            with conn.cursor() as cur, cur.copy("COPY s FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+            conn.execute(f"INSERT INTO t AS t SELECT * FROM s {upsert}")
+        results["copy_upsert_rows_per_s"] = round(n / (time.monotonic() - started))
+        started = time.monotonic()
+        with conn.transaction(), conn.cursor() as cur:
+            cur.executemany(f"INSERT INTO t AS t VALUES (%s, %s, %s, %s) {upsert}",
+                            [(i + n, *row[1:]) for i, row in enumerate(rows)])
+        results["executemany_rows_per_s"] = round(n / (time.monotonic() - started))
+    results["copy_vs_executemany"] = round(results["copy_upsert_rows_per_s"] / results["executemany_rows_per_s"], 1)
     return results
 
 
@@ -214,7 +246,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--only", choices=["sync", "seed", "upserts"])
     args = parser.parse_args(argv)
-    results: dict[str, Any] = {"measured_at": datetime.now(UTC).isoformat(timespec="seconds")}
+    results: dict[str, Any] = {}
+    if args.only and RESULTS.exists():  # one section re-measured: keep the others' last figures
+        results = json.loads(RESULTS.read_text())
+    results["measured_at"] = datetime.now(UTC).isoformat(timespec="seconds")
     if args.only in (None, "upserts"):
         console.print("upserts …")
         results["upserts"] = bench_upserts(args.upsert_rows, args.seed)
