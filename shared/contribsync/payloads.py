@@ -160,6 +160,16 @@ class NewRepository(EventData):
         return f"{self.owner}/{self.repo}".lower()
 
 
+class WebhookDelivery(EventData):
+    """A GitHub webhook delivery the receiver stored (``webhook_deliveries``); the handler reads the
+    payload from there, so a delivery of any size (GitHub allows 25 MB, SQS 256 KB) fits a message."""
+
+    delivery_id: str = Field(alias="deliveryId", min_length=1, max_length=200)
+    event: str = Field(min_length=1, max_length=100)
+    action: str | None = None
+    repository_github_id: int | None = Field(default=None, alias="repositoryGithubId")
+
+
 class WorkspaceMetrics(EventData):
     """``{workspace_id}`` or ``{workspaceId, timeRange}``."""
 

@@ -1,10 +1,16 @@
 """The GitHub webhook receiver (a Function URL Lambda; ``/webhook`` on ``contribsync dev``).
 
 It verifies ``X-Hub-Signature-256`` (HMAC-SHA256 over the raw body, compared in constant time,
-against every configured secret so secrets can be rotated), then stores the delivery once per
-``X-GitHub-Delivery`` and answers quickly. No error path answers 500: a bad signature is 401, an
-oversized body 413, a body that is not JSON 400, a storage failure 503 (GitHub then shows the
-delivery as failed and it can be redelivered).
+against every configured secret so secrets can be rotated), stores the delivery once per
+``X-GitHub-Delivery`` (the table is the idempotency record: a redelivery is acknowledged, not
+processed again) and puts ``webhook/<X-GitHub-Event>`` with the delivery's id on the queue of the
+function that handles that event type, then answers 202. The payload stays in Postgres, so a
+delivery of any size fits an SQS message. ``ping`` answers 200; an event type no function handles is
+recorded as ``ignored`` and acknowledged.
+
+No error path answers 500: a bad signature is 401, an oversized body 413, a body that is not JSON
+400, a storage or queue failure 503 (GitHub then shows the delivery as failed; its redelivery, or
+the hourly reconciler's, claims the stored delivery again).
 """
 
 from __future__ import annotations
@@ -27,10 +33,11 @@ if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
 
     from contribsync.db import Database
+    from contribsync.queues import Queues
 
 MAX_BODY_BYTES = 25 * 1024 * 1024  # GitHub caps payloads at 25 MB
-# Event types whose incremental handlers are wired; others are stored as "ignored" (issue 6 adds more).
-HANDLED_EVENTS: frozenset[str] = frozenset()
+MAX_HEADER_CHARS = 100
+WEBHOOK_EVENT_PREFIX = "webhook/"
 
 
 def signature(secret: str, body: bytes) -> str:
@@ -48,10 +55,20 @@ def _response(status: int, body: Mapping[str, Any]) -> dict[str, Any]:
     return {"statusCode": status, "headers": {"content-type": "application/json"}, "body": json.dumps(body)}
 
 
+def handled_events() -> frozenset[str]:
+    """GitHub event types that some function handles (catalog names ``webhook/<type>``)."""
+    from contribsync import catalog
+
+    return frozenset(name.removeprefix(WEBHOOK_EVENT_PREFIX) for name in catalog.names()
+                     if name.startswith(WEBHOOK_EVENT_PREFIX))
+
+
 class WebhookReceiver:
-    def __init__(self, db: Database | None, secrets: tuple[str, ...]) -> None:
+    def __init__(self, db: Database | None, secrets: tuple[str, ...], queues: Queues | None = None) -> None:
         self._db = db
+        self._queues = queues
         self.secrets = secrets
+        self.handled = handled_events()
         self._lock = threading.Lock()  # the local HTTP server answers deliveries in several threads
 
     @classmethod
@@ -69,6 +86,19 @@ class WebhookReceiver:
 
                 self._db = Database(Settings.from_env().database_url, application_name="contribsync-webhooks")
             return self._db
+
+    @property
+    def queues(self) -> Queues:
+        with self._lock:
+            if self._queues is None:
+                import boto3
+
+                from contribsync.queues import Queues
+                from contribsync.settings import Settings
+
+                settings = Settings.from_env()
+                self._queues = Queues(boto3.client("sqs", region_name=settings.region), prefix=settings.queue_prefix)
+            return self._queues
 
     def close(self) -> None:
         if self._db is not None:
@@ -93,12 +123,11 @@ class WebhookReceiver:
             return _response(401, {"error": "missing or invalid X-Hub-Signature-256"})
         try:
             payload = json.loads(body)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: nesting deeper than the parser allows
             return _response(400, {"error": "body is not JSON"})
-        name = headers.get("x-github-event", "")
-        delivery = headers.get("x-github-delivery", "")
-        if not name or not delivery or not isinstance(payload, dict):
-            return _response(400, {"error": "X-GitHub-Event and X-GitHub-Delivery are required"})
+        if (problem := _header_problem(headers, payload)) is not None:
+            return _response(400, {"error": problem})
+        name, delivery = headers["x-github-event"], headers["x-github-delivery"]
         if name == "ping":
             return _response(200, {"ok": True, "zen": payload.get("zen"), "hook_id": payload.get("hook_id")})
         return self._store(name, delivery, headers, payload, body)
@@ -108,22 +137,58 @@ class WebhookReceiver:
         target = headers.get("x-github-hook-installation-target-id")
         repository = payload.get("repository")
         repo: dict[str, Any] = repository if isinstance(repository, dict) else {}
+        repo_id = _bigint(repo.get("id"))
+        handled = name in self.handled
+        log = {"delivery": delivery, "event": name, "action": payload.get("action")}
         try:
             stored = self.db.query_one("webhook_delivery_insert", {
-                "delivery_id": delivery, "event": name, "action": payload.get("action"),
-                "installation_target_id": int(target) if target and target.isdigit() else None,
-                "repository_github_id": repo.get("id"), "payload": body.decode("utf-8", "replace"),
-                "status": "received" if name in HANDLED_EVENTS else "ignored",
+                "delivery_id": delivery, "event": name, "action": _text(payload.get("action")),
+                "installation_target_id": _bigint(target),
+                "repository_github_id": repo_id,
+                # jsonb refuses NUL characters, which JSON may carry escaped
+                "payload": body.decode("utf-8", "replace").replace("\\u0000", ""),
+                "status": "queued" if handled else "ignored",
             })
         except StoreError:
-            logger.exception("webhook delivery not stored", extra={"delivery": delivery, "event": name})
+            logger.exception("webhook delivery not stored", extra=log)
             return _response(503, {"error": "could not record the delivery; redeliver it"})
         if stored is None:
-            logger.info("duplicate webhook delivery", extra={"delivery": delivery, "event": name})
+            logger.info("duplicate webhook delivery", extra=log)
             return _response(202, {"delivery": delivery, "duplicate": True})
-        logger.info("webhook delivery accepted", extra={"delivery": delivery, "event": name,
-                                                        "action": payload.get("action")})
-        return _response(202, {"delivery": delivery, "duplicate": False})
+        if not handled:
+            logger.info("webhook delivery recorded; no function handles its event type", extra=log)
+            return _response(202, {"delivery": delivery, "duplicate": False, "handled": False})
+        try:
+            self.queues.send_event(f"{WEBHOOK_EVENT_PREFIX}{name}", {
+                "deliveryId": delivery, "event": name, "action": _text(payload.get("action")),
+                "repositoryGithubId": repo_id}, id=f"webhook:{delivery}")
+        except Exception as exc:  # the queue refused it: GitHub must redeliver, and the row must let it
+            logger.exception("webhook delivery not queued", extra=log)
+            self.db.query("webhook_delivery_unsent", {"delivery_id": delivery, "error": str(exc)[:2000]})
+            return _response(503, {"error": "could not queue the delivery; redeliver it"})
+        metrics.add_metric(name="WebhookDeliveriesQueued", unit=MetricUnit.Count, value=1)
+        logger.info("webhook delivery queued", extra=log)
+        return _response(202, {"delivery": delivery, "duplicate": False, "handled": True})
 
 
-__all__ = ["MAX_BODY_BYTES", "WebhookReceiver", "signature", "verify"]
+def _header_problem(headers: Mapping[str, str], payload: object) -> str | None:
+    name, delivery = headers.get("x-github-event", ""), headers.get("x-github-delivery", "")
+    if not name or not delivery or not isinstance(payload, dict):
+        return "X-GitHub-Event and X-GitHub-Delivery are required, and the body must be a JSON object"
+    if len(delivery) > MAX_HEADER_CHARS or len(name) > MAX_HEADER_CHARS:  # GitHub's: a UUID and a short word
+        return "X-GitHub-Event or X-GitHub-Delivery is too long"
+    return None
+
+
+def _bigint(value: object) -> int | None:
+    """A GitHub id that fits Postgres' bigint, else None (headers carry ids as text)."""
+    if isinstance(value, str) and value.isascii() and value.isdigit():
+        value = int(value)
+    return value if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 2**63 else None
+
+
+def _text(value: object) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+__all__ = ["MAX_BODY_BYTES", "WEBHOOK_EVENT_PREFIX", "WebhookReceiver", "handled_events", "signature", "verify"]

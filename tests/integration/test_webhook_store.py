@@ -1,4 +1,5 @@
-"""The webhook receiver against a real Postgres: a redelivery is acknowledged, not stored twice."""
+"""The webhook receiver against a real Postgres: a delivery is stored once and queued once; a
+redelivery is acknowledged, not queued again; a delivery the queue refused is claimed by its redelivery."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from contribsync.webhooks import WebhookReceiver, signature
+from tests.fakes import RecordingQueues
 
 pytestmark = pytest.mark.integration
 
@@ -23,24 +25,51 @@ def delivery(delivery_id: str, body: bytes = PAYLOAD, event: str = "pull_request
             "body": body.decode(), "isBase64Encoded": False}
 
 
-def test_a_redelivered_delivery_is_acknowledged_once_and_stored_once(db):
-    receiver = WebhookReceiver(db, ("old", "s3cret"))
+def stored(db, delivery_id: str) -> list[dict]:
+    return db.connection().execute(
+        "SELECT event, action, status, error, installation_target_id, repository_github_id FROM webhook_deliveries"
+        " WHERE delivery_id = %s", (delivery_id,)).fetchall()
+
+
+def test_a_redelivered_delivery_is_acknowledged_once_stored_once_and_queued_once(db):
+    queues = RecordingQueues()
+    receiver = WebhookReceiver(db, ("old", "s3cret"), queues)
     delivery_id = str(uuid.uuid4())
     first = receiver.handle(delivery(delivery_id), None)
     again = receiver.handle(delivery(delivery_id), None)
     assert first["statusCode"] == again["statusCode"] == 202
     assert json.loads(first["body"])["duplicate"] is False
     assert json.loads(again["body"])["duplicate"] is True
-    rows = db.connection().execute(
-        "SELECT event, action, installation_target_id, repository_github_id, payload->>'action' AS a"
-        " FROM webhook_deliveries WHERE delivery_id = %s", (delivery_id,)).fetchall()
     payload = json.loads(PAYLOAD)
-    assert len(rows) == 1
-    assert (rows[0]["event"], rows[0]["action"], rows[0]["installation_target_id"]) == ("pull_request", "opened", 4242)
-    assert rows[0]["repository_github_id"] == payload["repository"]["id"]
+    [row] = stored(db, delivery_id)
+    assert (row["event"], row["action"], row["installation_target_id"], row["status"]) == (
+        "pull_request", "opened", 4242, "queued")
+    assert row["repository_github_id"] == payload["repository"]["id"]
+    assert queues.sent == [("webhook/pull_request", {"deliveryId": delivery_id, "event": "pull_request",
+                                                     "action": "opened",
+                                                     "repositoryGithubId": payload["repository"]["id"]},
+                            f"webhook:{delivery_id}")]
 
 
-def test_an_unknown_event_type_is_recorded_and_acknowledged(db):
+def test_an_unknown_event_type_is_recorded_and_acknowledged_not_queued(db):
+    queues = RecordingQueues()
+    delivery_id = str(uuid.uuid4())
     body = b'{"action": "created", "sponsorship": {}}'
-    response = WebhookReceiver(db, ("s3cret",)).handle(delivery(str(uuid.uuid4()), body, "sponsorship"), None)
+    response = WebhookReceiver(db, ("s3cret",), queues).handle(delivery(delivery_id, body, "sponsorship"), None)
     assert response["statusCode"] == 202
+    assert json.loads(response["body"])["handled"] is False
+    assert [r["status"] for r in stored(db, delivery_id)] == ["ignored"]
+    assert queues.sent == []
+
+
+def test_a_delivery_the_queue_refused_is_503_and_its_redelivery_is_queued(db):
+    delivery_id = str(uuid.uuid4())
+    refused = WebhookReceiver(db, ("s3cret",), RecordingQueues(refuse=True)).handle(delivery(delivery_id), None)
+    assert refused["statusCode"] == 503
+    [row] = stored(db, delivery_id)
+    assert row["status"] == "unsent" and "SQS refused" in row["error"]
+    queues = RecordingQueues()
+    redelivered = WebhookReceiver(db, ("s3cret",), queues).handle(delivery(delivery_id), None)
+    assert redelivered["statusCode"] == 202 and json.loads(redelivered["body"])["duplicate"] is False
+    assert [r["status"] for r in stored(db, delivery_id)] == ["queued"]
+    assert [name for name, _, _ in queues.sent] == ["webhook/pull_request"]

@@ -12,11 +12,12 @@ if TYPE_CHECKING:
 
 
 def discover_new_repository(data: NewRepository, ctx: RunContext) -> dict[str, Any]:
-    """A stored repository is only reported. Otherwise its metadata is read from GitHub (a repository
-    that does not exist is a non-retriable ``NotFound``), the record and its tracking row are created,
-    and classification, a full first sync and, when enabled, a discussions sync are queued."""
+    """A tracked repository is only reported. Otherwise (not stored, only stored from a webhook
+    payload, or no longer tracked) its metadata is read from GitHub (a repository that does not exist
+    is a non-retriable ``NotFound``), the record and its tracking row are created or re-enabled, and
+    classification, a full first sync and, when enabled, a discussions sync are queued."""
     existing = repos.find(ctx.db, full_name=f"{data.owner}/{data.repo}")
-    if existing is not None:
+    if existing is not None and existing["tracked"]:
         return {"success": True, "status": "existing", "repositoryId": str(existing["id"]),
                 "repository": existing["full_name"]}
     row = repos.fetch_and_store(ctx, data.owner, data.repo)

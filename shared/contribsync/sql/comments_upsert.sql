@@ -1,5 +1,6 @@
 -- Staged comments on pull requests (issue_comment or review_comment) and issues; parents and authors
 -- resolved by GitHub id. in_reply_to_id is resolved when the parent is stored (comments_resolve_replies).
+-- Newer rows win (updated_at); deleted comments stay deleted.
 INSERT INTO comments AS c (github_id, repository_id, pull_request_id, issue_id, commenter_id, body, comment_type,
                            in_reply_to_github_id, in_reply_to_id, position, original_position, diff_hunk, path,
                            commit_id, original_commit_id, review_id, created_at, updated_at)
@@ -12,6 +13,9 @@ SELECT s.github_id, %(repository_id)s::uuid, p.id, i.id, a.id, s.body, s.comment
   LEFT JOIN contributors a ON a.github_id = s.author_github_id
   LEFT JOIN reviews r ON r.github_id = s.review_github_id
   LEFT JOIN comments parent ON parent.github_id = s.in_reply_to_github_id
+ WHERE NOT EXISTS (SELECT 1 FROM deleted_github_objects d
+                    WHERE d.kind = 'comment' AND d.github_id = s.github_id)
+   AND (p.id IS NOT NULL OR i.id IS NOT NULL)  -- its PR or issue is stored (not deleted)
 ON CONFLICT (github_id) DO UPDATE SET
     body               = EXCLUDED.body,
     commenter_id       = EXCLUDED.commenter_id,

@@ -1,4 +1,4 @@
--- Staged issues (never pull requests) into one repository; newer rows win (updated_at).
+-- Staged issues (never pull requests) into one repository; newer rows win (updated_at), deleted ones stay deleted.
 INSERT INTO issues AS i (github_id, repository_id, number, title, body, state, state_reason, author_id, created_at,
                          updated_at, closed_at, labels, assignees, milestone, comments_count, locked, html_url,
                          last_synced_at)
@@ -6,6 +6,8 @@ SELECT s.github_id, %(repository_id)s::uuid, s.number, s.title, s.body, s.state,
        s.updated_at, s.closed_at, s.labels, s.assignees, s.milestone, s.comments_count, s.locked, s.html_url, now()
   FROM (SELECT DISTINCT ON (github_id) * FROM stage_issues ORDER BY github_id, updated_at DESC) s
   LEFT JOIN contributors a ON a.github_id = s.author_github_id
+ WHERE NOT EXISTS (SELECT 1 FROM deleted_github_objects d
+                    WHERE d.kind = 'issue' AND d.github_id = s.github_id)
 ON CONFLICT (github_id) DO UPDATE SET
     number         = EXCLUDED.number,
     title          = EXCLUDED.title,

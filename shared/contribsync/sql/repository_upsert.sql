@@ -1,4 +1,5 @@
--- A repository's GitHub metadata (discovery, metadata refresh). Never touches the sync clocks.
+-- A repository's GitHub metadata (discovery, metadata refresh): GitHub has it, so it is active again.
+-- Never touches the sync clocks.
 INSERT INTO repositories AS r (github_id, full_name, owner, name, description, homepage, language, topics, license,
                                default_branch, stargazers_count, watchers_count, forks_count, open_issues_count,
                                pull_request_count, is_fork, is_archived, is_disabled, is_private, has_issues,
@@ -35,5 +36,6 @@ ON CONFLICT (github_id) DO UPDATE SET
     github_created_at  = EXCLUDED.github_created_at,
     github_updated_at  = EXCLUDED.github_updated_at,
     github_pushed_at   = EXCLUDED.github_pushed_at,
+    is_active          = true,
     updated_at         = now()
 RETURNING id, github_id, full_name, owner, name, has_discussions, (xmax = 0) AS inserted

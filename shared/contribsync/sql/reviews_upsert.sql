@@ -1,4 +1,5 @@
--- Staged reviews; pull request and author resolved by GitHub id (a miss fails the NOT NULLs).
+-- Staged reviews; pull request and author resolved by GitHub id (a miss fails the NOT NULLs). A dismissal
+-- keeps the review's submitted_at, so DISMISSED is final: a late copy of the submission cannot undo it.
 INSERT INTO reviews AS r (github_id, pull_request_id, repository_id, author_id, reviewer_id, state, body,
                           submitted_at, commit_id, updated_at)
 SELECT s.github_id, p.id, %(repository_id)s::uuid, a.id, a.id, s.state, s.body, s.submitted_at, s.commit_id,
@@ -7,7 +8,7 @@ SELECT s.github_id, p.id, %(repository_id)s::uuid, a.id, a.id, s.state, s.body, 
   LEFT JOIN pull_requests p ON p.github_id = s.pr_github_id
   LEFT JOIN contributors a ON a.github_id = s.author_github_id
 ON CONFLICT (github_id) DO UPDATE SET
-    state        = EXCLUDED.state,
+    state        = CASE WHEN r.state = 'DISMISSED' THEN r.state ELSE EXCLUDED.state END,
     body         = EXCLUDED.body,
     submitted_at = EXCLUDED.submitted_at,
     commit_id    = EXCLUDED.commit_id,

@@ -1,0 +1,24 @@
+"""ApplyIssueWebhook: handles `webhook/issues` and `webhook/issue_comment` - issues and issue or PR comments from webhook payloads.
+
+Wiring only. The runtime parses the SQS batch (Powertools BatchProcessor + Parser), enforces the
+catalog's retries, records the run, and calls the service the catalog names
+(`contribsync.services.webhooks.apply_delivery`), which reads the stored delivery and upserts from it.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from contribsync import Runtime, logger, metrics, tracer
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+
+RUNTIME = Runtime.for_function("ApplyIssueWebhook")
+
+
+@logger.inject_lambda_context(clear_state=True)
+@metrics.log_metrics
+@tracer.capture_lambda_handler
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return RUNTIME.handle(event, context)
