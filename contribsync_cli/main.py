@@ -110,13 +110,14 @@ def _simulate_github(args: argparse.Namespace) -> None:
         if args.changes_to:
             secret = args.webhook_secret or os.environ.get("GITHUB_WEBHOOK_SECRET") or "demo-webhook-secret"
             loop = sim.start_changes(args.changes_to, secret, every_s=args.change_every or 5.0,
-                                     duplicate=args.duplicate, reorder=args.reorder, seed=args.seed)
+                                     duplicate=args.duplicate, reorder=args.reorder, drop=args.drop, seed=args.seed)
             console.print(f"  change mode: a change every {loop.every_s:g} s → {args.changes_to}")
         stop.wait()
         if args.changes_to:
             r = loop.sender.result
             console.print(f"change mode: {loop.changes} changes, {r.sent} deliveries sent ({r.duplicates} duplicates), "
-                          f"answers {r.statuses or 'none'}, {len(r.failures)} failed")
+                          f"answers {r.statuses or 'none'}, {len(r.failures)} failed, {r.dropped} dropped, "
+                          f"{r.redelivered} redelivered")
     c = sim.app.counters
     console.print(f"served {c.requests} requests, {c.points} GraphQL points, {c.not_modified} not-modified, "
                   f"{c.limited} rate-limited, faults {c.faults or 'none'}")
@@ -288,6 +289,8 @@ def parser() -> argparse.ArgumentParser:
     h.add_argument("--webhook-secret", help="signs change-mode deliveries (default $GITHUB_WEBHOOK_SECRET)")
     h.add_argument("--duplicate", type=float, default=0.0, help="share of deliveries sent twice")
     h.add_argument("--reorder", type=int, default=0, help="shuffle deliveries within a window of this size")
+    h.add_argument("--drop", type=float, default=0.0,
+                   help="share of deliveries lost as if the receiver were down (logged as failed, redeliverable)")
     h.add_argument("--ground-truth", metavar="FILE", help="write the dataset's ground truth as JSON")
     h.set_defaults(func=_simulate_github)
     i = sub.add_parser("invoke", help="run one handler in-process with an event file (sam local invoke, no Docker)")

@@ -8,7 +8,9 @@ them) and carry GitHub's delivery headers, signed with ``X-Hub-Signature-256`` (
 header, which GitHub still sends).
 
 ``WebhookSender`` posts deliveries to a URL. Like GitHub it may send one twice (a redelivery keeps the
-``X-GitHub-Delivery`` id) and out of order (a shuffled window), both as configured shares.
+``X-GitHub-Delivery`` id) and out of order (a shuffled window), both as configured shares. A ``drop`` share
+is lost as if the receiver were down, and with a ``DeliveryLog`` every attempt is recorded the way GitHub
+records it, so the hook endpoints (``hooks``) can list and redeliver it.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import hmac
 import json
 import random
 import threading
+import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -31,9 +34,11 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
     from contribsync_sim.dataset import Dataset, PullRequest, Repository
+    from contribsync_sim.hooks import DeliveryLog
 
 HOOK_ID = 424_242_424
 USER_AGENT = "GitHub-Hookshot/sim"
+TIMEOUT_S = 10.0  # GitHub gives up on a receiver after 10 seconds
 KINDS = ("open_pr", "edit_pr", "add_review", "close_pr", "open_issue", "add_comment", "delete_comment")
 
 
@@ -185,21 +190,33 @@ class ChangeFeed:
 class SendResult:
     sent: int = 0
     duplicates: int = 0
+    dropped: int = 0
+    redelivered: int = 0
     statuses: dict[int, int] = field(default_factory=dict)
     failures: list[str] = field(default_factory=list)
 
 
 class WebhookSender:
-    """Posts deliveries to ``url``; ``duplicate`` is the share sent twice, ``reorder`` the shuffle window."""
+    """Posts deliveries to ``url``; ``duplicate`` is the share sent twice, ``reorder`` the shuffle window.
 
-    def __init__(self, url: str, *, duplicate: float = 0.0, reorder: int = 0, seed: int = 0,
-                 client: httpx.Client | None = None) -> None:
+    ``drop`` is the share of attempts lost as if the receiver were down: nothing is posted and ``log``
+    records a timeout. It is drawn from its own seeded generator, so the other shares draw as before;
+    set it to 0 to bring the receiver back. ``log`` records every attempt (see ``hooks.DeliveryLog``).
+    """
+
+    def __init__(self, url: str, *, duplicate: float = 0.0, reorder: int = 0, drop: float = 0.0, seed: int = 0,
+                 client: httpx.Client | None = None, log: DeliveryLog | None = None) -> None:
         self.url = url
         self.duplicate = duplicate
         self.reorder = reorder
+        self.drop = drop
+        self.log = log
         self.rng = random.Random(seed)
-        self.client = client or httpx.Client(timeout=10.0)
+        self._drop_rng = random.Random(f"drop:{seed}")
+        self.client = client or httpx.Client(timeout=TIMEOUT_S)
         self._pending: list[Delivery] = []
+        self._lock = threading.Lock()  # redeliveries post from their own threads
+        self._redeliveries: list[threading.Thread] = []
         self.result = SendResult()
 
     def plan(self, deliveries: list[Delivery]) -> list[Delivery]:
@@ -227,14 +244,55 @@ class WebhookSender:
         for d in pending:
             self._post(d)
 
-    def _post(self, d: Delivery) -> None:
-        try:
-            status = self.client.post(self.url, content=d.body, headers=d.headers).status_code
-        except httpx.HTTPError as exc:
-            self.result.failures.append(f"{d.id} {d.event}: {exc}")
+    def redeliver(self, delivery: Delivery) -> None:
+        """Deliver ``delivery`` again (same body, same ``X-GitHub-Delivery``) in the background, as GitHub
+        does after answering a redelivery request with 202."""
+        thread = threading.Thread(target=self._post, args=(delivery,), kwargs={"redelivery": True},
+                                  name="github-sim-redelivery", daemon=True)
+        with self._lock:
+            self._redeliveries.append(thread)
+        thread.start()
+
+    def wait(self, timeout_s: float = 30.0) -> bool:
+        """Wait until every redelivery asked for so far has been attempted; False on timeout."""
+        deadline = time.monotonic() + timeout_s
+        with self._lock:
+            threads = list(self._redeliveries)
+        for thread in threads:
+            thread.join(max(0.0, deadline - time.monotonic()))
+        with self._lock:
+            self._redeliveries = [t for t in self._redeliveries if t.is_alive()]
+            return not self._redeliveries
+
+    def _post(self, d: Delivery, *, redelivery: bool = False) -> None:
+        with self._lock:
+            dropped = self.drop > 0 and self._drop_rng.random() < self.drop
+            self.result.redelivered += redelivery
+            self.result.dropped += dropped
+        if dropped:
+            self._record(d, redelivery=redelivery, status_code=0, status="timed out", duration=TIMEOUT_S)
             return
-        self.result.sent += 1
-        self.result.statuses[status] = self.result.statuses.get(status, 0) + 1
+        started = time.monotonic()
+        try:
+            response = self.client.post(self.url, content=d.body, headers=d.headers)
+        except httpx.HTTPError as exc:
+            with self._lock:
+                self.result.failures.append(f"{d.id} {d.event}: {exc}")
+            self._record(d, redelivery=redelivery, status_code=0, duration=time.monotonic() - started,
+                         status="timed out" if isinstance(exc, httpx.TimeoutException) else "failed to connect")
+            return
+        with self._lock:
+            self.result.sent += 1
+            self.result.statuses[response.status_code] = self.result.statuses.get(response.status_code, 0) + 1
+        self._record(d, redelivery=redelivery, status_code=response.status_code, duration=time.monotonic() - started,
+                     response_headers=dict(response.headers), response_body=response.text)
+
+    def _record(self, d: Delivery, *, redelivery: bool, status_code: int, duration: float,
+                status: str | None = None, response_headers: dict[str, str] | None = None,
+                response_body: str | None = None) -> None:
+        if self.log is not None:
+            self.log.record(d, status_code=status_code, duration=duration, status=status, redelivery=redelivery,
+                            response_headers=response_headers, response_body=response_body)
 
 
-__all__ = ["KINDS", "ChangeFeed", "Delivery", "SendResult", "WebhookSender", "sign"]
+__all__ = ["HOOK_ID", "KINDS", "TIMEOUT_S", "ChangeFeed", "Delivery", "SendResult", "WebhookSender", "sign"]

@@ -9,7 +9,9 @@ Behaviour copied from GitHub (see ``../shared/PEER_TOOLS.md`` for the peers' cal
 - ``state`` (default ``open``), ``sort``/``direction`` with GitHub's per-endpoint defaults, ``since`` on
   issues and the repository-wide comment lists; issue lists include pull requests;
 - a weak ``ETag`` on every 200; a matching ``If-None-Match`` gets an empty 304, which costs no budget;
-- unknown paths and missing objects: 404 ``{"message": "Not Found", ...}``.
+- unknown paths and missing objects: 404 ``{"message": "Not Found", ...}``;
+- webhooks and their delivery logs (``/repos/{o}/{r}/hooks...``, ``/app/hook/deliveries...``) are answered
+  by ``hooks.HookApi`` when one is given.
 
 Routing is werkzeug's; the response objects come from ``rest_shapes``.
 """
@@ -34,6 +36,7 @@ if TYPE_CHECKING:
     from werkzeug.wrappers import Request
 
     from contribsync_sim.dataset import Dataset, PullRequest, Repository
+    from contribsync_sim.hooks import HookApi
 
 Answer = tuple[int, Any, dict[str, str], int, int]
 DEFAULT_PER_PAGE = 30
@@ -85,8 +88,9 @@ def _etag(body: Any) -> str:  # noqa: ANN401 - any JSON value
 class RestApi:
     """The simulator's REST handler (see ``server.Handler``); paths may be prefixed with ``/api/v3``."""
 
-    def __init__(self, ds: Dataset) -> None:
+    def __init__(self, ds: Dataset, *, hooks: HookApi | None = None) -> None:
         self.ds = ds
+        self.hooks = hooks
 
     def __call__(self, request: Request) -> Answer:
         path = request.path.removeprefix("/api/v3") or "/"
@@ -94,6 +98,9 @@ class RestApi:
         try:
             endpoint, params = _URLS.bind("sim").match(path, method=request.method)
         except (NotFound, MethodNotAllowed):
+            hooked = self.hooks(request, path, api) if self.hooks is not None else None
+            if hooked is not None:
+                return hooked
             return 404, {"message": "Not Found", "documentation_url": DOCS, "status": "404"}, {}, 0, 1
         handler: Callable[..., Any] = getattr(self, f"_{endpoint}")
         try:

@@ -1,4 +1,5 @@
-"""The GitHub simulator as one object: dataset, GraphQL and REST handlers, HTTP server, change mode.
+"""The GitHub simulator as one object: dataset, GraphQL and REST handlers, HTTP server, change mode, and
+the webhook's delivery log (``sim.deliveries``) that the REST hook endpoints serve.
 
 ``contribsync simulate-github``, ``contribsync dev``, ``make demo``, the tests and the benchmarks all start it
 through ``Simulator``; the token any client sends is accepted (each one gets its own budget).
@@ -12,6 +13,7 @@ from typing import TYPE_CHECKING
 from contribsync_sim.changes import ChangeFeed, WebhookSender
 from contribsync_sim.dataset import generate
 from contribsync_sim.graphql_api import GraphQLApi
+from contribsync_sim.hooks import DeliveryLog, HookApi
 from contribsync_sim.rest_api import RestApi
 from contribsync_sim.server import Knobs, SimulatorApp, SimulatorServer
 
@@ -27,7 +29,9 @@ class Simulator:
     def __init__(self, *, seed: int = 1, repos: int = 3, prs_per_repo: int = 200, knobs: Knobs | None = None,
                  port: int = 0, dataset: Dataset | None = None) -> None:
         self.ds = dataset or generate(seed, repos=repos, prs_per_repo=prs_per_repo)
-        self.app = SimulatorApp(graphql=GraphQLApi(self.ds), rest=RestApi(self.ds), knobs=knobs)
+        self.deliveries = DeliveryLog()
+        self.hooks = HookApi(self.ds, self.deliveries)
+        self.app = SimulatorApp(graphql=GraphQLApi(self.ds), rest=RestApi(self.ds, hooks=self.hooks), knobs=knobs)
         self.port = port
         self.server: SimulatorServer | None = None  # bound on start, so an unstarted simulator holds no socket
         self._changes: ChangeLoop | None = None
@@ -45,11 +49,21 @@ class Simulator:
     def feed(self, secret: str, *, seed: int = 0) -> ChangeFeed:
         return ChangeFeed(self.ds, api=self.url, secret=secret, seed=seed, lock=self.app.data_lock)
 
+    def sender(self, webhook_url: str, *, duplicate: float = 0.0, reorder: int = 0, drop: float = 0.0,
+               seed: int = 0) -> WebhookSender:
+        """A sender to ``webhook_url`` that logs every attempt in ``deliveries``. It becomes the webhook the
+        REST API lists (``HOOK_ID`` on every repository, and the App's hook) and redelivers through."""
+        sender = WebhookSender(webhook_url, duplicate=duplicate, reorder=reorder, drop=drop, seed=seed,
+                               log=self.deliveries)
+        self.hooks.sender = sender
+        return sender
+
     def start_changes(self, webhook_url: str, secret: str, *, every_s: float = 5.0, duplicate: float = 0.0,
-                      reorder: int = 0, seed: int = 0) -> ChangeLoop:
+                      reorder: int = 0, drop: float = 0.0, seed: int = 0) -> ChangeLoop:
         """Change mode in a thread: one change every ``every_s`` seconds, delivered to ``webhook_url``."""
         self._changes = ChangeLoop(self.feed(secret, seed=seed),
-                                   WebhookSender(webhook_url, duplicate=duplicate, reorder=reorder, seed=seed),
+                                   self.sender(webhook_url, duplicate=duplicate, reorder=reorder, drop=drop,
+                                               seed=seed),
                                    every_s)
         self._changes.start()
         return self._changes

@@ -1,4 +1,5 @@
-"""ApplyDiscussionWebhook: handles `webhook/discussion` and `webhook/discussion_comment` - discussions and discussion comments from webhook payloads.
+"""ApplyDiscussionWebhook: handles `webhook/discussion` and `webhook/discussion_comment` -
+discussions and discussion comments from webhook payloads.
 
 Wiring only. The runtime parses the SQS batch (Powertools BatchProcessor + Parser), enforces the
 catalog's retries, records the run, and calls the service the catalog names

@@ -1,4 +1,5 @@
-"""ApplyIssueWebhook: handles `webhook/issues` and `webhook/issue_comment` - issues and issue or PR comments from webhook payloads.
+"""ApplyIssueWebhook: handles `webhook/issues` and `webhook/issue_comment` - issues and issue or PR
+comments from webhook payloads.
 
 Wiring only. The runtime parses the SQS batch (Powertools BatchProcessor + Parser), enforces the
 catalog's retries, records the run, and calls the service the catalog names

@@ -1,4 +1,5 @@
-"""ApplyPullRequestWebhook: handles `webhook/pull_request` (and its review events) - pull requests, reviews, review comments and threads from webhook payloads.
+"""ApplyPullRequestWebhook: handles `webhook/pull_request` (and its review events) - pull requests,
+reviews, review comments and threads from webhook payloads.
 
 Wiring only. The runtime parses the SQS batch (Powertools BatchProcessor + Parser), enforces the
 catalog's retries, records the run, and calls the service the catalog names

@@ -1,4 +1,5 @@
-"""ApplyRepositoryWebhook: handles `webhook/repository` and the other repository-level events - repository, installation, member, star and push deliveries.
+"""ApplyRepositoryWebhook: handles `webhook/repository` and the other repository-level events -
+repository, installation, member, star and push deliveries.
 
 Wiring only. The runtime parses the SQS batch (Powertools BatchProcessor + Parser), enforces the
 catalog's retries, records the run, and calls the service the catalog names

@@ -3,7 +3,7 @@ webhook deliveries that failed or never arrived.
 
 Wiring only. The runtime parses the SQS batch (Powertools BatchProcessor + Parser), enforces the
 catalog's retries, concurrency and throttle through Postgres, records the run, and calls the
-service the catalog names (none yet: its messages are dead-lettered until it ships).
+service the catalog names (`contribsync.services.reconcile.reconcile_webhook_deliveries`).
 """
 
 from __future__ import annotations

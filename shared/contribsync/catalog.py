@@ -200,7 +200,7 @@ EVENTS: tuple[Event, ...] = (
           summary="embeddings for one repository's items"),
     Event("reconcile/webhook-deliveries", p.Empty, "ReconcileWebhookDeliveries",
           "reconcile:reconcile_webhook_deliveries",
-          retries=1, concurrency=Limit(1), schedule="0 * * * *",
+          retries=1, concurrency=Limit(1), schedule="0 * * * *", feeds=("capture/repository.sync-enhanced",),
           summary="hourly: find and redeliver webhook deliveries that failed or never arrived"),
     # GitHub webhooks: the receiver sends each stored delivery as `webhook/<X-GitHub-Event>` to the
     # function for its family; event types with no entry here are recorded and acknowledged only.

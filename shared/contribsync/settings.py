@@ -53,6 +53,7 @@ class Settings:
     github_app_installation_ids: tuple[int, ...] = ()
     github_rate_limit_reserve: float = 0.10
     webhook_secrets: tuple[str, ...] = field(default=(), repr=False)
+    webhook_hooks: tuple[str, ...] = ()  # what reconcile/webhook-deliveries checks (services.reconcile)
     openai_api_key: str | None = field(default=None, repr=False)
     openai_base_url: str | None = None
 
@@ -78,6 +79,7 @@ class Settings:
             github_app_installation_ids=tuple(int(i) for i in _csv(env.get("GITHUB_APP_INSTALLATION_ID"))),
             github_rate_limit_reserve=float(env.get("GITHUB_RATE_LIMIT_RESERVE", "0.10")),
             webhook_secrets=_csv(_secret(env, "GITHUB_WEBHOOK_SECRET")),
+            webhook_hooks=_csv(env.get("CONTRIBSYNC_WEBHOOK_HOOKS")),
             openai_api_key=_secret(env, "OPENAI_API_KEY"),
             openai_base_url=env.get("OPENAI_BASE_URL"),
         )

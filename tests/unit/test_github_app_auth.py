@@ -12,7 +12,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from contribsync.errors import Unauthorized
 from contribsync.github.auth import GitHubApp
-from contribsync.github.client import GitHubClient
+from contribsync.github.client import FirstToken, GitHubClient
 
 
 @pytest.fixture(scope="module")
@@ -30,6 +30,7 @@ class FakeAppApi:
         self.public_key = public_key
         self.clock = clock
         self.minted = 0
+        self.hook_bearers: list[str] = []  # what the App's webhook endpoints were called with
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
         if request.url.path.startswith("/app/"):
@@ -42,6 +43,9 @@ class FakeAppApi:
             assert claims["iss"] == "12345"
             assert claims["exp"] - claims["iat"] <= 600  # GitHub's 10-minute maximum
             assert claims["iat"] <= self.clock() <= claims["exp"]
+        if request.url.path.startswith("/app/hook/"):
+            self.hook_bearers.append(request.headers["authorization"])
+            return httpx.Response(202, json={}) if request.method == "POST" else httpx.Response(200, json=[{"id": 1}])
         if request.url.path == "/app/installations":
             return httpx.Response(200, json=[{"id": 7}, {"id": 8}])
         if request.url.path.endswith("/access_tokens"):
@@ -103,3 +107,35 @@ def test_settings_choose_the_app_when_configured_and_tokens_otherwise(keypair):
     app = credentials_from(Settings.from_env({"DATABASE_URL": "x", "GITHUB_APP_ID": "12345",
                                               "GITHUB_APP_PRIVATE_KEY": pem, "GITHUB_APP_INSTALLATION_ID": "7"}))
     assert isinstance(app, GitHubApp) and app.installations() == [7]
+
+
+class RecordingBudget(FirstToken):
+    def __init__(self) -> None:
+        self.picked: list[str] = []
+
+    def pick(self, tokens, resource):
+        self.picked.append(tokens[0])
+        return tokens[0]
+
+
+def test_the_apps_own_endpoints_get_its_jwt_outside_the_budget_and_the_rest_an_installation_token(keypair):
+    # GIVEN a client authenticating as a GitHub App
+    pem, public = keypair
+    now = [1_800_000_000.0]
+    api = FakeAppApi(public, lambda: now[0])
+    transport = httpx.MockTransport(api)
+    app = GitHubApp("12345", pem, installation_ids=[7], transport=transport, clock=lambda: now[0])
+    budget = RecordingBudget()
+    gh = GitHubClient(credentials=app, transport=transport, budget=budget)
+    # WHEN it reads and redelivers the App's webhook deliveries, and reads a repository
+    assert list(gh.paginate("/app/hook/deliveries", conditional=False)) == [{"id": 1}]
+    assert gh.post("/app/hook/deliveries/1/attempts").json == {}
+    assert gh.get("/repos/o/r").json == {"token_used": "Bearer ghs_1"}
+    # THEN the /app calls carried one JWT (FakeAppApi verified it), and only the installation token
+    # went through the budget
+    assert len(api.hook_bearers) == 2 and len(set(api.hook_bearers)) == 1
+    assert budget.picked == ["ghs_1"]
+    # AND the JWT is replaced once less than a minute of it is left
+    now[0] += 500
+    gh.get("/app/hook/deliveries", conditional=False)
+    assert api.hook_bearers[-1] != api.hook_bearers[0]

@@ -208,3 +208,27 @@ def test_the_token_is_sent_as_a_bearer_header():
         return httpx.Response(200, json={})
 
     client(handler).get("/user")
+
+
+
+def test_post_sends_its_json_body_with_the_token_and_is_retried_like_a_get():
+    seen: list[tuple[str, str, bytes]] = []
+    answers = iter([httpx.Response(502), httpx.Response(201, json={"number": 7})])
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append((request.method, request.headers["authorization"], request.content))
+        return next(answers)
+
+    gh = client(handler)
+    assert gh.post("/repos/o/r/issues", {"title": "t"}).json == {"number": 7}
+    assert seen == [("POST", "Bearer t0k3n", b'{"title":"t"}')] * 2
+    assert gh.stats.retries == 1
+
+
+def test_an_empty_answer_to_a_post_has_no_body_and_a_422_is_not_retried():
+    answers = iter([httpx.Response(202), httpx.Response(422, json={"message": "Validation Failed"})])
+    gh = client(lambda request: next(answers))
+    assert gh.post("/repos/o/r/hooks/1/deliveries/2/attempts").json is None
+    with pytest.raises(Unprocessable, match="POST /repos/o/r/hooks/1/deliveries/3/attempts: 422 Validation Failed"):
+        gh.post("/repos/o/r/hooks/1/deliveries/3/attempts")
+    assert gh.stats.retries == 0

@@ -3,6 +3,8 @@
 An App signs a short JWT (RS256, PyJWT) with its private key, exchanges it for an installation
 token per installation (``POST /app/installations/{id}/access_tokens``), caches each token and
 refreshes it five minutes before its hour runs out, so no request ever carries an expired token.
+The ``/app`` endpoints (the App's own webhook and its deliveries) take the JWT itself: ``app_token``
+hands one out, reused until a minute before it expires.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ if TYPE_CHECKING:
 JWT_LIFETIME_S = 540  # GitHub accepts at most 10 minutes; stay under it
 CLOCK_SKEW_S = 60  # issue the JWT a minute in the past, as GitHub recommends
 REFRESH_MARGIN_S = 300
+JWT_REFRESH_MARGIN_S = 60  # a reused JWT is replaced when it has less than this left
 
 
 class Credentials(Protocol):
@@ -42,7 +45,7 @@ class StaticTokens:
 
 
 @dataclass
-class _Installation:
+class _Token:
     token: str
     expires_at: float
 
@@ -58,8 +61,10 @@ class GitHubApp:
         self.base_url = base_url.rstrip("/")
         self._installation_ids = installation_ids
         self._clock = clock
-        self._cache: dict[int, _Installation] = {}
+        self._cache: dict[int, _Token] = {}
         self._lock = threading.Lock()
+        self._jwt: _Token | None = None
+        self._jwt_lock = threading.Lock()
         self.exchanges = 0
         self._http = httpx.Client(transport=transport, timeout=15, headers={
             "Accept": "application/vnd.github+json", "X-GitHub-Api-Version": "2022-11-28",
@@ -71,6 +76,13 @@ class GitHubApp:
         now = int(self._clock())
         payload = {"iat": now - CLOCK_SKEW_S, "exp": now + JWT_LIFETIME_S, "iss": self.app_id}
         return str(jwt.encode(payload, self._key, algorithm="RS256"))
+
+    def app_token(self) -> str:
+        """A JWT to call the ``/app`` endpoints as the App; the same one until a minute before expiry."""
+        with self._jwt_lock:
+            if self._jwt is None or self._jwt.expires_at - self._clock() <= JWT_REFRESH_MARGIN_S:
+                self._jwt = _Token(self.jwt(), self._clock() + JWT_LIFETIME_S)
+            return self._jwt.token
 
     def _app_request(self, method: str, path: str) -> httpx.Response:
         response = self._http.request(method, f"{self.base_url}{path}",
@@ -92,7 +104,7 @@ class GitHubApp:
             body = self._app_request("POST", f"/app/installations/{installation_id}/access_tokens").json()
             self.exchanges += 1
             expires = datetime.fromisoformat(str(body["expires_at"]).replace("Z", "+00:00")).timestamp()
-            self._cache[installation_id] = _Installation(str(body["token"]), expires)
+            self._cache[installation_id] = _Token(str(body["token"]), expires)
             return str(body["token"])
 
     def tokens(self) -> list[str]:

@@ -11,6 +11,9 @@
 - Everything else is translated once into the error tree (``github.errors``).
 - Rate-limit headers and GraphQL ``rateLimit`` go to a ``Budget`` (shared in Postgres on AWS), which
   also picks the token with the most budget left and may refuse with ``RateLimited``.
+- With a GitHub App's credentials, ``/app/...`` endpoints are called with the App's JWT, as GitHub
+  requires there; those calls bypass the budget (it is kept per installation token, and a JWT lives
+  minutes) but get the same retries.
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import httpx
 
 from contribsync.errors import GitHubUnavailable
-from contribsync.github.auth import StaticTokens
+from contribsync.github.auth import GitHubApp, StaticTokens
 from contribsync.github.documents import document
 from contribsync.github.errors import error_for, graphql_error_for, request_id
 from contribsync.github.etags import MemoryEtags
@@ -167,32 +170,43 @@ class GitHubClient:
         delay = self.backoff_base_s * 2 ** (attempt - 1)
         self._sleep(delay / 2 + self._rng() * delay / 2)
 
+    def _authorization(self, url: str) -> tuple[Budget, str | None]:
+        """The budget that governs a request to ``url`` and the token it carries."""
+        if isinstance(self.credentials, GitHubApp) and self._is_app_endpoint(url):
+            return _UNMETERED, self.credentials.app_token()
+        tokens = self.credentials.tokens()
+        return self.budget, self.budget.pick(tokens, _resource(url)) if tokens else None
+
+    def _is_app_endpoint(self, url: str) -> bool:
+        path = httpx.URL(url).path.removeprefix(httpx.URL(self.base_url).path.rstrip("/"))
+        return path == "/app" or path.startswith("/app/")
+
     def _send_once(self, method: str, url: str, what: str, *, json: object = None,
                    headers: Mapping[str, str] | None = None) -> httpx.Response:
         headers = dict(headers or {})
-        tokens = self.credentials.tokens()
-        token = self.budget.pick(tokens, _resource(url)) if tokens else None
+        budget, token = self._authorization(url)
         if token:
             headers["Authorization"] = f"Bearer {token}"
         self._count("requests")
         try:
-            with self.budget.in_flight(token) if token else nullcontext():
+            with budget.in_flight(token) if token else nullcontext():
                 response = self._http.request(method, url, headers=headers, json=json)
         except httpx.TimeoutException as exc:
             raise GitHubUnavailable(f"{what}: timed out ({type(exc).__name__})") from exc
         except httpx.TransportError as exc:
             raise GitHubUnavailable(f"{what}: {type(exc).__name__}: {exc}") from exc
         if token:
-            self.budget.observe(token, response.headers)
+            budget.observe(token, response.headers)
         if response.status_code >= HTTPStatus.BAD_REQUEST:
             raise error_for(response, what)
         return response
 
-    def _send(self, method: str, url: str, what: str, *, headers: Mapping[str, str] | None = None) -> httpx.Response:
+    def _send(self, method: str, url: str, what: str, *, json: object = None,
+              headers: Mapping[str, str] | None = None) -> httpx.Response:
         attempt = 0
         while True:
             try:
-                return self._send_once(method, url, what, headers=headers)
+                return self._send_once(method, url, what, json=json, headers=headers)
             except GitHubUnavailable as exc:
                 attempt += 1
                 if attempt > self.max_retries or (exc.status and exc.status not in RETRYABLE_STATUS):
@@ -252,10 +266,12 @@ class GitHubClient:
             self.etags.put(url, etag, body)
         return RestResponse(body, response.headers)
 
-    def paginate(self, path: str, params: Mapping[str, Any] | None = None) -> Iterator[Any]:
-        """Every item of a list endpoint, following ``Link: rel="next"`` to the last page."""
+    def paginate(self, path: str, params: Mapping[str, Any] | None = None, *,
+                 conditional: bool = True) -> Iterator[Any]:
+        """Every item of a list endpoint, following ``Link: rel="next"`` to the last page (read lazily:
+        stop iterating and no further page is fetched). ``conditional`` as in ``get``."""
         query = {"per_page": PER_PAGE, **dict(params or {})}
-        page = self.get(path, query)
+        page = self.get(path, query, conditional=conditional)
         while True:
             items = page.json
             if isinstance(items, dict) and "items" in items:  # search endpoints wrap their lists
@@ -264,7 +280,16 @@ class GitHubClient:
             next_url = page.headers.get("link") and _next_link(page.headers["link"])
             if not next_url:
                 return
-            page = self.get(next_url)
+            page = self.get(next_url, conditional=conditional)
+
+    def post(self, path: str, json: object = None) -> RestResponse:
+        """POST to a REST endpoint (e.g. asking GitHub to redeliver a webhook delivery), with the same
+        token choice, budget and retries as ``get``."""
+        response = self._send("POST", self._url(path), f"POST {path}", json=json)
+        return RestResponse(response.json() if response.content else None, response.headers)
+
+
+_UNMETERED = FirstToken()
 
 
 def _token_of(response: httpx.Response) -> str | None:

@@ -14,7 +14,9 @@ Choices where GitHub's payloads leave room:
 - The payload's ``repository`` object creates or updates the repositories row (never its PR count or
   sync clocks). A repository seen for the first time is enriched by ``discover/new-repository``.
 - A review, review comment or thread on a PR not stored yet stores the PR from the payload's
-  (partial) ``pull_request`` object and queues ``capture/pr.details`` to complete it. A comment on a PR
+  (partial) ``pull_request`` object and queues ``capture/pr.details`` to complete it; on a stored PR
+  the partial object's newer fields (GitHub moves ``updated_at`` with every review and comment) are
+  applied and the rest kept. A comment on a PR
   whose ``issue_comment`` payload only has the issue view of it queues ``capture/pr.details`` and is
   retried (``ParentMissing``) until the PR is there.
 - ``push`` moves the repository's ``github_pushed_at``; ``star`` updates the counts and records a
@@ -244,7 +246,30 @@ def _with_pull_request(d: Delivery, batch: Batch) -> int:
         _same_number_check(d, pr)
         batch.rest_pull_request(pr)
         _complete_pr(d, pr["number"])
+    else:
+        _partial_pull_request(d, int(pr["id"]), pr, state="merged" if pr.get("merged_at") else pr.get("state"))
     return int(pr["id"])
+
+
+def _issue_view_state(issue: Payload) -> str | None:
+    """A PR's state from its issue view: ``pull_request.merged_at`` tells merged from closed (GitHub
+    has sent it since 2022); without it the view cannot say, and the stored state is kept."""
+    link = issue.get("pull_request") or {}
+    if "merged_at" not in link:
+        return None
+    return "merged" if link["merged_at"] else issue.get("state")
+
+
+def _partial_pull_request(d: Delivery, github_id: int, obj: Payload, *, state: str | None) -> None:
+    """Apply a partial PR object, or a PR's issue view, to the stored PR if newer (``state=None``:
+    the object does not say, keep the stored state, draft flag and close/merge times)."""
+    if "merged_at" not in obj and isinstance(obj.get("pull_request"), dict):  # issue view
+        obj = {**obj, "merged_at": obj["pull_request"].get("merged_at")}
+    d.ctx.db.query("pull_request_partial", {
+        "github_id": github_id, "title": obj.get("title"), "has_body": "body" in obj, "body": obj.get("body"),
+        "state": state, "draft": obj.get("draft") if state else None, "merged_at": obj.get("merged_at"),
+        "closed_at": obj.get("closed_at"), "base_branch": (obj.get("base") or {}).get("ref"),
+        "head_branch": (obj.get("head") or {}).get("ref"), "updated_at": obj["updated_at"]})
 
 
 def _same_number_check(d: Delivery, pr: Payload) -> None:
@@ -277,10 +302,11 @@ def on_pull_request_review(d: Delivery) -> dict[str, Any]:
 
 def on_pull_request_review_comment(d: Delivery) -> dict[str, Any]:
     comment = d.payload["comment"]
-    if d.action == "deleted":
-        return d.delete("comment", int(comment["id"]))
     batch = Batch()
     pr = _with_pull_request(d, batch)
+    if d.action == "deleted":
+        written = d.write(batch) if batch.pull_requests else {}
+        return {"pull_request": pr, "written": written, **d.delete("comment", int(comment["id"]))}
     batch.rest_review_comment(comment, pr)
     return {"pull_request": pr, "comment": int(comment["id"]),
             "written": d.write(batch, lock=(int(comment["id"]),))}
@@ -320,23 +346,31 @@ def on_issues(d: Delivery) -> dict[str, Any]:
 
 
 def on_issue_comment(d: Delivery) -> dict[str, Any]:
+    """The comment, and what the payload says of its issue or PR (GitHub moves their updated_at)."""
     comment, issue = d.payload["comment"], d.payload["issue"]
-    if d.action == "deleted":
-        return d.delete("comment", int(comment["id"]))
     batch = Batch()
+    lock: tuple[int, ...] = (int(comment["id"]),)
+    pr_github_id = None
     if issue.get("pull_request"):  # a conversation comment on a PR: the payload has only its issue view
         stored = d.ctx.db.query_one("pull_request_by_number", {"repository_id": str(d.repo["id"]),
                                                                "number": issue["number"]})
-        if stored is None:
+        if stored is None and d.action != "deleted":
             _complete_pr(d, issue["number"])
             raise ParentMissing(f"PR #{issue['number']} of {d.repo['full_name']} is not stored yet; "
                                 "capture/pr.details was queued")
-        batch.rest_issue_comment(comment, pr_github_id=int(stored["github_id"]))
-        lock: tuple[int, ...] = (int(comment["id"]),)
-    else:
+        if stored is not None:
+            pr_github_id = int(stored["github_id"])
+            _partial_pull_request(d, pr_github_id, issue, state=_issue_view_state(issue))
+    elif "state" in issue:
         batch.rest_issue(issue)
+        lock = (int(issue["id"]), *lock)
+    if d.action == "deleted":
+        result = {"issue": issue["number"], "written": d.write(batch, lock=lock) if batch.issues else {}}
+        return {**result, **d.delete("comment", int(comment["id"]))}
+    if pr_github_id is not None:
+        batch.rest_issue_comment(comment, pr_github_id=pr_github_id)
+    else:
         batch.rest_issue_comment(comment, issue_github_id=int(issue["id"]))
-        lock = (int(issue["id"]), int(comment["id"]))
     return {"issue": issue["number"], "comment": int(comment["id"]), "written": d.write(batch, lock=lock)}
 
 
