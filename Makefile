@@ -57,9 +57,10 @@ demo: $(VENV)/.installed
 dev: $(VENV)/.installed
 	$(BIN)/contribsync dev
 
-# The capture benchmark (a few minutes): figures in bench/results/capture.json.
+# The benchmarks (about 10 minutes): figures in bench/results/capture.json and webhooks.json.
 bench: $(VENV)/.installed
 	$(BIN)/python -m devtools.bench
+	$(BIN)/python -m devtools.bench_webhooks
 
 clean:
 	-$(BIN)/python -c "from contribsync_local import postgres; postgres.stop()" 2>/dev/null

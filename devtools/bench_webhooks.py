@@ -1,0 +1,168 @@
+"""``make bench`` (webhooks): figures in ``bench/results/webhooks.json``.
+
+1. **Receiver in process**: ``WebhookReceiver.handle`` called directly (as Lambda calls it) on
+   change-mode deliveries, each verified, stored in the embedded Postgres and sent to its queue on the
+   SQS endpoint the local stack uses. p50/p99/max per delivery.
+2. **Through the local stack**: the same kind of deliveries POSTed to ``/webhook`` by 8 senders, until
+   every one is processed by the webhook functions' pollers into Postgres: deliveries/s.
+3. **Raw SQS rate** of that endpoint in the same run: one message per delivery through the same
+   operations the path above makes on it (send, receive in batches of 10, delete), with the same
+   concurrency. The ratio of 2 to 3 is the share of the endpoint's own rate the pipeline keeps.
+
+Timings live here, never in the tests.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+from rich.console import Console
+
+from contribsync.webhooks import WebhookReceiver
+from contribsync_local import postgres
+from contribsync_local.stack import LocalStack
+from contribsync_sim.dataset import generate
+from contribsync_sim.simulator import Simulator
+
+RESULTS = Path(__file__).resolve().parent.parent / "bench" / "results" / "webhooks.json"
+SECRET = "bench-webhook-secret"
+SENDERS = 8
+console = Console(width=120)
+
+
+def _percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def _deliveries(sim: Simulator, n: int, seed: int) -> list[Any]:
+    feed = sim.feed(SECRET, seed=seed)
+    out: list[Any] = []
+    while len(out) < n:
+        out += feed.step()
+    return out[:n]
+
+
+def bench_receiver(stack: LocalStack, sim: Simulator, n: int, seed: int) -> dict[str, Any]:
+    receiver = WebhookReceiver(stack.db, (SECRET,), stack.queues)
+    timings: list[float] = []
+    statuses: dict[int, int] = {}
+    for d in _deliveries(sim, n, seed):
+        event = {"headers": d.headers, "body": d.body.decode(), "isBase64Encoded": False}
+        started = time.perf_counter()
+        status = receiver.handle(event, None)["statusCode"]
+        timings.append((time.perf_counter() - started) * 1000)
+        statuses[status] = statuses.get(status, 0) + 1
+    return {"deliveries": n, "statuses": statuses, "p50_ms": round(_percentile(timings, 0.50), 1),
+            "p99_ms": round(_percentile(timings, 0.99), 1), "max_ms": round(max(timings), 1),
+            "mean_ms": round(statistics.fmean(timings), 1)}
+
+
+def bench_stack(stack: LocalStack, sim: Simulator, n: int, seed: int) -> dict[str, Any]:
+    deliveries = _deliveries(sim, n, seed)
+    ids = [d.id for d in deliveries]
+    started = time.monotonic()
+    with httpx.Client(timeout=30) as client, ThreadPoolExecutor(SENDERS) as pool:
+        statuses = list(pool.map(
+            lambda d: client.post(f"{stack.http.url}/webhook", content=d.body, headers=d.headers).status_code,
+            deliveries))
+    accepted = time.monotonic() - started
+
+    def processed() -> bool:
+        row = stack.db.connection().execute(
+            "SELECT count(*) AS n FROM webhook_deliveries WHERE delivery_id = ANY(%s) AND status IN"
+            " ('processed', 'failed')", (ids,)).fetchone()
+        return row is not None and row["n"] == n
+
+    if not stack.wait_idle(900, until=processed):
+        raise SystemExit("the webhook functions did not process every delivery in 15 minutes")
+    wall = time.monotonic() - started
+    failed = stack.db.connection().execute(
+        "SELECT count(*) AS n FROM webhook_deliveries WHERE delivery_id = ANY(%s) AND status = 'failed'",
+        (ids,)).fetchone()
+    return {"deliveries": n, "senders": SENDERS, "accepted_s": round(accepted, 2), "wall_s": round(wall, 2),
+            "deliveries_per_s": round(n / wall, 1), "all_202": statuses.count(202) == n,
+            "failed": failed["n"] if failed else None}
+
+
+def bench_raw_sqs(stack: LocalStack, n: int) -> dict[str, Any]:
+    """``n`` messages sent by ``SENDERS`` threads, then received (10 at a time) and deleted by as many."""
+    sqs = stack.sqs
+    url = sqs.create_queue(QueueName=f"bench-raw-{uuid.uuid4().hex[:8]}")["QueueUrl"]
+    body = json.dumps({"name": "webhook/issues", "data": {"deliveryId": str(uuid.uuid4()), "event": "issues"}})
+    started = time.monotonic()
+    with ThreadPoolExecutor(SENDERS) as pool:
+        list(pool.map(lambda _: sqs.send_message(QueueUrl=url, MessageBody=body), range(n)))
+    sent = time.monotonic() - started
+    received = 0
+
+    def drain(_: int) -> int:
+        got = 0
+        while True:
+            messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=1,
+                                           VisibilityTimeout=60).get("Messages", [])
+            if not messages:
+                return got
+            sqs.delete_message_batch(QueueUrl=url, Entries=[
+                {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(messages)])
+            got += len(messages)
+
+    with ThreadPoolExecutor(SENDERS) as pool:
+        received = sum(pool.map(drain, range(SENDERS)))
+    wall = time.monotonic() - started
+    sqs.delete_queue(QueueUrl=url)
+    return {"messages": n, "received": received, "send_s": round(sent, 2), "wall_s": round(wall, 2),
+            "messages_per_s": round(n / wall, 1)}
+
+
+def run(n: int, seed: int) -> dict[str, Any]:
+    dsn = postgres.create_database(postgres.server_url(), "contribsync_bench_webhooks", drop_first=True)
+    sim = Simulator(dataset=generate(seed, repos=2, prs_per_repo=50))
+    os.environ["GITHUB_WEBHOOK_SECRET"] = SECRET
+    os.environ["POWERTOOLS_METRICS_DISABLED"] = "true"  # the receiver runs outside the stack's handlers too
+    with LocalStack(database_url=dsn, port=0, prefix=f"benchwh{uuid.uuid4().hex[:6]}", cron=False,
+                    simulator=sim, poller_concurrency=4, retry_base_s=1) as stack:
+        for repo in sim.ds.repos.values():  # stored first, so deliveries update rather than wait for parents
+            stack.queues.send_event("capture/repository.sync-enhanced", {"owner": repo.owner.login,
+                                                                         "repo": repo.name})
+        if not stack.wait_idle(300):
+            raise SystemExit("the initial sync did not finish")
+        endpoint = stack.aws_endpoint
+        results: dict[str, Any] = {"sqs_endpoint": "moto " + str(endpoint)}
+        console.print(f"receiver in process, {n} deliveries …")
+        results["receiver_in_process"] = bench_receiver(stack, sim, n, seed + 1)
+        if not stack.wait_idle(600):
+            raise SystemExit("the receiver's deliveries were not processed")
+        console.print(f"raw SQS rate, {n} messages …")
+        results["raw_sqs"] = bench_raw_sqs(stack, n)
+        console.print(f"local stack, {n} deliveries …")
+        results["local_stack"] = bench_stack(stack, sim, n, seed + 2)
+    results["stack_vs_raw_sqs"] = round(results["local_stack"]["deliveries_per_s"]
+                                        / results["raw_sqs"]["messages_per_s"], 2)
+    return results
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m devtools.bench_webhooks", description=__doc__)
+    parser.add_argument("--deliveries", type=int, default=500)
+    parser.add_argument("--seed", type=int, default=11)
+    args = parser.parse_args(argv)
+    results = {"measured_at": datetime.now(UTC).isoformat(timespec="seconds"), **run(args.deliveries, args.seed)}
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(results, indent=2) + "\n")
+    console.print_json(json.dumps(results))
+    console.print(f"written to {RESULTS}")
+
+
+if __name__ == "__main__":
+    main()
