@@ -71,10 +71,12 @@ def bench_receiver(stack: LocalStack, sim: Simulator, n: int, seed: int) -> dict
 def bench_stack(stack: LocalStack, sim: Simulator, n: int, seed: int) -> dict[str, Any]:
     deliveries = _deliveries(sim, n, seed)
     ids = [d.id for d in deliveries]
+    assert stack.http is not None  # started with the stack
+    url = f"{stack.http.url}/webhook"
     started = time.monotonic()
     with httpx.Client(timeout=30) as client, ThreadPoolExecutor(SENDERS) as pool:
         statuses = list(pool.map(
-            lambda d: client.post(f"{stack.http.url}/webhook", content=d.body, headers=d.headers).status_code,
+            lambda d: client.post(url, content=d.body, headers=d.headers).status_code,
             deliveries))
     accepted = time.monotonic() - started
 
