@@ -2,7 +2,9 @@
 
 For each record it parses the body into the event's model, then, in order:
 
-1. invalid body or data, or an unknown event → recorded as failed and moved to the DLQ at once;
+1. invalid body or data, or an unknown event → recorded as failed and moved to the DLQ at once (so is
+   an event Postgres cannot record: NUL or an unpaired surrogate in its name, id or data, which JSON
+   carries escaped, or a ``ts`` no datetime holds);
 2. a message sent to the wrong function's queue is forwarded to the right one;
 3. an event that already completed on this function (SQS redelivery) is skipped;
 4. a matching ``cancel/function`` → recorded as cancelled, not run;
@@ -22,6 +24,7 @@ from __future__ import annotations
 import importlib
 import json
 import random
+import re
 import threading
 import uuid
 from dataclasses import dataclass, field
@@ -54,6 +57,7 @@ if TYPE_CHECKING:
     Service = Callable[[Any, "RunContext"], Any]
 
 SQS_MAX_VISIBILITY_S = 43_200
+_NOT_SQS_TEXT = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")  # SQS refuses these
 _FANOUT_NAMESPACE = uuid.UUID("5c0e7d1e-2f5b-4a53-9b1c-6c6f6e747269")
 
 
@@ -243,6 +247,7 @@ class Runtime:
             envelope = EventEnvelope.model_validate_json(record.body)
             event = self._resolve(envelope.name)
             data = event.model.model_validate(envelope.data)
+            event_time = _checked(envelope, record)
         except (ValidationError, NonRetriable) as exc:
             error = exc if isinstance(exc, NonRetriable) else InvalidEvent(f"invalid message: {exc}")
             self._reject(record, attempt, error)
@@ -251,7 +256,7 @@ class Runtime:
             logger.warning("event forwarded to its own queue", extra={"event_name": envelope.name})
             deps.queues.send_raw(event.queue, record.body)
             return
-        run = _Run(self, record, envelope, data, attempt, prior + receive_count - 1)
+        run = _Run(self, record, envelope, data, event_time, attempt, prior + receive_count - 1)
         run.execute()
 
     def _resolve(self, name: str) -> Event:
@@ -266,10 +271,10 @@ class Runtime:
         try:
             raw = json.loads(record.body)
             if isinstance(raw, dict):
-                event_id = str(raw.get("id") or event_id)
-                name = str(raw.get("name") or name)[:200]
-                data = raw.get("data") if isinstance(raw.get("data"), dict) else None
-        except ValueError:
+                event_id = _pg_text(str(raw.get("id") or event_id))[:200]  # an index entry holds ~2700 bytes
+                name = _pg_text(str(raw.get("name") or name))[:200]
+                data = raw.get("data") if isinstance(raw.get("data"), dict) and _storable(raw.get("data")) else None
+        except (ValueError, RecursionError):  # RecursionError: nesting deeper than the parser allows
             pass
         logger.error("message rejected", extra={"event_name": name, "error": str(error)[:500]})
         deps.history.record(
@@ -281,7 +286,7 @@ class Runtime:
 
     def dead_letter(self, body: str, error: BaseException, attempt: int) -> None:
         self.deps.queues.send_raw(self.event.dlq, body, attributes={
-            ERROR_ATTR: f"{type(error).__name__}: {error}"[:1000],
+            ERROR_ATTR: _NOT_SQS_TEXT.sub("\ufffd", f"{type(error).__name__}: {error}"[:1000]),
             "contribsync-function": self.event.function,
             "contribsync-attempts": str(attempt),
         })
@@ -312,6 +317,37 @@ class Runtime:
         return self._service
 
 
+def _checked(envelope: EventEnvelope, record: SqsRecord) -> datetime:
+    """When the event happened; ``InvalidEvent`` for one whose run Postgres could never record."""
+    if not _storable([envelope.name, envelope.id, envelope.data]):
+        raise InvalidEvent("invalid message: a NUL or an unpaired surrogate in its name, id or data")
+    try:
+        return datetime.fromtimestamp(
+            (envelope.ts or int(record.attributes.SentTimestamp.timestamp() * 1000)) / 1000, tz=UTC)
+    except (OverflowError, ValueError, OSError) as exc:
+        raise InvalidEvent(f"invalid message: ts {envelope.ts} is not a time") from exc
+
+
+def _storable(value: object) -> bool:
+    """Whether every string in ``value`` (keys too) fits a Postgres text: no NUL, no unpaired surrogate."""
+    pending = [value]
+    while pending:  # a loop, not recursion: data may nest as deep as the JSON parser allowed
+        item = pending.pop()
+        if isinstance(item, str):
+            if _pg_text(item) != item:
+                return False
+        elif isinstance(item, dict):
+            pending += [*item.keys(), *item.values()]
+        elif isinstance(item, list):
+            pending += item
+    return True
+
+
+def _pg_text(text: str) -> str:
+    """``text`` without what a Postgres text refuses: NUL dropped, an unpaired surrogate made "?"."""
+    return text.replace("\x00", "").encode("utf-8", "replace").decode()
+
+
 def _attr(record: SqsRecord, name: str) -> str | None:
     value = record.messageAttributes.get(name)
     return value.stringValue if value is not None else None
@@ -321,16 +357,14 @@ class _Run:
     """One attempt of one event on one function."""
 
     def __init__(self, runtime: Runtime, record: SqsRecord, envelope: EventEnvelope, data: BaseModel,
-                 attempt: int, spent_attempts: int) -> None:
+                 event_time: datetime, attempt: int, spent_attempts: int) -> None:
         self.rt = runtime
         self.deps = runtime.deps
         self.record = record
         self.event = runtime.event
         self.event_id = envelope.id or record.messageId
         self.event_name = envelope.name
-        self.event_time = datetime.fromtimestamp(
-            (envelope.ts or int(record.attributes.SentTimestamp.timestamp() * 1000)) / 1000, tz=UTC
-        )
+        self.event_time = event_time
         self.data = data
         self.raw_data = envelope.data
         self.attempt = attempt

@@ -10,7 +10,9 @@ recorded as ``ignored`` and acknowledged.
 
 No error path answers 500: a bad signature is 401, an oversized body 413, a body that is not JSON
 400, a storage or queue failure 503 (GitHub then shows the delivery as failed; its redelivery, or
-the hourly reconciler's, claims the stored delivery again).
+the hourly reconciler's, claims the stored delivery again). A 503 is only for failures that a
+redelivery can outlast: a body that is not base64 when it says it is, or JSON that ``jsonb`` refuses
+though Python's ``json`` reads it (NaN, a byte order mark, UTF-16, an unpaired ``\\ud800``), is a 400.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import base64
 import hashlib
 import hmac
 import json
+import re
 import threading
 from typing import TYPE_CHECKING, Any
 
@@ -38,6 +41,9 @@ if TYPE_CHECKING:
 MAX_BODY_BYTES = 25 * 1024 * 1024  # GitHub caps payloads at 25 MB
 MAX_HEADER_CHARS = 100
 WEBHOOK_EVENT_PREFIX = "webhook/"
+# A ``\u0000`` escape, unless its backslash is itself escaped (``\\u0000`` is the text "\u0000").
+_NUL_ESCAPE = re.compile(r"(?<!\\)((?:\\\\)*)\\u0000")
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 
 
 def signature(secret: str, body: bytes) -> str:
@@ -115,14 +121,14 @@ class WebhookReceiver:
     def _handle(self, event: Mapping[str, Any]) -> dict[str, Any]:
         headers = {k.lower(): v for k, v in (event.get("headers") or {}).items()}
         raw = event.get("body") or ""
-        body = base64.b64decode(raw) if event.get("isBase64Encoded") else str(raw).encode()
-        if len(body) > MAX_BODY_BYTES:
-            return _response(413, {"error": "payload over 25 MB"})
-        if not verify(self.secrets, body, headers.get("x-hub-signature-256")):
-            logger.warning("webhook signature rejected", extra={"delivery": headers.get("x-github-delivery")})
-            return _response(401, {"error": "missing or invalid X-Hub-Signature-256"})
         try:
-            payload = json.loads(body)
+            body = base64.b64decode(raw) if event.get("isBase64Encoded") else str(raw).encode()
+        except ValueError:  # binascii.Error: the same body fails the same way on every redelivery
+            return _response(400, {"error": "body is not base64"})
+        if (refusal := self._refusal(body, headers)) is not None:
+            return refusal
+        try:
+            text, payload = _parse(body)
         except (ValueError, RecursionError):  # RecursionError: nesting deeper than the parser allows
             return _response(400, {"error": "body is not JSON"})
         if (problem := _header_problem(headers, payload)) is not None:
@@ -130,10 +136,19 @@ class WebhookReceiver:
         name, delivery = headers["x-github-event"], headers["x-github-delivery"]
         if name == "ping":
             return _response(200, {"ok": True, "zen": payload.get("zen"), "hook_id": payload.get("hook_id")})
-        return self._store(name, delivery, headers, payload, body)
+        return self._store(name, delivery, headers, payload, text)
+
+    def _refusal(self, body: bytes, headers: Mapping[str, str]) -> dict[str, Any] | None:
+        """413 for a body over GitHub's cap, 401 for one no configured secret signed; else None."""
+        if len(body) > MAX_BODY_BYTES:
+            return _response(413, {"error": "payload over 25 MB"})
+        if not verify(self.secrets, body, headers.get("x-hub-signature-256")):
+            logger.warning("webhook signature rejected", extra={"delivery": headers.get("x-github-delivery")})
+            return _response(401, {"error": "missing or invalid X-Hub-Signature-256"})
+        return None
 
     def _store(self, name: str, delivery: str, headers: Mapping[str, str], payload: dict[str, Any],
-               body: bytes) -> dict[str, Any]:
+               text: str) -> dict[str, Any]:
         target = headers.get("x-github-hook-installation-target-id")
         repository = payload.get("repository")
         repo: dict[str, Any] = repository if isinstance(repository, dict) else {}
@@ -145,8 +160,7 @@ class WebhookReceiver:
                 "delivery_id": delivery, "event": name, "action": _text(payload.get("action")),
                 "installation_target_id": _bigint(target),
                 "repository_github_id": repo_id,
-                # jsonb refuses NUL characters, which JSON may carry escaped
-                "payload": body.decode("utf-8", "replace").replace("\\u0000", ""),
+                "payload": text,
                 "status": "queued" if handled else "ignored",
             })
         except StoreError:
@@ -171,6 +185,26 @@ class WebhookReceiver:
         return _response(202, {"delivery": delivery, "duplicate": False, "handled": True})
 
 
+def _parse(body: bytes) -> tuple[str, Any]:
+    """The body as the text to store in ``jsonb``, and its payload; ValueError for what ``jsonb`` refuses.
+
+    ``json.loads(bytes)`` would also read UTF-16, UTF-32 and a byte order mark, and ``json.loads`` takes
+    NaN, Infinity and unpaired surrogate escapes: Postgres refuses each, on every redelivery. jsonb also
+    refuses ``\\u0000``, which GitHub sends for a NUL in a text: that one is dropped, not refused.
+    """
+    text = body.decode()  # GitHub sends UTF-8
+    payload = json.loads(text, parse_constant=_not_json)
+    if _SURROGATE_ESCAPE.search(text):  # json.loads joins a pair and keeps an unpaired one, which can't encode
+        json.dumps(payload, ensure_ascii=False).encode()
+    if "\\u0000" in text:
+        text = _NUL_ESCAPE.sub(r"\1", text)
+    return text, payload
+
+
+def _not_json(constant: str) -> None:
+    raise ValueError(f"{constant} is not JSON")
+
+
 def _header_problem(headers: Mapping[str, str], payload: object) -> str | None:
     name, delivery = headers.get("x-github-event", ""), headers.get("x-github-delivery", "")
     if not name or not delivery or not isinstance(payload, dict):
@@ -182,13 +216,13 @@ def _header_problem(headers: Mapping[str, str], payload: object) -> str | None:
 
 def _bigint(value: object) -> int | None:
     """A GitHub id that fits Postgres' bigint, else None (headers carry ids as text)."""
-    if isinstance(value, str) and value.isascii() and value.isdigit():
-        value = int(value)
+    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= MAX_HEADER_CHARS:
+        value = int(value)  # bounded: int() refuses more than 4300 digits
     return value if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 2**63 else None
 
 
 def _text(value: object) -> str | None:
-    return value if isinstance(value, str) else None
+    return value.replace("\x00", "") if isinstance(value, str) else None  # text columns refuse NUL too
 
 
 __all__ = ["MAX_BODY_BYTES", "WEBHOOK_EVENT_PREFIX", "WebhookReceiver", "handled_events", "signature", "verify"]
