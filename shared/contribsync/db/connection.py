@@ -75,10 +75,18 @@ class Database:
             raise StoreError(f"database error: {exc}") from exc
 
     def query(self, name: str, params: Params = None) -> list[dict[str, Any]]:
-        """Run the named SQL file and return its rows (empty for statements without RETURNING)."""
-        with self.transaction() as conn, conn.cursor() as cur:
-            cur.execute(sql(name), params)
-            return cur.fetchall() if cur.description else []
+        """Run the named SQL file and return its rows (empty for statements without RETURNING).
+
+        One statement is atomic by itself, so it runs as it is: on its own in autocommit (one round
+        trip, where BEGIN/COMMIT made three), or inside the caller's open transaction (no savepoint;
+        an error aborts that transaction, which the caller's ``transaction()`` then rolls back).
+        """
+        try:
+            with self.connection().cursor() as cur:
+                cur.execute(sql(name), params)
+                return cur.fetchall() if cur.description else []
+        except psycopg.Error as exc:
+            raise StoreError(f"database error: {exc}") from exc
 
     def query_one(self, name: str, params: Params = None) -> dict[str, Any] | None:
         rows = self.query(name, params)
