@@ -8,6 +8,7 @@ accepted, then recorded as failed with a message naming both ids (GitHub never r
 
 from __future__ import annotations
 
+import hmac
 import json
 import uuid
 from collections import defaultdict
@@ -230,6 +231,6 @@ def test_tampered_or_unsigned_payloads_are_refused(replayed, case):
                 h = headers(path.parent.name, body, secret=None)
             else:
                 h = headers(path.parent.name, body, secret=None)
-                h["X-Hub-Signature"] = "sha1=" + __import__("hmac").new(SECRET.encode(), body, "sha1").hexdigest()
+                h["X-Hub-Signature"] = "sha1=" + hmac.new(SECRET.encode(), body, "sha1").hexdigest()
             assert client.post(f"{stack.http.url}/webhook", content=sent, headers=h).status_code == 401, path
     assert rows(stack, "SELECT count(*) AS n FROM webhook_deliveries")[0]["n"] == before

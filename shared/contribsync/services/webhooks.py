@@ -30,16 +30,22 @@ Choices where GitHub's payloads leave room:
 from __future__ import annotations
 
 import json
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from contribsync.capture import store
 from contribsync.capture.rows import Batch
+from contribsync.db.connection import sql
 from contribsync.errors import ContribsyncError, NonRetriable
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Iterable, Iterator
 
+    import psycopg
+    from psycopg.rows import DictRow
+
+    from contribsync.db import Database
     from contribsync.payloads import WebhookDelivery
     from contribsync.runtime import RunContext
 
@@ -75,6 +81,15 @@ def apply_delivery(data: WebhookDelivery, ctx: RunContext) -> dict[str, Any]:
     return result
 
 
+@contextmanager
+def locked(db: Database, ids: Iterable[int]) -> Iterator[psycopg.Connection[DictRow]]:
+    """A transaction holding the advisory locks of the GitHub ids ``ids`` (none: a plain transaction)."""
+    with db.transaction() as conn:
+        if ids := sorted(set(ids)):
+            conn.execute(sql("advisory_lock_ids"), {"ids": ids}).fetchall()
+        yield conn
+
+
 class Delivery:
     """One delivery being applied: its payload, and the repository row its ``repository`` object names."""
 
@@ -99,26 +114,17 @@ class Delivery:
     def write(self, batch: Batch, *, repo: Repo | None = None, lock: tuple[int, ...] = ()) -> dict[str, Any]:
         """Store ``batch`` into ``repo`` (the payload's by default), holding the advisory locks of ``lock``."""
         repo = repo or self.repo
-        with self.ctx.db.transaction() as conn:
-            if lock:
-                conn.execute(_sql("advisory_lock_ids"), {"ids": sorted(set(lock))}).fetchall()
+        with locked(self.ctx.db, lock):
             written = store.write(self.ctx.db, batch, repository_id=str(repo["id"]),
                                   repository_full_name=repo["full_name"])
         return written.as_dict()
 
     def delete(self, kind: str, github_id: int) -> dict[str, Any]:
         """Remember that GitHub deleted ``github_id`` and remove its row."""
-        with self.ctx.db.transaction() as conn:
-            conn.execute(_sql("advisory_lock_ids"), {"ids": [github_id]}).fetchall()
-            row = conn.execute(_sql("github_object_delete"), {"kind": kind, "github_id": github_id,
+        with locked(self.ctx.db, (github_id,)) as conn:
+            row = conn.execute(sql("github_object_delete"), {"kind": kind, "github_id": github_id,
                                                               "delivery_id": self.id}).fetchone()
         return {"deleted": {kind: github_id, "rows": row["deleted"] if row else 0}}
-
-
-def _sql(name: str) -> str:
-    from contribsync.db.connection import sql
-
-    return sql(name)
 
 
 # -- repositories ---------------------------------------------------------------------------------------
@@ -396,9 +402,8 @@ def _discussion_params(d: Delivery, discussion: Payload, repo: Repo) -> dict[str
 
 
 def _upsert_discussion(d: Delivery, discussion: Payload, repo: Repo) -> None:
-    with d.ctx.db.transaction() as conn:
-        conn.execute(_sql("advisory_lock_ids"), {"ids": [int(discussion["id"])]}).fetchall()
-        conn.execute(_sql("discussion_upsert"), _discussion_params(d, discussion, repo))
+    with locked(d.ctx.db, (int(discussion["id"]),)) as conn:
+        conn.execute(sql("discussion_upsert"), _discussion_params(d, discussion, repo))
 
 
 def on_discussion(d: Delivery) -> dict[str, Any]:
@@ -424,9 +429,8 @@ def on_discussion_comment(d: Delivery) -> dict[str, Any]:
         return d.delete("discussion_comment", int(comment["id"]))
     _upsert_discussion(d, discussion, d.repo)
     user = comment.get("user") or {}
-    with d.ctx.db.transaction() as conn:
-        conn.execute(_sql("advisory_lock_ids"), {"ids": [int(comment["id"])]}).fetchall()
-        conn.execute(_sql("discussion_comment_upsert"), {
+    with locked(d.ctx.db, (int(comment["id"]),)) as conn:
+        conn.execute(sql("discussion_comment_upsert"), {
             "id": comment["node_id"], "discussion_id": discussion["node_id"], "github_id": int(comment["id"]),
             "parent_github_id": comment.get("parent_id"), "author_id": user.get("id"),
             "author_login": user.get("login"), "body": comment.get("body"),
