@@ -176,6 +176,57 @@ def _invoke(args: argparse.Namespace) -> None:
             simulator.stop()
 
 
+def _backfill_discussions(args: argparse.Namespace) -> None:
+    """Run the discussions sync for one repository in this process, with a progress bar (the one-time
+    historical backfill contributor.info did with a script). An interrupted backfill resumes: its
+    checkpoint is kept under the same repository and size."""
+    from rich.progress import Progress
+
+    from contribsync import ai
+    from contribsync.capture import repos
+    from contribsync.control import SystemClock
+    from contribsync.errors import ContribsyncError
+    from contribsync.github import github_client
+    from contribsync.payloads import RepositoryDiscussions
+    from contribsync.runtime import RunContext
+    from contribsync.services.discussions import repository_discussions
+    from contribsync.settings import Settings
+    from contribsync_cli.local_env import database
+    from contribsync_local.stack import REAL_GITHUB_ENV
+    from contribsync_sim.simulator import SIM_TOKEN, Simulator
+
+    db = database()
+    simulator = None
+    if not any(os.environ.get(k) for k in REAL_GITHUB_ENV):  # never github.com unless configured
+        simulator = Simulator().start()
+        os.environ.update({"GITHUB_API_URL": simulator.url, "GITHUB_TOKEN": SIM_TOKEN})
+    github = github_client(Settings.from_env(), db)
+    data = {"repositoryId": None, "maxItems": args.max_items, "source": "backfill"}
+    ctx = RunContext(f"backfill-discussions:{args.owner}/{args.repo}:{args.max_items}".lower(),
+                     "capture/repository.discussions", "CaptureRepositoryDiscussions", 1, data, db,
+                     None, SystemClock(), lambda: None, lambda: github)  # type: ignore[arg-type]  # never sends
+    try:
+        row = repos.resolve(ctx, owner=args.owner, name=args.repo)
+        data["repositoryId"] = str(row["id"])
+        with Progress(console=console) as bar:
+            task = bar.add_task(f"{row['full_name']} discussions", total=args.max_items)
+
+            def on_page(done: int, total: int) -> None:
+                bar.update(task, completed=done, total=max(done, total) or args.max_items)
+
+            result = repository_discussions(RepositoryDiscussions.model_validate(data), ctx,
+                                            summaries=ai.NoSummaries() if args.no_summaries else None,
+                                            on_page=on_page)
+        console.print_json(json.dumps(result))
+    except ContribsyncError as exc:
+        console.print(f"[red]backfill failed:[/red] {exc}")
+        raise SystemExit(1) from None
+    finally:
+        github.close()
+        if simulator:
+            simulator.stop()
+
+
 def _send(args: argparse.Namespace) -> None:
     import boto3
 
@@ -268,6 +319,28 @@ def _demo(args: argparse.Namespace) -> None:
     sys.exit(run_demo(console))
 
 
+def _simulate_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    h = sub.add_parser("simulate-github", help="serve the GitHub simulator (GraphQL + REST) on 127.0.0.1")
+    _sim_options(h, port=True)
+    h.add_argument("--changes-to", metavar="URL", help="change mode: deliver signed webhooks to this URL")
+    h.add_argument("--webhook-secret", help="signs change-mode deliveries (default $GITHUB_WEBHOOK_SECRET)")
+    h.add_argument("--duplicate", type=float, default=0.0, help="share of deliveries sent twice")
+    h.add_argument("--reorder", type=int, default=0, help="shuffle deliveries within a window of this size")
+    h.add_argument("--drop", type=float, default=0.0,
+                   help="share of deliveries lost as if the receiver were down (logged as failed, redeliverable)")
+    h.add_argument("--ground-truth", metavar="FILE", help="write the dataset's ground truth as JSON")
+    h.set_defaults(func=_simulate_github)
+
+
+def _backfill_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    b = sub.add_parser("backfill-discussions", help="sync one repository's discussions now, with a progress bar")
+    b.add_argument("owner")
+    b.add_argument("repo")
+    b.add_argument("--max-items", type=int, default=1000, help="newest first, at most this many")
+    b.add_argument("--no-summaries", action="store_true", help="store discussions without AI summaries")
+    b.set_defaults(func=_backfill_discussions)
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="contribsync", description=__doc__)
     sub = p.add_subparsers(dest="command", required=True)
@@ -283,16 +356,7 @@ def parser() -> argparse.ArgumentParser:
                    help="auto: the simulator unless GITHUB_TOKEN/GITHUB_APP_ID/GITHUB_API_URL is set")
     _sim_options(v, port=False)
     v.set_defaults(func=_dev)
-    h = sub.add_parser("simulate-github", help="serve the GitHub simulator (GraphQL + REST) on 127.0.0.1")
-    _sim_options(h, port=True)
-    h.add_argument("--changes-to", metavar="URL", help="change mode: deliver signed webhooks to this URL")
-    h.add_argument("--webhook-secret", help="signs change-mode deliveries (default $GITHUB_WEBHOOK_SECRET)")
-    h.add_argument("--duplicate", type=float, default=0.0, help="share of deliveries sent twice")
-    h.add_argument("--reorder", type=int, default=0, help="shuffle deliveries within a window of this size")
-    h.add_argument("--drop", type=float, default=0.0,
-                   help="share of deliveries lost as if the receiver were down (logged as failed, redeliverable)")
-    h.add_argument("--ground-truth", metavar="FILE", help="write the dataset's ground truth as JSON")
-    h.set_defaults(func=_simulate_github)
+    _simulate_parser(sub)
     i = sub.add_parser("invoke", help="run one handler in-process with an event file (sam local invoke, no Docker)")
     i.add_argument("function", help="Lambda function name, e.g. ClassifySingleRepository")
     i.add_argument("-e", "--event", required=True, help="event JSON file, e.g. events/....json")
@@ -320,6 +384,7 @@ def parser() -> argparse.ArgumentParser:
     g.add_argument("github_command", choices=["rate-limit"])
     g.add_argument("--json", action="store_true")
     g.set_defaults(func=_github)
+    _backfill_parser(sub)
     m = sub.add_parser("demo", help="start the local stack and run the demo end to end")
     m.set_defaults(func=_demo)
     return p

@@ -30,6 +30,7 @@ HEADER = (
     "# Edit the catalog (or the generator), not this file; `make lint` fails when they disagree.\n"
 )
 GITHUB_FUNCTIONS = ("Capture", "Discover", "Reconcile")
+OPENAI_FUNCTIONS = ("CaptureRepositoryDiscussions", "Embeddings")
 
 
 def snake(function: str) -> str:
@@ -92,6 +93,9 @@ def event_resources(event: catalog.Event) -> dict[str, Any]:
     if fn.startswith(GITHUB_FUNCTIONS):
         policies.append(parameter_read("GitHubTokenParameter"))
         environment["GITHUB_TOKEN_PARAMETER"] = ref("GitHubTokenParameter")
+    if fn.startswith(OPENAI_FUNCTIONS):
+        policies.append(parameter_read("OpenAIKeyParameter"))
+        environment["OPENAI_API_KEY_PARAMETER"] = ref("OpenAIKeyParameter")
     sqs_event: dict[str, Any] = {
         "Queue": arn(queue), "BatchSize": event.batch_size, "MaximumBatchingWindowInSeconds": 1,
         "FunctionResponseTypes": ["ReportBatchItemFailures"],
@@ -172,6 +176,9 @@ def template() -> dict[str, Any]:
                                     "Description": "Secrets Manager secret: GitHub webhook secrets, comma-separated"},
             "GitHubTokenParameter": {"Type": "String", "Default": "/contribsync/github-token",
                                      "Description": "SSM SecureString parameter holding the GitHub token"},
+            "OpenAIKeyParameter": {"Type": "String", "Default": "/contribsync/openai-api-key",
+                                   "Description": "SSM SecureString parameter holding the OpenAI API key "
+                                                  "(summaries, embeddings)"},
             "LogLevel": {"Type": "String", "Default": "INFO", "AllowedValues": ["DEBUG", "INFO", "WARNING", "ERROR"]},
         },
         "Globals": {"Function": {

@@ -32,6 +32,19 @@ def _secret(env: Mapping[str, str], name: str) -> str | None:
     return None
 
 
+def _optional_secret(env: Mapping[str, str], name: str) -> str | None:
+    """An optional secret: unreadable (e.g. its SSM parameter was never created) is the same as unset,
+    so the functions that need it degrade (no AI summaries) instead of every setting failing."""
+    try:
+        return _secret(env, name)
+    except Exception as exc:  # Powertools raises GetParameterError; boto3 its own client errors
+        from contribsync.observability import logger
+
+        logger.warning("optional secret unreadable; treated as unset",
+                       extra={"secret": name, "error": type(exc).__name__})
+        return None
+
+
 def _csv(value: str | None) -> tuple[str, ...]:
     return tuple(part.strip() for part in (value or "").split(",") if part.strip())
 
@@ -56,6 +69,7 @@ class Settings:
     webhook_hooks: tuple[str, ...] = ()  # what reconcile/webhook-deliveries checks (services.reconcile)
     openai_api_key: str | None = field(default=None, repr=False)
     openai_base_url: str | None = None
+    openai_requests_per_minute: float | None = None  # the account's RPM for the summary model (contribsync.ai)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -80,8 +94,9 @@ class Settings:
             github_rate_limit_reserve=float(env.get("GITHUB_RATE_LIMIT_RESERVE", "0.10")),
             webhook_secrets=_csv(_secret(env, "GITHUB_WEBHOOK_SECRET")),
             webhook_hooks=_csv(env.get("CONTRIBSYNC_WEBHOOK_HOOKS")),
-            openai_api_key=_secret(env, "OPENAI_API_KEY"),
+            openai_api_key=_optional_secret(env, "OPENAI_API_KEY"),
             openai_base_url=env.get("OPENAI_BASE_URL"),
+            openai_requests_per_minute=float(rpm) if (rpm := env.get("OPENAI_REQUESTS_PER_MINUTE")) else None,
         )
 
 

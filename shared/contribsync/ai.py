@@ -1,0 +1,267 @@
+"""AI summaries of discussions, made as contributor.info makes them: gpt-4o-mini, 1-2 sentences, none on error.
+
+OpenAI is called over plain HTTP with httpx (``POST {base_url}/chat/completions``), not through the
+``openai`` package: importing that costs about 1.2 s of every cold start, against 0.1 s for httpx,
+which the layer loads for GitHub anyway (DESIGN.md, "Cold import costs").
+
+A summary is best effort. Every failure (no key, an HTTP error, a timeout, a refused connection, a
+malformed answer) becomes ``Summary(None, reason)`` and one log line, never an exception, so a sync
+never fails over a summary. The API key is in no log line, no reason and no repr.
+
+``base_url`` (``OPENAI_BASE_URL``) points the client at any OpenAI-compatible server; locally and in
+tests that is ``contribsync_local.openai_fake``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import threading
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Protocol
+
+import httpx
+
+from contribsync.observability import logger
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from types import TracebackType
+
+    from contribsync.settings import Settings
+
+DEFAULT_BASE_URL = "https://api.openai.com/v1"
+SUMMARY_MODEL = "gpt-4o-mini"
+SUMMARY_MAX_TOKENS = 50  # contributor.info's figures; 50 tokens is ~200 characters, enough for 150
+SUMMARY_TEMPERATURE = 0.3
+SUMMARY_MAX_CHARS = 150
+BODY_PREVIEW_CHARS = 500
+ELLIPSIS = "…"
+
+
+@dataclass(frozen=True)
+class Summary:
+    """A discussion's summary: ``text``, or ``None`` and the ``reason`` there is none."""
+
+    text: str | None
+    reason: str | None = None
+
+
+class Summarizer(Protocol):
+    def summarize(self, title: str, body: str | None) -> Summary: ...
+
+
+def summary_prompt(title: str, body: str | None) -> str:
+    """contributor.info's prompt, verbatim (capture-repository-discussions, backfill-discussion-summaries)."""
+    return (
+        "Summarize this GitHub discussion in 1-2 concise sentences (max 150 chars). "
+        "Focus on the MAIN QUESTION or TOPIC and KEY POINTS. Use plain text only.\n\n"
+        f"Title: {title}\nBody: {(body or '')[:BODY_PREVIEW_CHARS]}\n\nSummary:"
+    )
+
+
+def content_hash(title: str, body: str | None) -> str:
+    """What a summary was made from (sha256 hex of title, newline, body): regenerate only when it changes.
+
+    Not the embeddings' ``content_hash``, which contributor.info computes as sha256 of ``{title}:{body}``
+    cut to 16 characters."""
+    return hashlib.sha256(f"{title}\n{body or ''}".encode("utf-8", "surrogatepass")).hexdigest()
+
+
+# Markdown the model sometimes answers with despite "plain text only", replaced in this order.
+_MARKUP = (
+    (re.compile(r"!?\[([^\]]*)\]\([^)]*\)"), r"\1"),                      # [text](url), images
+    (re.compile(r"\*\*(.+?)\*\*"), r"\1"),                                 # **bold**; not __ (__init__)
+    (re.compile(r"(?<![\w*])\*(?=\S)([^*]+?)(?<=\S)\*(?![\w*])"), r"\1"),  # *italic*
+    (re.compile(r"`+"), ""),                                              # `code`
+    (re.compile(r"^[ \t]*(?:#{1,6}[ \t]+|>[ \t]?|[-*+][ \t]+|\d+[.)][ \t]+)", re.MULTILINE), ""),  # blocks
+    (re.compile(r"(?<!\S)[*_#>]+(?!\S)"), ""),                             # stray markers
+)
+_LABEL = re.compile(r"^(?:summary|tl;dr)\s*:\s*", re.IGNORECASE)
+_QUOTES = {'"': '"', "'": "'", "“": "”", "‘": "’"}  # noqa: RUF001 - typographic quotes are the point
+_SENTENCE_END = re.compile(r"[.!?](?=\s)")
+
+
+def plain_text(answer: str) -> str:
+    """The model's answer as one line of plain text: no markdown, no "Summary:" label, no wrapping quotes."""
+    text = answer
+    for pattern, replacement in _MARKUP:
+        text = pattern.sub(replacement, text)
+    text = _LABEL.sub("", " ".join(text.split()))
+    if len(text) > 1 and _QUOTES.get(text[0]) == text[-1]:
+        text = text[1:-1].strip()
+    return text
+
+
+def cut(text: str, limit: int = SUMMARY_MAX_CHARS) -> str:
+    """``text`` in at most ``limit`` characters: whole sentences when those fill a third of the limit, else
+    whole words and an ellipsis (a single longer word is cut inside)."""
+    if len(text) <= limit:
+        return text
+    ends = [m.end() for m in _SENTENCE_END.finditer(text, 0, limit + 1)]
+    if ends and ends[-1] >= limit // 3:
+        return text[: ends[-1]]
+    space = text.rfind(" ", 0, limit)  # at most limit - 1 characters before it, so the ellipsis fits
+    words = text[:space].rstrip(" ,;:-–—") if space > 0 else ""  # noqa: RUF001 - dashes
+    return (words or text[: limit - 1]) + ELLIPSIS
+
+
+class _Spacing:
+    """Hands out start times at least ``interval_s`` apart to any number of threads; each sleeps its own wait."""
+
+    def __init__(self, interval_s: float, clock: Callable[[], float], sleep: Callable[[float], None]) -> None:
+        self.interval_s = interval_s
+        self._clock = clock
+        self._sleep = sleep
+        self._next = float("-inf")
+        self._lock = threading.Lock()
+
+    def wait(self) -> None:
+        with self._lock:
+            now = self._clock()
+            start = max(now, self._next)
+            self._next = start + self.interval_s
+        if start > now:
+            self._sleep(start - now)
+
+
+class OpenAISummarizer:
+    """Summaries from OpenAI's chat completions (or any compatible server at ``base_url``).
+
+    Requests start at least ``min_interval_s`` apart (contributor.info waits 100 ms between
+    discussions), or ``60 / requests_per_minute`` apart when that is longer, across threads.
+    ``clock`` and ``sleep`` drive that spacing; ``transport`` is httpx's, for tests.
+    """
+
+    def __init__(self, api_key: str | None, *, base_url: str | None = None, model: str = SUMMARY_MODEL,
+                 timeout_s: float = 10.0, min_interval_s: float = 0.1, requests_per_minute: float | None = None,
+                 clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep,
+                 transport: httpx.BaseTransport | None = None) -> None:
+        if requests_per_minute is not None and requests_per_minute <= 0:
+            raise ValueError("requests_per_minute must be positive")
+        self._api_key = api_key or None
+        self.base_url = (base_url or DEFAULT_BASE_URL).rstrip("/")
+        self.model = model
+        self.timeout_s = timeout_s
+        per_minute_s = 60.0 / requests_per_minute if requests_per_minute else 0.0
+        self._spacing = _Spacing(max(min_interval_s, per_minute_s), clock, sleep)
+        headers = {"content-type": "application/json", "user-agent": "contribsync"}
+        if self._api_key:
+            headers["authorization"] = f"Bearer {self._api_key}"
+        self._http = httpx.Client(base_url=self.base_url, transport=transport, timeout=timeout_s, headers=headers)
+
+    @property
+    def interval_s(self) -> float:
+        return self._spacing.interval_s
+
+    def __repr__(self) -> str:
+        return f"OpenAISummarizer(base_url={self.base_url!r}, model={self.model!r}, key={self._api_key is not None})"
+
+    def summarize(self, title: str, body: str | None) -> Summary:
+        if self._api_key is None:
+            return self._none("no OpenAI API key configured")
+        prompt = summary_prompt(title, body).encode("utf-8", "replace").decode()  # lone surrogates → "?"
+        payload = {"model": self.model, "messages": [{"role": "user", "content": prompt}],
+                   "max_tokens": SUMMARY_MAX_TOKENS, "temperature": SUMMARY_TEMPERATURE}
+        self._spacing.wait()
+        try:
+            response = self._http.post("/chat/completions", content=json.dumps(payload))
+        except httpx.TimeoutException:
+            return self._none(f"timed out after {self.timeout_s:g}s")
+        except (httpx.HTTPError, httpx.InvalidURL) as exc:  # refused, reset, DNS, protocol errors
+            return self._none(f"request failed: {type(exc).__name__}: {exc}")
+        if response.is_error:
+            return self._none(_http_error(response))
+        text, reason = _answer(response)
+        return Summary(text) if reason is None else self._none(reason)
+
+    def _none(self, reason: str) -> Summary:
+        if self._api_key:
+            reason = reason.replace(self._api_key, "***")
+        logger.warning("summary not generated", extra={"reason": reason, "model": self.model})
+        return Summary(None, reason)
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> OpenAISummarizer:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.close()
+
+
+def _error_field(response: httpx.Response, name: str) -> str | None:
+    """A field of OpenAI's ``{"error": {...}}`` body, when there is one."""
+    try:
+        data: Any = response.json()
+    except ValueError:
+        return None
+    error = data.get("error") if isinstance(data, dict) else None
+    value = error.get(name) if isinstance(error, dict) else None
+    return str(value) if value else None
+
+
+def _http_error(response: httpx.Response) -> str:
+    reason = f"HTTP {response.status_code}"
+    if code := _error_field(response, "code") or _error_field(response, "type"):
+        reason += f" {code}"
+    # OpenAI's 401 message quotes part of the key, so only other client errors carry their message.
+    message = _error_field(response, "message")
+    if message and response.is_client_error and response.status_code not in (401, 403):
+        reason += f": {message[:200]}"
+    return reason
+
+
+def _answer(response: httpx.Response) -> tuple[str, None] | tuple[None, str]:
+    """The summary from a chat completion, or why there is none."""
+    try:
+        data: Any = response.json()
+        message = data["choices"][0]["message"]
+    except ValueError:
+        return None, "malformed answer: not JSON"
+    except (KeyError, IndexError, TypeError):
+        return None, "malformed answer: no choices[0].message"
+    if not isinstance(message, dict):
+        return None, "malformed answer: no choices[0].message"
+    if message.get("refusal"):
+        return None, "the model refused"
+    content = message.get("content")
+    if not isinstance(content, str):
+        return None, "malformed answer: content is not text"
+    text = cut(plain_text(content))
+    return (text, None) if text else (None, "empty answer")
+
+
+class NoSummaries:
+    """The summarizer when summaries are off: never calls anyone."""
+
+    def summarize(self, title: str, body: str | None) -> Summary:
+        return Summary(None, "summaries disabled")
+
+
+def summarizer_from_settings(settings: Settings) -> Summarizer:
+    """``OpenAISummarizer`` when an OpenAI key is configured, else ``NoSummaries``."""
+    if not settings.openai_api_key:
+        return NoSummaries()
+    return OpenAISummarizer(settings.openai_api_key, base_url=settings.openai_base_url,
+                            requests_per_minute=settings.openai_requests_per_minute)
+
+
+__all__ = [
+    "DEFAULT_BASE_URL",
+    "SUMMARY_MAX_CHARS",
+    "SUMMARY_MODEL",
+    "NoSummaries",
+    "OpenAISummarizer",
+    "Summarizer",
+    "Summary",
+    "content_hash",
+    "cut",
+    "plain_text",
+    "summarizer_from_settings",
+    "summary_prompt",
+]

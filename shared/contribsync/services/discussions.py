@@ -1,0 +1,141 @@
+"""``capture/repository.discussions``: a repository's discussions, their authors and AI summaries.
+
+As contributor.info documents the job (CONTRIBUTOR_INFO.md §1, §2c), in its order: a ``sync_logs`` row
+(``repository_discussions``) is opened; the repository is loaded (missing, or discussions disabled:
+non-retriable); discussions are paged newest first up to ``maxItems`` with category, answer, counts,
+lock and author; authors go through the capture pipeline's contributor upsert; summaries are made and
+the page is stored in one statement; the log is closed with counts and API usage. Each page is
+checkpointed with its cursor and counters (``run_progress``), so a retried run resumes after the last
+stored page. Differences on purpose: ``github_id`` is GitHub's databaseId (contributor.info wrote the
+number there), and a summary is only requested when the title or body changed (content hash).
+
+A summary that cannot be made (OpenAI not configured, down, slow, or answering nonsense) leaves the
+discussion without one; the run still succeeds, and the reason is logged (never the key).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from typing import TYPE_CHECKING, Any
+
+from contribsync import ai
+from contribsync.capture import repos
+from contribsync.capture.rows import Batch
+from contribsync.capture.store import Counts, Written, write
+from contribsync.capture.synclog import SyncLog
+from contribsync.errors import NonRetriable
+from contribsync.observability import logger
+
+if TYPE_CHECKING:
+    from contribsync.payloads import RepositoryDiscussions
+    from contribsync.runtime import RunContext
+
+PAGE_DISCUSSIONS = 50  # contributor.info's page size
+_SUMMARIZERS: dict[tuple[Any, ...], ai.Summarizer] = {}
+_SUMMARIZERS_LOCK = threading.Lock()
+
+
+def summarizer() -> ai.Summarizer:
+    """The container's summarizer, rebuilt only when the OpenAI settings change: its request spacing
+    holds across the runs (and threads) of one container."""
+    from contribsync.settings import Settings
+
+    settings = Settings.from_env()
+    key = (settings.openai_api_key, settings.openai_base_url, getattr(settings, "openai_requests_per_minute", None))
+    with _SUMMARIZERS_LOCK:
+        if key not in _SUMMARIZERS:
+            _SUMMARIZERS[key] = ai.summarizer_from_settings(settings)
+        return _SUMMARIZERS[key]
+
+
+def repository_discussions(data: RepositoryDiscussions, ctx: RunContext, *,
+                           summaries: ai.Summarizer | None = None,
+                           on_page: Any = None) -> dict[str, Any]:  # noqa: ANN401 - a progress callback
+    """Sync up to ``maxItems`` discussions; ``summaries`` replaces the container's summarizer (the CLI's
+    ``--no-summaries``), ``on_page(done, total)`` reports progress (the CLI's progress bar)."""
+    repo = repos.find(ctx.db, repository_id=data.repository_id)
+    with SyncLog(ctx, "repository_discussions", str(repo["id"]) if repo else None,
+                 {"maxItems": data.max_items}) as log:
+        if repo is None:
+            raise NonRetriable(f"repository not found: {data.repository_id}")
+        if not repo["has_discussions"]:
+            raise NonRetriable(f"discussions disabled for {repo['full_name']}")
+        maker = summaries or summarizer()
+        progress = ctx.progress() or {"cursor": None, "pages": 0, "processed": 0, "stored": 0, "summaries": 0,
+                                      "summaryFailures": 0}
+        while progress["processed"] < data.max_items:
+            ctx.checkpoint()
+            answer = ctx.github.graphql("discussions_page", {
+                "owner": repo["owner"], "name": repo["name"], "after": progress["cursor"],
+                "first": min(PAGE_DISCUSSIONS, data.max_items - progress["processed"])})
+            repository = answer.data.get("repository")
+            if repository is None:
+                raise NonRetriable(f"repository {repo['full_name']} is not on GitHub any more")
+            page = repository["discussions"]
+            rows, written = _prepare_page(ctx, repo, page["nodes"], maker, progress)
+            progress.update(cursor=page["pageInfo"]["endCursor"], pages=progress["pages"] + 1,
+                            processed=progress["processed"] + len(rows))
+            with ctx.db.transaction():  # the page and the cursor after it: stored together or not at all
+                results = ctx.db.query("discussions_upsert", {"repository_id": str(repo["id"]),
+                                                              "rows": json.dumps(rows)})
+                progress["stored"] += len(results)
+                ctx.db.query("run_progress_save", ctx.progress_params(progress))
+            inserted = sum(1 for r in results if r["inserted"])
+            written.by_table["discussions"] = Counts(inserted, len(results) - inserted, len(rows) - len(results))
+            log.add(written, processed=len(rows))
+            if on_page is not None:
+                on_page(progress["processed"], min(data.max_items, page.get("totalCount") or 0))
+            if not page["pageInfo"]["hasNextPage"]:
+                break
+        ctx.clear_progress()
+    return {"success": True, "repositoryId": str(repo["id"]), "discussionsProcessed": progress["processed"],
+            "discussionsStored": progress["stored"], "summariesGenerated": progress["summaries"],
+            "summariesFailed": progress["summaryFailures"], "pages": progress["pages"]}
+
+
+def _prepare_page(ctx: RunContext, repo: dict[str, Any], nodes: list[dict[str, Any]], maker: ai.Summarizer,
+                  progress: dict[str, Any]) -> tuple[list[dict[str, Any]], Written]:
+    """Store the page's authors, then make summaries for the discussions whose content changed."""
+    authors = Batch()
+    for node in nodes:
+        authors.actor(node.get("author"), node.get("updatedAt"))
+    written = write(ctx.db, authors, repository_id=str(repo["id"]), repository_full_name=repo["full_name"])
+    done = {r["id"]: r["summary_content_hash"] for r in ctx.db.query(
+        "discussions_summary_hashes", {"ids": [n["id"] for n in nodes]})}
+    rows = []
+    for node in nodes:
+        digest = ai.content_hash(node["title"], node.get("body"))
+        summary = None
+        if done.get(node["id"]) != digest and not isinstance(maker, ai.NoSummaries):
+            made = maker.summarize(node["title"], node.get("body"))
+            summary = made.text
+            if summary is None:
+                progress["summaryFailures"] += 1
+                logger.warning("discussion stored without a summary",
+                               extra={"discussion": node["number"], "reason": made.reason})
+            else:
+                progress["summaries"] += 1
+        rows.append(_row(node, summary, digest))
+    return rows, written
+
+
+def _row(node: dict[str, Any], summary: str | None, digest: str) -> dict[str, Any]:
+    author = node.get("author") or {}
+    category = node.get("category") or {}
+    answer = node.get("answer") or {}
+    return {
+        "id": node["id"], "github_id": node.get("databaseId"), "number": node["number"], "title": node["title"],
+        "body": node.get("body"), "url": node["url"], "category_id": category.get("id"),
+        "category_name": category.get("name"), "category_description": category.get("description"),
+        "category_emoji": category.get("emoji"), "author_id": author.get("databaseId"),
+        "author_login": author.get("login"), "is_answered": bool(node.get("isAnswered") or answer),
+        "answer_id": answer.get("id"), "answer_chosen_at": node.get("answerChosenAt") or answer.get("createdAt"),
+        "answer_chosen_by": (node.get("answerChosenBy") or {}).get("login"),
+        "upvote_count": node.get("upvoteCount") or 0, "comment_count": (node.get("comments") or {}).get("totalCount")
+        or 0, "locked": bool(node.get("locked")), "created_at": node["createdAt"], "updated_at": node["updatedAt"],
+        "summary": summary, "content_hash": digest,
+    }
+
+
+__all__ = ["PAGE_DISCUSSIONS", "repository_discussions", "summarizer"]
