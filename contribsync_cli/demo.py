@@ -130,6 +130,16 @@ def _capture(stack: LocalStack, console: Console, api: str, check: Callable[[str
     row = stack.db.connection().execute("SELECT id FROM repositories WHERE github_id = %s", (repo.id,)).fetchone()
     assert row is not None
     repository_id = str(row["id"])
+    discussions = _wait_run(stack, "CaptureRepositoryDiscussions", since)
+    summaries = stack.db.connection().execute(
+        "SELECT count(*) AS n, count(summary) AS summarised, max(length(summary)) AS longest FROM discussions"
+        " WHERE repository_id = %s", (repository_id,)).fetchone()
+    assert summaries is not None
+    discussions_expected = len(sim.ds.discussions_by_repo.get(repo.id, [])[:100])
+    check(f"discussions sync (queued by discovery): {summaries['n']} discussions, {summaries['summarised']} AI "
+          f"summaries from the fake OpenAI server, the longest {summaries['longest']} characters",
+          discussions is not None and summaries["n"] == summaries["summarised"] == discussions_expected
+          and (summaries["longest"] or 0) <= 150)
     since = datetime.now(UTC)
     stack.queues.send_event("capture/repository.issues", {"repositoryId": repository_id, "timeRange": 3650})
     issues = _wait_run(stack, "CaptureRepositoryIssues", since)
@@ -214,6 +224,12 @@ def run_demo(console: Console) -> int:  # noqa: PLR0915 - a linear script reads 
     started = datetime.now(UTC)
     logger.setLevel("CRITICAL")  # the handlers' JSON logs would drown the demo; the run history shows all
     console.print(Rule("[bold]contribsync demo: the local stack end to end"))
+    fake_openai = None
+    if not os.environ.get("OPENAI_API_KEY"):  # never api.openai.com: the project's fake server answers
+        from contribsync_local.openai_fake import FakeOpenAI
+
+        fake_openai = FakeOpenAI()
+        os.environ.update({"OPENAI_API_KEY": "sk-demo", "OPENAI_BASE_URL": fake_openai.start()})
     with LocalStack(database_url=_demo_database(console), port=_free_port(), retry_base_s=2, cron=False) as stack:
         assert stack.http is not None
         console.print(f"stack up: event API {stack.http.url}, moto {stack.aws_endpoint}, "
@@ -293,6 +309,10 @@ def run_demo(console: Console) -> int:  # noqa: PLR0915 - a linear script reads 
         console.print(table)
         check("every repository classified by its pull request count (<100 small, <=500 medium, else large)",
               sizes == {name: size for name, *_, size in REPOS})
+    if fake_openai is not None:
+        fake_openai.stop()
+        for key in ("OPENAI_API_KEY", "OPENAI_BASE_URL"):
+            os.environ.pop(key, None)
     failed = [label for label, ok in checks if not ok]
     console.print(Rule("[red]demo failed" if failed else "[green]demo passed"))
     return 1 if failed else 0
