@@ -9,8 +9,11 @@ newer-wins guard"): row-by-row upserts were measured 5x+ slower (``make bench``)
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
+
+from psycopg import pq
 
 from contribsync.capture.rows import (
     COMMENT_COLUMNS,
@@ -67,8 +70,24 @@ class Written:
                 for t, c in self.by_table.items()}
 
 
+STAGED_TABLES = ("contributors", "pull_requests", "issues", "reviews", "comments")
+# Connections whose session already holds every staging table (temp tables live as long as the
+# session), so a write of a few rows does not pay a CREATE ... IF NOT EXISTS round trip per table.
+_STAGED: weakref.WeakSet[psycopg.Connection[DictRow]] = weakref.WeakSet()
+
+
+def _ensure_staging(conn: psycopg.Connection[DictRow]) -> None:
+    """Create every staging table at once, outside any transaction, so no rollback can undo it. Inside
+    a caller's transaction nothing is cached: ``_stage`` then checks each table as it comes."""
+    if conn in _STAGED or conn.info.transaction_status != pq.TransactionStatus.IDLE:
+        return
+    conn.execute(";\n".join(sql(f"stage_{table}") for table in STAGED_TABLES))  # no parameters: one round trip
+    _STAGED.add(conn)
+
+
 def _stage(conn: psycopg.Connection[DictRow], table: str, columns: Sequence[str], rows: Sequence[Row]) -> None:
-    conn.execute(sql(f"stage_{table}"))
+    if conn not in _STAGED:
+        conn.execute(sql(f"stage_{table}"))
     with conn.cursor() as cur, cur.copy(f"COPY stage_{table} ({', '.join(columns)}) FROM STDIN") as copy:
         for row in rows:
             copy.write_row(row)
@@ -93,6 +112,7 @@ def write(db: Database, batch: Batch, *, repository_id: str, repository_full_nam
     (the parameters of ``run_progress_save``)."""
     written = Written()
     repo = {"repository_id": repository_id, "repository_full_name": repository_full_name}
+    _ensure_staging(db.connection())
     with db.transaction() as conn:
         written.count("contributors").add(
             _upsert(conn, "contributors", CONTRIBUTOR_COLUMNS, list(batch.contributors.values())))

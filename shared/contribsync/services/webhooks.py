@@ -34,15 +34,16 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from contribsync.capture import store
+import psycopg
+
+from contribsync.capture import repos, store
 from contribsync.capture.rows import Batch
 from contribsync.db.connection import sql
-from contribsync.errors import ContribsyncError, NonRetriable
+from contribsync.errors import ContribsyncError, NonRetriable, StoreError
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Iterator
 
-    import psycopg
     from psycopg.rows import DictRow
 
     from contribsync.db import Database
@@ -114,6 +115,9 @@ class Delivery:
     def write(self, batch: Batch, *, repo: Repo | None = None, lock: tuple[int, ...] = ()) -> dict[str, Any]:
         """Store ``batch`` into ``repo`` (the payload's by default), holding the advisory locks of ``lock``."""
         repo = repo or self.repo
+        if not lock:  # store.write is one transaction of its own
+            return store.write(self.ctx.db, batch, repository_id=str(repo["id"]),
+                               repository_full_name=repo["full_name"]).as_dict()
         with locked(self.ctx.db, lock):
             written = store.write(self.ctx.db, batch, repository_id=str(repo["id"]),
                                   repository_full_name=repo["full_name"])
@@ -164,14 +168,17 @@ def repository_params(repository: Payload) -> dict[str, Any]:
 def repository_row(ctx: RunContext, repository: Payload) -> Repo:
     """Create or refresh the repository's row from a payload object; a first sighting queues discovery."""
     params = repository_params(repository)
-    with ctx.db.transaction():
+    try:
+        row = ctx.db.query_one("repository_from_webhook", params)
+    except StoreError as exc:
+        if not isinstance(exc.__cause__, psycopg.errors.UniqueViolation):
+            raise
         # GitHub names are unique at any instant but move (renames, transfers, delete and re-create):
         # the repository this payload describes holds its name now, whichever row held it before.
-        ctx.db.query("repository_free_name", params)
-        row = ctx.db.query_one("repository_from_webhook", params)
+        with ctx.db.transaction():
+            ctx.db.query("repository_free_name", params)
+            row = ctx.db.query_one("repository_from_webhook", params)
     if row is None:  # the stored description is newer than this payload's: keep it
-        from contribsync.capture import repos
-
         row = repos.find(ctx.db, github_id=params["github_id"])
         if row is None:
             raise NonRetriable(f"repository {params['full_name']} could not be stored")
