@@ -93,6 +93,8 @@ def event_resources(event: catalog.Event) -> dict[str, Any]:
     if fn.startswith(GITHUB_FUNCTIONS):
         policies.append(parameter_read("GitHubTokenParameter"))
         environment["GITHUB_TOKEN_PARAMETER"] = ref("GitHubTokenParameter")
+    if fn == "ReconcileWebhookDeliveries":
+        environment["CONTRIBSYNC_WEBHOOK_HOOKS"] = ref("WebhookHooks")
     if fn.startswith(OPENAI_FUNCTIONS):
         policies.append(parameter_read("OpenAIKeyParameter"))
         environment["OPENAI_API_KEY_PARAMETER"] = ref("OpenAIKeyParameter")
@@ -176,6 +178,10 @@ def template() -> dict[str, Any]:
                                     "Description": "Secrets Manager secret: GitHub webhook secrets, comma-separated"},
             "GitHubTokenParameter": {"Type": "String", "Default": "/contribsync/github-token",
                                      "Description": "SSM SecureString parameter holding the GitHub token"},
+            "WebhookHooks": {"Type": "String", "Default": "",
+                             "Description": "Webhooks whose delivery logs the hourly reconciler reads: comma-separated "
+                                            "`app` and/or `owner/repo:hook_id`; empty: every hook of the tracked "
+                                            "repositories"},
             "OpenAIKeyParameter": {"Type": "String", "Default": "/contribsync/openai-api-key",
                                    "Description": "SSM SecureString parameter holding the OpenAI API key "
                                                   "(summaries, embeddings)"},
