@@ -49,9 +49,17 @@ OTHER_NAMES = sorted(name for e in catalog.EVENTS if e.function != FUNCTION for 
 WEBHOOK_ELSEWHERE = sorted(n for n in OTHER_NAMES if n.startswith("webhook/"))
 CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpus" / "webhooks"
 GOOD = ["issues/opened", "issues/edited", "issues/labeled", "issue_comment/created", "issue_comment/edited"]
-# Stored, but the handler raises on them (KeyError, ValueError): a bug or a bad payload, retried with backoff.
+# Stored, but without the objects their event type carries (KeyError, ValueError): refused at once,
+# dead-lettered; no retry can fix a payload.
 BROKEN = [("issues", {"action": "opened"}), ("issue_comment", {"action": "created", "issue": {}}),
           ("issues", {"action": "opened", "repository": {"id": "not a number", "name": "x"}})]
+
+
+def _pending() -> dict[str, Any]:
+    """A comment on a PR that is not stored: the handler queues its details and retries with backoff."""
+    payload = json.loads((CORPUS / "issue_comment" / "created.payload.json").read_bytes())
+    payload["issue"] = {**payload["issue"], "number": 987654, "pull_request": {"url": "x", "merged_at": None}}
+    return payload
 SECRET = "batch-fuzz"
 
 
@@ -61,7 +69,8 @@ class World:
     queues: Queues
     runtime: Runtime
     good: list[str]  # delivery ids of stored, applicable deliveries
-    broken: list[str]  # delivery ids of stored deliveries the handler raises on
+    broken: list[str]  # delivery ids of stored deliveries without the objects their event type carries
+    pending: list[str]  # delivery ids of stored deliveries whose parent is not stored yet
 
     def expected(self, body: str) -> str:
         """How the record must end: "dead", "forwarded", "applied" or "retried"."""
@@ -77,7 +86,7 @@ class World:
         if event.function != FUNCTION:
             return "forwarded"
         delivery = getattr(data, "delivery_id", None)
-        return "applied" if delivery in self.good else "retried" if delivery in self.broken else "dead"
+        return "applied" if delivery in self.good else "retried" if delivery in self.pending else "dead"
 
 
 def storable(value: object) -> bool:
@@ -124,8 +133,9 @@ def world(isolated_database, aws_endpoint) -> Iterator[World]:
 
     good = [store(name.split("/")[0], (CORPUS / f"{name}.payload.json").read_bytes()) for name in GOOD]
     broken = [store(event, json.dumps(payload).encode()) for event, payload in BROKEN]
+    pending = [store("issue_comment", json.dumps(_pending()).encode())]
     runtime = Runtime(EVENT, db=db, queues=queues, retry_base_s=1, rng=lambda: 0.0)
-    yield World(db, queues, runtime, good, broken)
+    yield World(db, queues, runtime, good, broken, pending)
     db.close()
 
 
@@ -159,9 +169,9 @@ timestamps = st.one_of(st.integers(min_value=-(2**70), max_value=2**70),
 
 @st.composite
 def deliveries(draw: st.DrawFn) -> dict[str, Any]:
-    """``webhook/*`` data: a stored delivery (good or broken), one never stored, or any text."""
-    which = draw(st.sampled_from(["good", "good", "broken", "broken", "unstored", "text"]))
-    delivery = (which if which in {"good", "broken"} else draw(tricky_text) if which == "text"
+    """``webhook/*`` data: a stored delivery (good, broken or pending), one never stored, or any text."""
+    which = draw(st.sampled_from(["good", "good", "broken", "pending", "unstored", "text"]))
+    delivery = (which if which in {"good", "broken", "pending"} else draw(tricky_text) if which == "text"
                 else str(uuid.UUID(int=draw(st.integers(0, 2**128 - 1)))))
     data = {"deliveryId": delivery, "event": draw(st.sampled_from(["issues", "issue_comment"]))}
     if draw(st.booleans()):
@@ -221,8 +231,8 @@ def bodies(world: World, specs: list[tuple[str, Any]], ascii_only: bool) -> list
         if kind == "event":
             value = dict(spec)
             data = value.get("data")
-            if isinstance(data, dict) and data.get("deliveryId") in ("good", "broken"):
-                pool = world.good if data["deliveryId"] == "good" else world.broken
+            if isinstance(data, dict) and data.get("deliveryId") in ("good", "broken", "pending"):
+                pool = {"good": world.good, "broken": world.broken, "pending": world.pending}[data["deliveryId"]]
                 value["data"] = {**data, "deliveryId": pool[len(out) % len(pool)]}
             ident = value.get("id")
             if isinstance(ident, str) and ident:  # unique, or a completed id would make a later record "skipped"

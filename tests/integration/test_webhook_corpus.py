@@ -234,3 +234,19 @@ def test_tampered_or_unsigned_payloads_are_refused(replayed, case):
                 h["X-Hub-Signature"] = "sha1=" + hmac.new(SECRET.encode(), body, "sha1").hexdigest()
             assert client.post(f"{stack.http.url}/webhook", content=sent, headers=h).status_code == 401, path
     assert rows(stack, "SELECT count(*) AS n FROM webhook_deliveries")[0]["n"] == before
+
+
+def test_a_signed_payload_missing_its_objects_fails_once_with_a_clear_error(replayed):
+    stack, _ = replayed
+    opened = json.loads((CORPUS / "pull_request" / "opened.payload.json").read_bytes())
+    body = json.dumps({"action": "opened", "number": 1, "repository": opened["repository"]}).encode()
+    h = headers("pull_request", body)
+    with httpx.Client(timeout=30) as client:
+        assert client.post(f"{stack.http.url}/webhook", content=body, headers=h).status_code == 202
+    assert stack.wait_idle(60)
+    [row] = rows(stack, "SELECT status, error FROM webhook_deliveries WHERE delivery_id = %s",
+                 h["X-GitHub-Delivery"])
+    assert row["status"] == "failed" and "malformed pull_request payload" in row["error"]
+    [run] = rows(stack, "SELECT status, attempt FROM function_runs WHERE event_id = %s",
+                 f"webhook:{h['X-GitHub-Delivery']}")
+    assert (run["status"], run["attempt"]) == ("failed", 1)  # non-retriable: no retry spent

@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING, Any
 
 import psycopg
 
+from contribsync import catalog
 from contribsync.capture import repos, store
 from contribsync.capture.rows import Batch
 from contribsync.db.connection import sql
@@ -73,13 +74,25 @@ def apply_delivery(data: WebhookDelivery, ctx: RunContext) -> dict[str, Any]:
             _ = delivery.repo  # every delivery refreshes (or creates) its repository's row
         result = handler(delivery)
     except NonRetriable as exc:
-        ctx.db.query("webhook_delivery_finish", {"delivery_id": data.delivery_id, "status": "failed",
-                                                 "error": str(exc)[:2000], "result": None})
+        _failed(ctx, data.delivery_id, exc)
+        raise
+    except (KeyError, TypeError, ValueError) as exc:  # a payload without the fields its event type has
+        error = NonRetriable(f"malformed {stored['event']} payload: {type(exc).__name__}: {exc}")
+        _failed(ctx, data.delivery_id, error)
+        raise error from exc
+    except Exception as exc:
+        if ctx.attempt >= catalog.by_function(ctx.function).max_receive_count:  # retries spent: DLQ next
+            _failed(ctx, data.delivery_id, exc)
         raise
     result = {"event": stored["event"], "action": payload.get("action"), **result}
     ctx.db.query("webhook_delivery_finish", {"delivery_id": data.delivery_id, "status": "processed", "error": None,
                                              "result": json.dumps(result, default=str)})
     return result
+
+
+def _failed(ctx: RunContext, delivery_id: str, error: BaseException) -> None:
+    ctx.db.query("webhook_delivery_finish", {"delivery_id": delivery_id, "status": "failed",
+                                             "error": f"{type(error).__name__}: {error}"[:2000], "result": None})
 
 
 @contextmanager
