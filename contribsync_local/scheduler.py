@@ -1,7 +1,8 @@
 """A cron driver for the catalog's schedules, standing in for EventBridge Scheduler.
 
-It sends the same message Scheduler's SQS target sends (``{"name": ..., "data": {}}``), plus an id
-derived from the schedule and the fire time so a fire is never sent twice. ``tick(now)`` fires
+It sends the same message the template's Scheduler target sends: ``{"name", "id", "data":
+{"scheduledAt"}}`` with the fire time, so a run computes as of the driver's clock and a fire is never
+processed twice. ``tick(now)`` fires
 everything due up to ``now``, so tests fast-forward the clock instead of waiting.
 """
 
@@ -37,7 +38,8 @@ class CronDriver:
         for event in self.events:
             while self._next[event.name] <= now:
                 at = self._next[event.name]
-                self.queues.send_event(event.name, {}, id=f"cron:{event.name}:{at.isoformat()}")
+                self.queues.send_event(event.name, {"scheduledAt": at.isoformat()},
+                                       id=f"cron:{event.name}:{at.isoformat()}")
                 logger.info("cron fired", extra={"event_name": event.name, "at": at.isoformat()})
                 fired.append((event.name, at))
                 self._next[event.name] = croniter(str(event.schedule), at).get_next(datetime)

@@ -31,6 +31,7 @@ HEADER = (
 )
 GITHUB_FUNCTIONS = ("Capture", "Discover", "Reconcile")
 OPENAI_FUNCTIONS = ("CaptureRepositoryDiscussions", "Embeddings")
+SCHEDULED_TIME = "<aws.scheduler.scheduled-time>"
 
 
 def snake(function: str) -> str:
@@ -95,6 +96,8 @@ def event_resources(event: catalog.Event) -> dict[str, Any]:
         environment["GITHUB_TOKEN_PARAMETER"] = ref("GitHubTokenParameter")
     if fn == "ReconcileWebhookDeliveries":
         environment["CONTRIBSYNC_WEBHOOK_HOOKS"] = ref("WebhookHooks")
+    if fn == "CleanupWorkspaceMetrics":
+        environment["CONTRIBSYNC_METRICS_RETENTION_DAYS"] = ref("MetricsRetentionDays")
     if fn.startswith(OPENAI_FUNCTIONS):
         policies.append(parameter_read("OpenAIKeyParameter"))
         environment["OPENAI_API_KEY_PARAMETER"] = ref("OpenAIKeyParameter")
@@ -127,7 +130,10 @@ def event_resources(event: catalog.Event) -> dict[str, Any]:
             "ScheduleExpression": expression, "ScheduleExpressionTimezone": "UTC",
             "FlexibleTimeWindow": {"Mode": "OFF"},
             "Target": {"Arn": arn(queue), "RoleArn": arn("SchedulerRole"),
-                       "Input": json.dumps({"name": event.name, "data": {}}),
+                       # Scheduler fills in its context attributes: the run computes as of the fire
+                       # time, and a re-sent fire carries the same event id (skipped once completed).
+                       "Input": json.dumps({"name": event.name, "id": f"cron:{event.name}:{SCHEDULED_TIME}",
+                                            "data": {"scheduledAt": SCHEDULED_TIME}}),
                        "RetryPolicy": {"MaximumRetryAttempts": 3}}}}
     return resources
 
@@ -185,6 +191,8 @@ def template() -> dict[str, Any]:
             "OpenAIKeyParameter": {"Type": "String", "Default": "/contribsync/openai-api-key",
                                    "Description": "SSM SecureString parameter holding the OpenAI API key "
                                                   "(summaries, embeddings)"},
+            "MetricsRetentionDays": {"Type": "Number", "Default": 90, "MinValue": 1,
+                                     "Description": "Days of daily workspace metrics the weekly cleanup keeps"},
             "LogLevel": {"Type": "String", "Default": "INFO", "AllowedValues": ["DEBUG", "INFO", "WARNING", "ERROR"]},
         },
         "Globals": {"Function": {

@@ -8,10 +8,14 @@ them there and later steps may read them.
 
 from __future__ import annotations
 
-from typing import Literal, Self
+from datetime import datetime
+from typing import TYPE_CHECKING, Literal, Self
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+if TYPE_CHECKING:
+    from contribsync.control import Clock
 
 
 class EventData(BaseModel):
@@ -20,8 +24,19 @@ class EventData(BaseModel):
     model_config = ConfigDict(extra="allow", validate_by_name=True, validate_by_alias=True, frozen=True)
 
 
-class Empty(EventData):
-    """Events that carry nothing (cron fan-outs)."""
+class Scheduled(EventData):
+    """A cron event. EventBridge Scheduler fills ``scheduledAt`` from ``<aws.scheduler.scheduled-time>``
+    (the local cron driver from its own clock), so a run computes "as of" the time it was scheduled for:
+    a retried or late run gives the same answer, and fast-forwarded local clocks are honoured.
+    Sent by hand (``send``, the event API) it is absent and the run uses its clock."""
+
+    scheduled_at: datetime | None = Field(default=None, alias="scheduledAt")
+
+    def at(self, clock: Clock) -> datetime:
+        return self.scheduled_at or clock.now()
+
+
+Empty = Scheduled  # the cron events carry nothing else
 
 
 class RepositoryRef(EventData):
@@ -171,11 +186,14 @@ class WebhookDelivery(EventData):
 
 
 class WorkspaceMetrics(EventData):
-    """``{workspace_id}`` or ``{workspaceId, timeRange}``."""
+    """``{workspace_id}`` or ``{workspaceId, timeRange, forceRefresh, triggeredBy}``; ``asOf`` pins the
+    time the metrics are computed for (the scheduled aggregation passes its fire time)."""
 
     workspace_id: UUID = Field(alias="workspaceId")
     time_range: Literal["7d", "30d", "90d", "1y", "all"] = Field(default="30d", alias="timeRange")
     force_refresh: bool = Field(default=False, alias="forceRefresh")
+    triggered_by: str | None = Field(default=None, alias="triggeredBy")
+    as_of: datetime | None = Field(default=None, alias="asOf")
 
     @property
     def workspace_key(self) -> str:
@@ -192,8 +210,10 @@ class WorkspaceRepositoryChange(EventData):
         return str(self.workspace_id)
 
 
-class CleanupWorkspaceMetrics(EventData):
-    retention_days: int = Field(default=90, alias="retentionDays", ge=1, le=3650)
+class CleanupWorkspaceMetrics(Scheduled):
+    """``retentionDays`` overrides the configured retention (CONTRIBSYNC_METRICS_RETENTION_DAYS, 90)."""
+
+    retention_days: int | None = Field(default=None, alias="retentionDays", ge=1, le=3650)
 
 
 class EmbeddingsWorkspace(EventData):
@@ -239,6 +259,7 @@ __all__ = [
     "RepositoryIssues",
     "RepositoryRef",
     "RepositorySync",
+    "Scheduled",
     "SingleRepository",
     "WorkspaceMetrics",
     "WorkspaceRepositoryChange",

@@ -70,6 +70,7 @@ class Settings:
     openai_api_key: str | None = field(default=None, repr=False)
     openai_base_url: str | None = None
     openai_requests_per_minute: float | None = None  # the account's RPM for the summary model (contribsync.ai)
+    metrics_retention_days: int = 90  # daily workspace metrics kept by cleanup/workspace-metrics
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -97,6 +98,7 @@ class Settings:
             openai_api_key=_optional_secret(env, "OPENAI_API_KEY"),
             openai_base_url=env.get("OPENAI_BASE_URL"),
             openai_requests_per_minute=float(rpm) if (rpm := env.get("OPENAI_REQUESTS_PER_MINUTE")) else None,
+            metrics_retention_days=int(env.get("CONTRIBSYNC_METRICS_RETENTION_DAYS", "90")),
         )
 
 

@@ -7,6 +7,7 @@ would, so a hand edit, a stale file or a generator bug all fail here.
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -66,7 +67,11 @@ def test_schedules_follow_the_catalog(event):
     assert schedule["Properties"]["ScheduleExpressionTimezone"] == "UTC"
     target = schedule["Properties"]["Target"]
     assert target["Arn"] == {"Fn::GetAtt": [f"{event.function}Queue", "Arn"]}
-    assert json.loads(target["Input"]) == {"name": event.name, "data": {}}
+    # what Scheduler sends once it has filled in its context attribute: an event whose data says when
+    fired = json.loads(target["Input"].replace("<aws.scheduler.scheduled-time>", "2026-03-01T00:00:00Z"))
+    assert fired == {"name": event.name, "id": f"cron:{event.name}:2026-03-01T00:00:00Z",
+                     "data": {"scheduledAt": "2026-03-01T00:00:00Z"}}
+    assert event.model.model_validate(fired["data"]).scheduled_at == datetime(2026, 3, 1, tzinfo=UTC)
     role = props("SchedulerRole")["Policies"][0]["PolicyDocument"]["Statement"][0]["Resource"]
     assert {"Fn::GetAtt": [f"{event.function}Queue", "Arn"]} in role
 

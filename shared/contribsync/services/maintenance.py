@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, timedelta
 from typing import TYPE_CHECKING, Any
 
 from contribsync import catalog
 from contribsync.control import FlowControl
+from contribsync.observability import logger, metrics
+from contribsync.settings import Settings
 
 if TYPE_CHECKING:
     from contribsync.payloads import CancelFunction, CleanupWorkspaceMetrics
@@ -29,7 +31,17 @@ def cancel_function(data: CancelFunction, ctx: RunContext) -> dict[str, Any]:
 
 
 def cleanup_workspace_metrics(data: CleanupWorkspaceMetrics, ctx: RunContext) -> dict[str, Any]:
-    """Delete daily workspace metrics older than the retention period and say how many went."""
-    cutoff = (ctx.clock.now() - timedelta(days=data.retention_days)).date()
+    """Delete daily workspace metrics older than the retention period and say how many went.
+
+    The boundary is by date, from the schedule's fire time: with 90 days, a run on 2026-06-01 keeps
+    the row of 2026-03-03 (exactly 90 days old) and deletes 2026-03-02 and older. Finished
+    aggregation queue rows older than a week go too, as in contributor.info."""
+    retention = data.retention_days or Settings.from_env().metrics_retention_days
+    at = data.at(ctx.clock)
+    cutoff = at.astimezone(UTC).date() - timedelta(days=retention)
     rows = ctx.db.query("workspace_metrics_history_cleanup", {"before": cutoff})
-    return {"deleted": len(rows), "retentionDays": data.retention_days, "before": cutoff.isoformat()}
+    queue = ctx.db.query("workspace_aggregation_queue_cleanup", {"before": at - timedelta(days=7)})
+    logger.info("workspace metrics cleaned up", extra={"deleted": len(rows), "before": cutoff.isoformat()})
+    metrics.add_metric(name="WorkspaceMetricsDeleted", unit="Count", value=len(rows))
+    return {"deleted": len(rows), "queueRowsDeleted": len(queue), "retentionDays": retention,
+            "before": cutoff.isoformat()}

@@ -1,2 +1,3 @@
--- Retention: drop daily workspace metrics older than the cutoff date; one row back per deleted row.
+-- Retention: drop daily workspace metrics dated before the cutoff date (the cutoff day itself stays);
+-- one row back per deleted row.
 DELETE FROM workspace_metrics_history WHERE metric_date < %(before)s RETURNING id
