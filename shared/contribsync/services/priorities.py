@@ -1,0 +1,94 @@
+"""``sync/workspace-priorities``: score every tracked repository, then sync the busy ones more often.
+
+Hourly, as of the run's time (the scheduled fire time, else the clock):
+
+1. **Score** (one statement, ``priorities_score.sql``). A tracked repository earns a reason, worth
+   ``POINTS``, for each rule it meets:
+
+   - ``busy`` (40): at least ``BUSY_ITEMS`` (10) pull requests and issues created or updated in the
+     last 7 days; ``active`` (15): 1 to 9 of them;
+   - ``recently-updated`` (20): last push, or newest pull request update, within 7 days;
+     ``updated-this-month`` (10): within 30 days instead;
+   - ``popular`` (15): at least ``POPULAR_STARS`` (1,000) stars;
+   - ``forked`` (10): at least ``FORKED_FORKS`` (100) forks;
+   - ``multi-workspace`` (10): in at least ``MULTI_WORKSPACES`` (2) active workspaces.
+
+   A repository in at least one active workspace is ``high`` from ``HIGH_FROM`` (50) points, ``medium``
+   from ``MEDIUM_FROM`` (20), else ``low``: a busy repository pushed to this week is high; a popular
+   one nobody touched for a month is medium; a quiet one is low. A tracked repository in no active
+   workspace is ``medium`` (contributor.info sets those to medium; reason ``no-workspace``, no points).
+   Archived, disabled or inactive (gone from GitHub) repositories are always ``low`` with no points
+   (reasons ``archived``, ``disabled``, ``inactive``).
+
+   ``priority_score`` keeps contributor.info's scale, high 100, medium 50, low 25, plus the points. The
+   bands do not overlap (high 150-195, workspace medium 70-99, tracked-only medium 50, low 25-44), so
+   ordering by score orders by priority first. Priority, score, ``is_workspace_repo``,
+   ``workspace_count`` and the reasons are written only where they change (``priority_changed_at`` and
+   ``updated_at`` then move).
+
+2. **Sync** (``priorities_due.sql``). A live repository is due when it was never synced, or when its
+   ``last_synced_at`` is older than ``SYNC_EVERY`` for its priority (high 1 h, medium 6 h, low 24 h)
+   less ``SYNC_SLACK`` (10 min): this job fires on the hour and the sync it queues finishes minutes
+   later, so without the slack an hourly repository would be due only every second hour. Archived,
+   disabled and inactive repositories are never synced. Each due repository gets an incremental
+   ``capture/repository.sync-enhanced`` (``{repositoryId}`` with no ``days``: from its watermark, or a
+   full first sync), reason ``priority``. At most ``MAX_SYNCS`` (200) per run, highest score first and
+   then the longest waiting; the rest are reported as ``deferred`` and are due again next hour.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from contribsync.observability import logger
+
+if TYPE_CHECKING:
+    from contribsync.payloads import Scheduled
+    from contribsync.runtime import RunContext
+
+SYNC_EVENT = "capture/repository.sync-enhanced"
+SYNC_REASON = "priority"
+
+VELOCITY_WINDOW = timedelta(days=7)
+RECENT_WINDOW = timedelta(days=7)
+MONTH_WINDOW = timedelta(days=30)
+BUSY_ITEMS = 10
+POPULAR_STARS = 1_000
+FORKED_FORKS = 100
+MULTI_WORKSPACES = 2
+POINTS = {"busy": 40, "active": 15, "recently-updated": 20, "updated-this-month": 10, "popular": 15,
+          "forked": 10, "multi-workspace": 10}
+HIGH_FROM = 50
+MEDIUM_FROM = 20
+BASE_SCORES = {"high": 100, "medium": 50, "low": 25}
+
+SYNC_EVERY = {"high": timedelta(hours=1), "medium": timedelta(hours=6), "low": timedelta(hours=24)}
+SYNC_SLACK = timedelta(minutes=10)
+MAX_SYNCS = 200
+
+
+def sync_workspace_priorities(data: Scheduled, ctx: RunContext) -> dict[str, Any]:
+    """Score every tracked repository, store what changed, and queue the syncs that are due."""
+    now = data.at(ctx.clock)
+    counts = ctx.db.query("priorities_score", {
+        "now": now, "velocity_since": now - VELOCITY_WINDOW, "recent_since": now - RECENT_WINDOW,
+        "month_since": now - MONTH_WINDOW, "busy_items": BUSY_ITEMS, "popular_stars": POPULAR_STARS,
+        "forked_forks": FORKED_FORKS, "multi_workspaces": MULTI_WORKSPACES, "points": json.dumps(POINTS),
+        "high_from": HIGH_FROM, "medium_from": MEDIUM_FROM, "base_scores": json.dumps(BASE_SCORES),
+    })[0]  # an aggregate without GROUP BY: always one row
+    due = ctx.db.query("priorities_due", {
+        **{f"{priority}_before": now - (every - SYNC_SLACK) for priority, every in SYNC_EVERY.items()},
+        "max_syncs": MAX_SYNCS,
+    })
+    queued = ctx.send_many(SYNC_EVENT, [
+        {"repositoryId": str(r["id"]), "reason": SYNC_REASON, "priority": r["priority"]} for r in due
+    ])
+    deferred = due[0]["due_total"] - len(queued) if due else 0
+    summary = {**counts, "syncsQueued": len(queued), "deferred": deferred, "asOf": now.isoformat()}
+    logger.info("priorities synced", extra=summary)
+    return summary
+
+
+__all__ = ["sync_workspace_priorities"]

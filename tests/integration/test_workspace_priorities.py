@@ -1,0 +1,355 @@
+"""sync/workspace-priorities against a real, migrated Postgres: how each rule moves a repository's
+priority, what is stored, which repositories get an incremental sync and when, and the per-run cap."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from contribsync import catalog
+from contribsync.payloads import Scheduled
+from contribsync.queues import Queues
+from contribsync.runtime import RunContext
+from contribsync.services import priorities
+from contribsync.services.priorities import sync_workspace_priorities
+
+pytestmark = pytest.mark.integration
+
+EVENT = catalog.resolve("sync/workspace-priorities")
+NOW = datetime(2025, 6, 2, 12, 0, tzinfo=UTC)
+_ids = itertools.count(1)
+
+
+class SentEvents:
+    """``Queues.send_events`` without SQS: validates each event as the real one does, and records it."""
+
+    def __init__(self) -> None:
+        self.sent: list[dict[str, Any]] = []
+
+    def send_events(self, events):
+        envelopes = [Queues.validate(e) for e in events]  # raises on a payload the catalog refuses
+        self.sent += [{"name": e.name, "data": e.data, "id": str(e.id)} for e in envelopes]
+        return [str(e.id) for e in envelopes]
+
+
+class World:
+    """Rows inserted straight into the tables the job reads."""
+
+    def __init__(self, db) -> None:
+        self.db = db
+        self.conn = db.connection()
+        self.author = self.one("INSERT INTO contributors (github_id, username) VALUES (1, 'octocat') RETURNING id")
+
+    def one(self, query: str, *params) -> Any:
+        row = self.conn.execute(query, params).fetchone()
+        return next(iter(row.values())) if row else None
+
+    def repo(self, *, stars: int = 0, forks: int = 0, pushed: timedelta | None = None, archived: bool = False,
+             disabled: bool = False, active: bool = True, synced: timedelta | None = None, tracked: bool = True,
+             workspaces: int = 0) -> str:
+        n = next(_ids)
+        repo_id = self.one(
+            """INSERT INTO repositories (github_id, full_name, owner, name, stargazers_count, forks_count,
+                                         github_pushed_at, is_archived, is_disabled, is_active, last_synced_at)
+               VALUES (%s, %s, 'acme', %s, %s, %s, %s, %s, %s, %s, %s) RETURNING id""",
+            1000 + n, f"acme/r{n}", f"r{n}", stars, forks, NOW - pushed if pushed is not None else None,
+            archived, disabled, active, NOW - synced if synced is not None else None)
+        self.conn.execute("INSERT INTO tracked_repositories (repository_id, organization_name, repository_name,"
+                          " tracking_enabled) VALUES (%s, 'acme', %s, %s)", (repo_id, f"r{n}", tracked))
+        for _ in range(workspaces):
+            self.add_to(self.workspace(), repo_id)
+        return str(repo_id)
+
+    def workspace(self, *, active: bool = True) -> str:
+        n = next(_ids)
+        return str(self.one("INSERT INTO workspaces (name, slug, is_active) VALUES (%s, %s, %s) RETURNING id",
+                            f"w{n}", f"w{n}", active))
+
+    def add_to(self, workspace_id: str, repo_id: str) -> None:
+        self.conn.execute("INSERT INTO workspace_repositories (workspace_id, repository_id) VALUES (%s, %s)",
+                          (workspace_id, repo_id))
+
+    def prs(self, repo_id: str, count: int, *, updated: timedelta, created: timedelta | None = None) -> None:
+        for _ in range(count):
+            n = next(_ids)
+            self.conn.execute(
+                """INSERT INTO pull_requests (github_id, repository_id, repository_full_name, number, title, state,
+                                              author_id, base_branch, head_branch, created_at, updated_at)
+                   VALUES (%s, %s, 'acme/x', %s, 't', 'open', %s, 'main', 'f', %s, %s)""",
+                (n, repo_id, n, self.author, NOW - (created or updated), NOW - updated))
+
+    def issues(self, repo_id: str, count: int, *, updated: timedelta) -> None:
+        for _ in range(count):
+            n = next(_ids)
+            self.conn.execute(
+                """INSERT INTO issues (github_id, repository_id, number, title, state, created_at, updated_at)
+                   VALUES (%s, %s, %s, 't', 'open', %s, %s)""", (n, repo_id, n, NOW - updated, NOW - updated))
+
+    def busy(self, repo_id: str) -> str:
+        """10 pull requests updated yesterday: ``busy`` and ``recently-updated``, 60 points."""
+        self.prs(repo_id, 10, updated=timedelta(days=1))
+        return repo_id
+
+    def tracked(self, repo_id: str) -> dict[str, Any]:
+        row: dict[str, Any] = self.conn.execute(
+            """SELECT priority, priority_score, is_workspace_repo, workspace_count, priority_reasons,
+                      priority_changed_at, updated_at
+                 FROM tracked_repositories WHERE repository_id = %s""", (repo_id,)).fetchone()
+        return row
+
+    def synced(self, repo_id: str, at: datetime) -> None:
+        self.conn.execute("UPDATE repositories SET last_synced_at = %s WHERE id = %s", (at, repo_id))
+
+
+@pytest.fixture
+def world(isolated_db):
+    return World(isolated_db)
+
+
+def run(world: World, clock, *, scheduled_at: datetime | None = None, event_id: str = "evt-1"):
+    """One run of the job, as the runtime would call it; returns its result and the events it sent."""
+    data = {"scheduledAt": scheduled_at.isoformat()} if scheduled_at else {}
+    queues = SentEvents()
+    ctx = RunContext(event_id, EVENT.name, EVENT.function, 1, data, world.db, queues, clock,  # type: ignore[arg-type]
+                     lambda: None)
+    result = sync_workspace_priorities(Scheduled.model_validate(data), ctx)
+    return result, queues.sent
+
+
+@pytest.fixture
+def clock(fake_clock):
+    fake_clock.t = NOW
+    return fake_clock
+
+
+def queued_ids(sent: list[dict[str, Any]]) -> list[str]:
+    return [e["data"]["repositoryId"] for e in sent]
+
+
+# --------------------------------------------------------------------------------------------------- scoring
+
+
+def test_a_busy_workspace_repository_is_high_and_its_values_are_stored(world, clock):
+    repo = world.busy(world.repo(workspaces=1))
+
+    result, _ = run(world, clock)
+
+    row = world.tracked(repo)
+    assert (row["priority"], row["priority_score"]) == ("high", 160)
+    assert row["priority_reasons"] == ["busy", "recently-updated"]
+    assert (row["is_workspace_repo"], row["workspace_count"]) == (True, 1)
+    assert row["priority_changed_at"] == NOW
+    assert row["updated_at"] == NOW
+    assert result["high"] == 1
+
+
+def test_busy_takes_ten_pull_requests_and_issues_together(world, clock):
+    # GIVEN nine pull requests this week, and the same plus one issue
+    nine = world.repo(workspaces=1)
+    world.prs(nine, 9, updated=timedelta(days=2))
+    ten = world.repo(workspaces=1)
+    world.prs(ten, 9, updated=timedelta(days=2))
+    world.issues(ten, 1, updated=timedelta(days=2))
+
+    run(world, clock)
+
+    assert world.tracked(nine)["priority_reasons"] == ["active", "recently-updated"]
+    assert (world.tracked(nine)["priority"], world.tracked(nine)["priority_score"]) == ("medium", 85)
+    assert world.tracked(ten)["priority_reasons"] == ["busy", "recently-updated"]
+    assert world.tracked(ten)["priority"] == "high"
+
+
+def test_activity_older_than_seven_days_is_not_velocity(world, clock):
+    stale = world.repo(workspaces=1)
+    world.prs(stale, 20, updated=timedelta(days=8))
+    fresh = world.repo(workspaces=1)
+    world.prs(fresh, 20, updated=timedelta(days=6))
+    future = world.repo(workspaces=1)  # created after the run's time: did not exist "as of" then
+    world.prs(future, 20, updated=timedelta(hours=-2))
+
+    run(world, clock)
+
+    assert (world.tracked(stale)["priority"], world.tracked(stale)["priority_reasons"]) == (
+        "low", ["updated-this-month"])
+    assert world.tracked(fresh)["priority"] == "high"
+    assert "busy" not in world.tracked(future)["priority_reasons"]
+
+
+def test_recency_is_the_last_push_or_the_newest_pull_request(world, clock):
+    pushed = world.repo(workspaces=1, pushed=timedelta(days=2))
+    pr_updated = world.repo(workspaces=1)
+    world.prs(pr_updated, 1, updated=timedelta(days=20), created=timedelta(days=40))
+    long_quiet = world.repo(workspaces=1, pushed=timedelta(days=90))
+
+    run(world, clock)
+
+    assert (world.tracked(pushed)["priority"], world.tracked(pushed)["priority_score"]) == ("medium", 70)
+    assert world.tracked(pushed)["priority_reasons"] == ["recently-updated"]
+    assert (world.tracked(pr_updated)["priority"], world.tracked(pr_updated)["priority_score"]) == ("low", 35)
+    assert world.tracked(pr_updated)["priority_reasons"] == ["updated-this-month"]
+    assert (world.tracked(long_quiet)["priority"], world.tracked(long_quiet)["priority_score"]) == ("low", 25)
+    assert world.tracked(long_quiet)["priority_reasons"] == []
+
+
+@pytest.mark.parametrize(("extra", "priority", "score", "workspace_count"), [
+    ({}, "medium", 85, 1),
+    ({"stars": 999}, "medium", 85, 1),
+    ({"stars": 1000}, "high", 150, 1),
+    ({"forks": 100}, "medium", 95, 1),
+    ({"workspaces": 2}, "medium", 95, 2),
+    ({"forks": 100, "workspaces": 2}, "high", 155, 2),
+])
+def test_user_facing_signals_move_a_moderately_active_repository(world, clock, extra, priority, score,
+                                                                   workspace_count):
+    # GIVEN one pull request this week and a push three days ago: 35 points, medium
+    repo = world.repo(**{"workspaces": 1, "pushed": timedelta(days=3), **extra})
+    world.prs(repo, 1, updated=timedelta(days=3))
+
+    run(world, clock)
+
+    row = world.tracked(repo)
+    assert (row["priority"], row["priority_score"], row["workspace_count"]) == (priority, score, workspace_count)
+
+
+@pytest.mark.parametrize(("flags", "reasons"), [
+    ({"archived": True}, ["archived"]),
+    ({"disabled": True}, ["disabled"]),
+    ({"active": False}, ["inactive"]),
+    ({"archived": True, "active": False}, ["archived", "inactive"]),
+])
+def test_archived_disabled_and_inactive_repositories_are_always_low(world, clock, flags, reasons):
+    repo = world.busy(world.repo(workspaces=2, stars=50_000, forks=5_000, pushed=timedelta(hours=1), **flags))
+
+    run(world, clock)
+
+    row = world.tracked(repo)
+    assert (row["priority"], row["priority_score"], row["priority_reasons"]) == ("low", 25, reasons)
+    assert (row["is_workspace_repo"], row["workspace_count"]) == (True, 2)
+
+
+def test_tracked_repositories_in_no_active_workspace_stay_medium(world, clock):
+    busy = world.busy(world.repo(stars=50_000))
+    quiet = world.repo()
+    only_inactive = world.busy(world.repo())
+    world.add_to(world.workspace(active=False), only_inactive)
+    archived = world.repo(archived=True)
+
+    run(world, clock)
+
+    for repo in (busy, quiet, only_inactive):
+        row = world.tracked(repo)
+        assert (row["priority"], row["priority_score"], row["priority_reasons"]) == ("medium", 50, ["no-workspace"])
+        assert (row["is_workspace_repo"], row["workspace_count"]) == (False, 0)
+    assert (world.tracked(archived)["priority"], world.tracked(archived)["priority_score"]) == ("low", 25)
+
+
+def test_only_rows_whose_values_change_are_written(world, clock):
+    # GIVEN a high, a medium, a low and an untracked repository
+    high = world.busy(world.repo(workspaces=1))
+    world.repo()
+    low = world.repo(workspaces=1)
+    untracked = world.busy(world.repo(workspaces=1, tracked=False))
+
+    first, _ = run(world, clock)
+    assert {k: first[k] for k in ("scored", "high", "medium", "low", "changed")} == {
+        "scored": 3, "high": 1, "medium": 1, "low": 1, "changed": 3}
+    assert world.tracked(untracked)["priority_score"] is None  # never scored
+
+    # WHEN it runs again an hour later with nothing new
+    clock.advance(3600)
+    second, _ = run(world, clock, event_id="evt-2")
+
+    # THEN nothing is written
+    assert second["changed"] == 0
+    assert world.tracked(high)["updated_at"] == NOW
+
+    # WHEN the low repository gets busy
+    world.busy(low)
+    third, _ = run(world, clock, event_id="evt-3")
+
+    # THEN only its row changes
+    assert third["changed"] == 1
+    assert world.tracked(low)["priority"] == "high"
+    assert world.tracked(low)["priority_changed_at"] == NOW + timedelta(hours=1)
+    assert world.tracked(high)["updated_at"] == NOW
+
+
+# --------------------------------------------------------------------------------------------------- syncs
+
+
+def test_due_repositories_get_an_incremental_sync_by_priority(world, clock):
+    # GIVEN high, medium and low repositories last synced just before and at their interval
+    high_30m = world.busy(world.repo(workspaces=1, synced=timedelta(minutes=30)))
+    high_1h = world.busy(world.repo(workspaces=1, synced=timedelta(hours=1)))
+    medium_5h = world.repo(synced=timedelta(hours=5))
+    medium_6h = world.repo(synced=timedelta(hours=6))
+    low_23h = world.repo(workspaces=1, synced=timedelta(hours=23))
+    low_24h = world.repo(workspaces=1, synced=timedelta(hours=24))
+    never = world.repo(workspaces=1)
+    world.repo(archived=True, workspaces=1)  # never synced, but archived
+    world.repo(disabled=True, synced=timedelta(days=30))
+    world.repo(active=False, synced=timedelta(days=30))
+    world.repo(tracked=False, synced=timedelta(days=30))
+
+    result, sent = run(world, clock)
+
+    assert sorted(queued_ids(sent)) == sorted([high_1h, medium_6h, low_24h, never])
+    assert high_30m not in queued_ids(sent)
+    assert medium_5h not in queued_ids(sent)
+    assert low_23h not in queued_ids(sent)
+    assert queued_ids(sent)[0] == high_1h  # highest score first
+    assert (result["syncsQueued"], result["deferred"]) == (4, 0)
+    assert {e["name"] for e in sent} == {"capture/repository.sync-enhanced"}
+    by_repo = {e["data"]["repositoryId"]: e["data"] for e in sent}
+    # no days and no time range: an incremental sync from the repository's watermark
+    assert by_repo[high_1h] == {"repositoryId": high_1h, "reason": "priority", "priority": "high"}
+    assert by_repo[medium_6h]["priority"] == "medium"
+    assert by_repo[low_24h]["priority"] == "low"
+
+
+def test_a_high_priority_repository_syncs_hourly_as_of_the_scheduled_time(world, clock):
+    repo = world.busy(world.repo(workspaces=1))
+    world.synced(repo, NOW)
+
+    _, half_hour = run(world, clock, scheduled_at=NOW + timedelta(minutes=30), event_id="evt-1")
+    _, hour = run(world, clock, scheduled_at=NOW + timedelta(hours=1), event_id="evt-2")
+    _, retried = run(world, clock, scheduled_at=NOW + timedelta(hours=1), event_id="evt-2")
+
+    assert queued_ids(half_hour) == []
+    assert queued_ids(hour) == [repo]
+    assert [e["id"] for e in retried] == [e["id"] for e in hour]  # a retry re-sends the same id
+
+
+def test_a_sync_that_finished_after_the_hour_is_due_at_the_next_hour(world, clock):
+    # GIVEN a high-priority repository whose queued sync finished five minutes after the cron fired
+    repo = world.busy(world.repo(workspaces=1))
+    world.synced(repo, NOW - timedelta(minutes=55))
+
+    _, sent = run(world, clock)
+
+    assert queued_ids(sent) == [repo]
+
+
+def test_syncs_per_run_are_capped_highest_score_first(world, clock):
+    # GIVEN one high, 200 tracked-only (medium) and two low repositories, none ever synced
+    high = world.busy(world.repo(workspaces=1))
+    world.conn.execute(
+        """WITH r AS (
+               INSERT INTO repositories (github_id, full_name, owner, name)
+               SELECT 900000 + g, 'bulk/r' || g, 'bulk', 'r' || g FROM generate_series(1, 200) g
+               RETURNING id, name)
+           INSERT INTO tracked_repositories (repository_id, organization_name, repository_name)
+           SELECT id, 'bulk', name FROM r""")
+    lows = [world.repo(workspaces=1), world.repo(workspaces=1)]
+
+    result, sent = run(world, clock)
+
+    ids = queued_ids(sent)
+    assert len(ids) == priorities.MAX_SYNCS == 200
+    assert (result["syncsQueued"], result["deferred"]) == (200, 3)
+    assert ids[0] == high
+    assert not set(lows) & set(ids)
+    assert len(set(ids)) == 200
