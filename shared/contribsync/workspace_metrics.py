@@ -80,8 +80,7 @@ def change_repository(db: Database, workspace_id: UUID | str, repository_id: UUI
             changed = bool(db.query("workspace_repository_unlink", params))
         current = db.query_one("workspace_metrics_as_of", {"workspace_id": workspace["id"]})
         at = (current or {}).get("as_of") or as_of or datetime.now(UTC)
-        repository_ids = [str(r) for r in db.query_one("workspace_get", {"workspace_id": workspace["id"]})[
-            "repository_ids"]]
+        repository_ids = [str(r) for r in _workspace(db, workspace["id"])["repository_ids"]]
         present = {str(r["repository_id"]) for r in db.query(
             "metrics_partials_present", {"repository_ids": repository_ids, "as_of": at})}
         missing = [r for r in repository_ids if r not in present]
