@@ -2,7 +2,7 @@
 -- ever synced or is tracked.
 WITH linked AS (
     INSERT INTO workspace_repositories (workspace_id, repository_id)
-    VALUES (%(workspace_id)s, %(repository_id)s)
+    SELECT %(workspace_id)s, r.id FROM repositories r WHERE r.id = %(repository_id)s  -- none if not stored
     ON CONFLICT (workspace_id, repository_id) DO NOTHING
     RETURNING id
 )
