@@ -5,7 +5,9 @@ What it shows, against the GitHub simulator and the embedded Postgres:
 0. the main job: ``discover/new-repository`` for a simulated repository creates its record and queues
    classification and a full sync, which pages every pull request with reviews and comments; the issues
    sync follows; change mode then edits the repository and delivers signed webhooks, and an incremental
-   sync picks the changes up. The database is compared with the simulator's ground truth;
+   sync picks the changes up. The database is compared with the simulator's ground truth; then a
+   workspace is created and the repository added through ``contribsync workspace``, its aggregation
+   runs through its queue and the metrics of every time range are shown;
 
 then, on a small seeded organisation:
 
@@ -203,6 +205,32 @@ def _capture(stack: LocalStack, console: Console, api: str, check: Callable[[str
     check("the database matches the simulator's ground truth", counts == expected)
 
 
+def _workspace(stack: LocalStack, console: Console, check: Callable[[str, bool], None]) -> None:
+    """Phase 0b: a workspace through the CLI, its aggregation through the queue, its metrics shown."""
+    import argparse
+
+    from contribsync_cli import workspaces
+
+    db = stack.db
+    workspaces.create(argparse.Namespace(name="Demo team", slug=None, tier="pro"), console, db)
+    workspaces.add(argparse.Namespace(name="Demo team", repo="simorg/repo-0", wait=60.0), console, db)
+    ws = db.query_one("workspace_find", {"name": "Demo team", "slug": "demo-team"})
+    assert ws is not None
+    since = datetime.now(UTC)
+    stack.queues.send_event("aggregate/workspace-metrics", {"workspaceId": str(ws["id"]), "triggeredBy": "demo"})
+    run = _wait_run(stack, "AggregateWorkspaceMetrics", since, timeout_s=60)
+    workspaces.show_metrics(argparse.Namespace(name="Demo team", json=False, refresh=False, days=2), console, db)
+    stored = db.connection().execute(
+        "SELECT count(*) AS n FROM pull_requests p JOIN repositories r ON r.id = p.repository_id"
+        " WHERE r.full_name = 'simorg/repo-0'").fetchone()
+    cached = {r["time_range"]: r for r in db.query("workspace_metrics_read", {"workspace_id": ws["id"]})}
+    check(f"workspace metrics aggregated in {run['result']['ms'] if run else '?'} ms: all-time PRs "
+          f"{cached['all']['total_prs'] if cached else '?'} = {stored['n'] if stored else '?'} stored, "
+          f"{len(cached)} time ranges, {len(run['result']['days']) if run else 0} daily rows",
+          run is not None and bool(cached) and stored is not None
+          and cached["all"]["total_prs"] == stored["n"] and len(cached) == 5)
+
+
 class _TransientFault:
     """Fails the first two attempts of one repository's run, as a flaky dependency would."""
 
@@ -237,6 +265,8 @@ def run_demo(console: Console) -> int:  # noqa: PLR0915 - a linear script reads 
         api = f"{stack.http.url}/e"
         console.print(Rule("0. capture: discover, sync, change, sync again"))
         _capture(stack, console, api, check)
+        console.print(Rule("0b. a workspace and its metrics"))
+        _workspace(stack, console, check)
         ids = _seed(stack)
         stack.handlers["ClassifySingleRepository"].RUNTIME.before_run = _TransientFault(ids["beacon"])
 
