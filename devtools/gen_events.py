@@ -23,6 +23,7 @@ WEBHOOK_SECRET = "demo-webhook-secret"
 REPO = "3f2b8c1e-5d4a-4e7b-9c10-2a6f8e9d0b11"
 WORKSPACE = "8a1c2d3e-4f50-4a6b-8c7d-9e0f1a2b3c4d"
 TS = 1_763_856_000_000  # 2025-11-23T00:00:00Z
+SCHEDULED_AT = "2025-11-23T00:00:00Z"
 
 DATA: dict[str, dict[str, Any]] = {
     "capture/repository.sync": {"owner": "simorg", "repo": "repo-0"},
@@ -58,8 +59,10 @@ DATA: dict[str, dict[str, Any]] = {
 
 
 def sqs_event(event: catalog.Event, n: int) -> dict[str, Any]:
-    body = json.dumps({"name": event.name, "data": DATA.get(event.name, {}),
-                       "id": f"00000000-0000-4000-8000-{n:012d}", "ts": TS})
+    data, event_id = DATA.get(event.name, {}), f"00000000-0000-4000-8000-{n:012d}"
+    if event.schedule:  # what the template's Scheduler target sends, its context attribute filled in
+        data, event_id = {**data, "scheduledAt": SCHEDULED_AT}, f"cron:{event.name}:{SCHEDULED_AT}"
+    body = json.dumps({"name": event.name, "data": data, "id": event_id, "ts": TS})
     return {"Records": [{
         "messageId": f"11111111-0000-4000-8000-{n:012d}",
         "receiptHandle": f"sample-receipt-handle-{n}",
