@@ -20,6 +20,7 @@ one workspace are serialised by an advisory lock, in one transaction each.
 from __future__ import annotations
 
 import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -35,13 +36,24 @@ TTL = {"7d": timedelta(minutes=5), "30d": timedelta(minutes=10), "90d": timedelt
        "1y": timedelta(hours=1), "all": timedelta(hours=2)}
 TIER_PRIORITY = {"enterprise": 10, "pro": 50}  # contributor.info: lower runs first; free is 100
 REPOSITORY_CHANGE_PRIORITY = 1
+PARTIAL_WORKERS = 2  # connections computing a full aggregation's partials side by side
 
 
 def aggregate(db: Database, workspace_id: UUID | str, *, as_of: datetime, triggered_by: str = "manual",
               time_range: str = "30d") -> dict[str, Any]:
-    """Recompute every metric of the workspace as of ``as_of``; returns what was written."""
+    """Recompute every metric of the workspace as of ``as_of``; returns what was written.
+
+    The partials are computed first, outside the workspace's transaction and split over
+    ``PARTIAL_WORKERS`` connections (they are rows keyed by repository and ``as_of``, so computing
+    them twice, or beside another workspace's run, writes the same values). The combination then runs
+    under the workspace's lock, computing any partial still missing (a repository linked meanwhile).
+    """
     started = time.perf_counter()
     as_of = as_of.astimezone(UTC)
+    workspace = db.query_one("workspace_get", {"workspace_id": str(workspace_id)})
+    if workspace is None:
+        raise NonRetriable(f"workspace {workspace_id} does not exist")
+    computed = _compute_partials_parallel(db, [str(r) for r in workspace["repository_ids"]], as_of)
     with db.transaction():
         workspace = _workspace(db, workspace_id)
         repository_ids = [str(r) for r in workspace["repository_ids"]]
@@ -49,7 +61,7 @@ def aggregate(db: Database, workspace_id: UUID | str, *, as_of: datetime, trigge
         db.query("workspace_aggregation_queue_start", {
             "workspace_id": workspace["id"], "time_range": time_range, "priority": priority,
             "triggered_by": triggered_by})
-        computed = _compute_partials(db, repository_ids, as_of)
+        computed += _compute_partials(db, _missing(db, repository_ids, as_of), as_of)
         result = _combine(db, workspace["id"], as_of, started)
         _finish_queue_row(db, workspace["id"], time_range)
         collected = db.query("metrics_partials_collect", {"repository_ids": repository_ids, "as_of": as_of})
@@ -81,10 +93,7 @@ def change_repository(db: Database, workspace_id: UUID | str, repository_id: UUI
         current = db.query_one("workspace_metrics_as_of", {"workspace_id": workspace["id"]})
         at = (current or {}).get("as_of") or as_of or datetime.now(UTC)
         repository_ids = [str(r) for r in _workspace(db, workspace["id"])["repository_ids"]]
-        present = {str(r["repository_id"]) for r in db.query(
-            "metrics_partials_present", {"repository_ids": repository_ids, "as_of": at})}
-        missing = [r for r in repository_ids if r not in present]
-        computed = _compute_partials(db, missing, at)
+        computed = _compute_partials(db, _missing(db, repository_ids, at), at)
         db.query("workspace_aggregation_queue_start", {
             "workspace_id": workspace["id"], "time_range": "all", "priority": REPOSITORY_CHANGE_PRIORITY,
             "triggered_by": f"repository-{action}"})
@@ -126,11 +135,43 @@ def _finish_queue_row(db: Database, workspace_id: UUID | str, time_range: str) -
     db.query("workspace_aggregation_queue_finish", params)
 
 
+def _missing(db: Database, repository_ids: list[str], as_of: datetime) -> list[str]:
+    present = {str(r["repository_id"]) for r in db.query(
+        "metrics_partials_present", {"repository_ids": repository_ids, "as_of": as_of})}
+    return [r for r in repository_ids if r not in present]
+
+
 def _compute_partials(db: Database, repository_ids: list[str], as_of: datetime) -> int:
+    """Partials of these repositories at ``as_of``, in the caller's transaction if it has one."""
     if not repository_ids:
         return 0
+    db.query("metrics_work_mem")  # transaction-scoped: every caller runs this in a transaction
     rows = db.query("metrics_partials_compute", {"repository_ids": repository_ids, "as_of": as_of})
     return len({r["repository_id"] for r in rows})
+
+
+def _compute_partials_parallel(db: Database, repository_ids: list[str], as_of: datetime) -> int:
+    """Split the repositories into ``PARTIAL_WORKERS`` groups of about the same number of pull requests
+    and compute each group's partials in its own transaction and connection, at once: Postgres runs
+    one statement on one core, and the statement is per-repository work, so this divides its time."""
+    if len(repository_ids) <= 1:
+        with db.transaction():
+            return _compute_partials(db, repository_ids, as_of)
+    sizes = {str(r["repository_id"]): r["pull_requests"]
+             for r in db.query("metrics_repository_sizes", {"repository_ids": repository_ids})}
+    groups: list[list[str]] = [[] for _ in range(PARTIAL_WORKERS)]
+    loads = [0] * PARTIAL_WORKERS
+    for repository_id in sorted(repository_ids, key=lambda r: -sizes.get(r, 0)):  # largest first, to the lightest
+        lightest = loads.index(min(loads))
+        groups[lightest].append(repository_id)
+        loads[lightest] += sizes.get(repository_id, 0) + 1
+
+    def compute(group: list[str]) -> int:
+        with db.transaction():
+            return _compute_partials(db, group, as_of)
+
+    with ThreadPoolExecutor(PARTIAL_WORKERS, thread_name_prefix="metrics") as pool:
+        return sum(pool.map(compute, [g for g in groups if g]))
 
 
 def _combine(db: Database, workspace_id: UUID | str, as_of: datetime, started: float) -> dict[str, Any]:

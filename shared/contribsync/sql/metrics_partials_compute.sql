@@ -7,30 +7,31 @@ WITH t AS (
     SELECT %(as_of)s::timestamptz AS as_of,
            (%(as_of)s::timestamptz AT TIME ZONE 'UTC')::date AS today
 ),
-w AS (
-    SELECT v.k AS window_key, t.as_of - make_interval(days => v.d) AS w_start, t.as_of AS w_end,
+w AS (  -- n: the big groupings key on this integer, which sorts and hashes far cheaper than the text key
+    SELECT v.n, v.k AS window_key, t.as_of - make_interval(days => v.d) AS w_start, t.as_of AS w_end,
            t.as_of - make_interval(days => 2 * v.d) AS p_start, v.b AS bucket
-      FROM t, (VALUES ('7d', 7, 'day'), ('30d', 30, 'day'), ('90d', 90, 'day'), ('1y', 365, 'week')) v (k, d, b)
+      FROM t, (VALUES (1, '7d', 7, 'day'), (2, '30d', 30, 'day'), (3, '90d', 90, 'day'),
+                      (4, '1y', 365, 'week')) v (n, k, d, b)
     UNION ALL
-    SELECT 'all', '-infinity'::timestamptz, t.as_of, NULL, 'month' FROM t
+    SELECT 5, 'all', '-infinity'::timestamptz, t.as_of, NULL, 'month' FROM t
     UNION ALL
-    SELECT 'day:' || d::text, d::timestamp AT TIME ZONE 'UTC',
-           least((d + 1)::timestamp AT TIME ZONE 'UTC', t.as_of), NULL, NULL
-      FROM t, LATERAL (VALUES (t.today), (t.today - 1)) days (d)
+    SELECT days.n, 'day:' || days.d::text, days.d::timestamp AT TIME ZONE 'UTC',
+           least((days.d + 1)::timestamp AT TIME ZONE 'UTC', t.as_of), NULL, NULL
+      FROM t, LATERAL (VALUES (6, t.today), (7, t.today - 1)) days (n, d)
 ),
 repos AS (
     SELECT id, owner, name FROM repositories WHERE id = ANY(%(repository_ids)s::uuid[])
 ),
 prs AS (
     SELECT p.id, p.repository_id, p.author_id, p.state, p.draft, p.created_at, p.merged_at, p.commits
-      FROM pull_requests p, t
-     WHERE p.repository_id = ANY(%(repository_ids)s::uuid[]) AND p.created_at < t.as_of
+      FROM pull_requests p
+     WHERE p.repository_id = ANY(%(repository_ids)s::uuid[]) AND p.created_at < %(as_of)s::timestamptz
 ),
 submitted AS (  -- reviews that count: submitted (PENDING ones have no time) before as_of
     SELECT r.repository_id, r.pull_request_id, r.author_id, r.submitted_at
-      FROM reviews r, t
+      FROM reviews r
      WHERE r.repository_id = ANY(%(repository_ids)s::uuid[])
-       AND r.state <> 'PENDING' AND r.submitted_at < t.as_of
+       AND r.state <> 'PENDING' AND r.submitted_at < %(as_of)s::timestamptz
 ),
 per_pr AS (  -- reviews per PR, and the first review by someone other than the author
     SELECT s.pull_request_id AS id, count(*) AS reviews,
@@ -97,18 +98,18 @@ activity AS (  -- one row per contribution by a human: PR opened, review, commen
             SELECT repository_id, author_id, submitted_at, 0, 1, 0, 0 FROM submitted
             UNION ALL
             SELECT c.repository_id, c.commenter_id, c.created_at, 0, 0, 1, 0
-              FROM comments c, t
-             WHERE c.repository_id = ANY(%(repository_ids)s::uuid[]) AND c.created_at < t.as_of
+              FROM comments c
+             WHERE c.repository_id = ANY(%(repository_ids)s::uuid[]) AND c.created_at < %(as_of)s::timestamptz
             UNION ALL
             SELECT i.repository_id, i.author_id, i.created_at, 0, 0, 0, 1
-              FROM issues i, t
-             WHERE i.repository_id = ANY(%(repository_ids)s::uuid[]) AND i.created_at < t.as_of
+              FROM issues i
+             WHERE i.repository_id = ANY(%(repository_ids)s::uuid[]) AND i.created_at < %(as_of)s::timestamptz
                AND i.author_id IS NOT NULL
            ) a
       JOIN contributors c ON c.id = a.contributor_id AND NOT c.is_bot
 ),
 per_contributor AS (
-    SELECT w.window_key, a.repository_id, a.contributor_id,
+    SELECT w.n, a.repository_id, a.contributor_id,
            sum(a.pr) FILTER (WHERE a.at >= w.w_start) AS prs,
            sum(a.review) FILTER (WHERE a.at >= w.w_start) AS reviews,
            sum(a.comment) FILTER (WHERE a.at >= w.w_start) AS comments,
@@ -118,47 +119,44 @@ per_contributor AS (
            min(a.at) AS first_at,
            max(a.at) AS last_at
       FROM activity a JOIN w ON a.at < w.w_end AND a.at >= coalesce(w.p_start, w.w_start)
-     GROUP BY w.window_key, a.repository_id, a.contributor_id
+     GROUP BY w.n, a.repository_id, a.contributor_id
 ),
-contributor_stats AS (
-    SELECT window_key, repository_id,
-           coalesce(array_agg(contributor_id ORDER BY contributor_id) FILTER (WHERE active), '{}') AS ids,
-           coalesce(array_agg(prs ORDER BY contributor_id) FILTER (WHERE active), '{}') AS prs,
-           coalesce(array_agg(reviews ORDER BY contributor_id) FILTER (WHERE active), '{}') AS reviews,
-           coalesce(array_agg(comments ORDER BY contributor_id) FILTER (WHERE active), '{}') AS comments,
-           coalesce(array_agg(issues ORDER BY contributor_id) FILTER (WHERE active), '{}') AS issues,
-           CASE WHEN window_key = 'all'
-                THEN coalesce(array_agg(first_at ORDER BY contributor_id) FILTER (WHERE active), '{}') END
-               AS first_at,
-           coalesce(array_agg(contributor_id ORDER BY contributor_id) FILTER (WHERE prev_active), '{}')
-               AS prev_ids,
-           max(last_at) FILTER (WHERE active) AS last_activity_at
+contributor_stats AS (  -- the arrays are aligned: one aggregation feeds them the same rows in one order
+    SELECT n, repository_id,
+           coalesce(array_agg(contributor_id) FILTER (WHERE active), '{}') AS ids,
+           coalesce(array_agg(prs) FILTER (WHERE active), '{}') AS prs,
+           coalesce(array_agg(reviews) FILTER (WHERE active), '{}') AS reviews,
+           coalesce(array_agg(comments) FILTER (WHERE active), '{}') AS comments,
+           coalesce(array_agg(issues) FILTER (WHERE active), '{}') AS issues,
+           CASE WHEN n = 5 THEN coalesce(array_agg(first_at) FILTER (WHERE active), '{}') END AS first_at,
+           coalesce(array_agg(contributor_id) FILTER (WHERE prev_active), '{}') AS prev_ids,
+           CASE WHEN n = 5 THEN max(last_at) END AS last_activity_at
       FROM per_contributor
-     GROUP BY window_key, repository_id
+     GROUP BY n, repository_id
 ),
 timeline_events AS (
     SELECT repository_id, created_at AS at, 1 AS pr, 0 AS merged, 0 AS issue, 0 AS review FROM prs
     UNION ALL
-    SELECT repository_id, merged_at, 0, 1, 0, 0 FROM prs, t WHERE merged_at < t.as_of
+    SELECT repository_id, merged_at, 0, 1, 0, 0 FROM prs WHERE merged_at < %(as_of)s::timestamptz
     UNION ALL
     SELECT i.repository_id, i.created_at, 0, 0, 1, 0
-      FROM issues i, t
-     WHERE i.repository_id = ANY(%(repository_ids)s::uuid[]) AND i.created_at < t.as_of
+      FROM issues i
+     WHERE i.repository_id = ANY(%(repository_ids)s::uuid[]) AND i.created_at < %(as_of)s::timestamptz
     UNION ALL
     SELECT repository_id, submitted_at, 0, 0, 0, 1 FROM submitted
 ),
 buckets AS (
-    SELECT w.window_key, e.repository_id, date_trunc(w.bucket, e.at AT TIME ZONE 'UTC')::date AS day,
+    SELECT w.n, e.repository_id, date_trunc(w.bucket, e.at AT TIME ZONE 'UTC')::date AS day,
            sum(e.pr) AS prs, sum(e.merged) AS merged, sum(e.issue) AS issues, sum(e.review) AS reviews
       FROM timeline_events e JOIN w ON e.at >= w.w_start AND e.at < w.w_end AND w.bucket IS NOT NULL
      GROUP BY 1, 2, 3
 ),
 timeline AS (
-    SELECT window_key, repository_id, array_agg(day ORDER BY day) AS dates,
+    SELECT n, repository_id, array_agg(day ORDER BY day) AS dates,
            array_agg(prs ORDER BY day) AS prs, array_agg(merged ORDER BY day) AS merged,
            array_agg(issues ORDER BY day) AS issues, array_agg(reviews ORDER BY day) AS reviews
       FROM buckets
-     GROUP BY window_key, repository_id
+     GROUP BY n, repository_id
 )
 INSERT INTO repository_metric_partials AS m (
     repository_id, as_of, window_key, window_start, window_end,
@@ -188,8 +186,8 @@ SELECT r.id, t.as_of, w.window_key, w.w_start, w.w_end,
   LEFT JOIN issue_stats i ON i.repository_id = r.id AND i.window_key = w.window_key
   LEFT JOIN review_stats rs ON rs.repository_id = r.id AND rs.window_key = w.window_key
   LEFT JOIN star_stats ss ON ss.repository_id = r.id AND ss.window_key = w.window_key
-  LEFT JOIN contributor_stats cs ON cs.repository_id = r.id AND cs.window_key = w.window_key
-  LEFT JOIN timeline tl ON tl.repository_id = r.id AND tl.window_key = w.window_key
+  LEFT JOIN contributor_stats cs ON cs.repository_id = r.id AND cs.n = w.n
+  LEFT JOIN timeline tl ON tl.repository_id = r.id AND tl.n = w.n
 ON CONFLICT (repository_id, as_of, window_key) DO UPDATE SET
     window_start = excluded.window_start, window_end = excluded.window_end,
     prs_opened = excluded.prs_opened, prs_open = excluded.prs_open, prs_merged_state = excluded.prs_merged_state,
