@@ -18,6 +18,8 @@ alone::
     │   ├── GitHubUnavailable   5xx or timeouts that outlasted the client's own retries
     │   ├── Unauthorized        (also NonRetriable) 401: bad or expired credentials
     │   └── Unprocessable       (also NonRetriable) 422: GitHub refused the request itself
+    ├── OpenAIError             anything else from OpenAI (5xx, timeouts): retried with backoff
+    │   └── OpenAIRateLimited(defer_until)     (also Deferred) a 429, or the shared per-minute budget is spent
     └── StoreError              a database failure: retried with backoff
 
 Anything else raised by a service is a bug or a transient fault and is retried with backoff.
@@ -112,6 +114,18 @@ class Unprocessable(GitHubError, NonRetriable):
     """422 (or 400): the request itself is wrong; retrying sends the same wrong request."""
 
 
+class OpenAIError(ContribsyncError):
+    """A failed OpenAI call (HTTP 5xx, a timeout, a malformed answer). The API key is never in it."""
+
+
+class OpenAIRateLimited(OpenAIError, Deferred):
+    """OpenAI answered 429, or the requests or tokens per minute shared through Postgres are spent."""
+
+    def __init__(self, message: str, *, defer_until: datetime) -> None:
+        Exception.__init__(self, message)
+        self.defer_until = defer_until
+
+
 class StoreError(ContribsyncError):
     """A database operation failed (connection lost, constraint violated, bad SQL)."""
 
@@ -126,6 +140,8 @@ __all__ = [
     "InvalidEvent",
     "NonRetriable",
     "NotFound",
+    "OpenAIError",
+    "OpenAIRateLimited",
     "RateLimited",
     "SecondaryRateLimited",
     "StoreError",

@@ -216,15 +216,24 @@ class CleanupWorkspaceMetrics(Scheduled):
     retention_days: int | None = Field(default=None, alias="retentionDays", ge=1, le=3650)
 
 
-class EmbeddingsWorkspace(EventData):
+class EmbeddingsWorkspace(Scheduled):
+    """``{workspace_id, batch_size?, delay_ms?}``; contributor.info's ``embeddings/compute.requested``
+    shape ``{repositoryId?, forceRegenerate?, itemTypes?}`` too. Neither id: every item that needs one,
+    the active workspaces' first (the 6-hourly cron)."""
+
     workspace_id: UUID | None = Field(default=None, alias="workspaceId")
     repository_id: UUID | None = Field(default=None, alias="repositoryId")
     batch_size: int | None = Field(default=None, alias="batchSize", ge=1, le=2048)
-    delay_ms: int | None = Field(default=None, alias="delayMs", ge=0)
+    delay_ms: int | None = Field(default=None, alias="delayMs", ge=0, le=60_000)
+    force_regenerate: bool = Field(default=False, alias="forceRegenerate")
+    item_types: tuple[Literal["issue", "pull_request", "discussion"], ...] | None = Field(
+        default=None, alias="itemTypes")
 
 
 class EmbeddingsRepository(EventData):
     repository_id: UUID = Field(alias="repositoryId")
+    batch_size: int | None = Field(default=None, alias="batchSize", ge=1, le=2048)
+    force_regenerate: bool = Field(default=False, alias="forceRegenerate")
 
 
 class CancelFunction(EventData):

@@ -71,6 +71,9 @@ class Settings:
     openai_base_url: str | None = None
     openai_requests_per_minute: float | None = None  # the account's RPM for the summary model (contribsync.ai)
     metrics_retention_days: int = 90  # daily workspace metrics kept by cleanup/workspace-metrics
+    embedding_price_per_mtok: float = 0.02  # USD per 1M tokens of text-embedding-3-small, for run costs
+    embedding_requests_per_minute: float = 3000.0  # the account's limits for the embedding model
+    embedding_tokens_per_minute: float = 1_000_000.0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -99,6 +102,9 @@ class Settings:
             openai_base_url=env.get("OPENAI_BASE_URL"),
             openai_requests_per_minute=float(rpm) if (rpm := env.get("OPENAI_REQUESTS_PER_MINUTE")) else None,
             metrics_retention_days=int(env.get("CONTRIBSYNC_METRICS_RETENTION_DAYS", "90")),
+            embedding_price_per_mtok=float(env.get("OPENAI_EMBEDDING_PRICE_PER_MTOK", "0.02")),
+            embedding_requests_per_minute=float(env.get("OPENAI_EMBEDDING_RPM", "3000")),
+            embedding_tokens_per_minute=float(env.get("OPENAI_EMBEDDING_TPM", "1000000")),
         )
 
 

@@ -1,0 +1,197 @@
+"""Embeddings of issues, pull requests and discussions: the text, the hash, the OpenAI client, the budget.
+
+As contributor.info stores them: OpenAI ``text-embedding-3-small`` shortened to 384 dimensions, input
+``"[ISSUE|PULL_REQUEST|DISCUSSION] {title} {body}"`` cut to 2,000 characters, ``content_hash`` the
+first 16 hex characters of sha256 of ``"{title}:{body}"``. One model stores and queries: each vector
+records its model (``embedding_model``), and a vector from another model counts as missing.
+
+OpenAI is called over plain HTTP with httpx (``POST {base_url}/embeddings``), for the reason
+``contribsync.ai`` gives (the ``openai`` package costs a second of cold start). Vectors come back
+base64-encoded (a quarter of the JSON's size at 2,048 inputs). Requests and tokens per minute are
+budgeted in Postgres token buckets (``budget_take.sql``), shared by every Lambda instance: a request
+waits for its budget when that takes seconds, and the run is deferred when it takes longer.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import math
+import struct
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any, Protocol
+
+import httpx
+
+from contribsync.errors import NonRetriable, OpenAIError, OpenAIRateLimited
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+
+    from contribsync.db import Database
+    from contribsync.settings import Settings
+
+MODEL = "text-embedding-3-small"
+DIMENSIONS = 384
+INPUT_CHARS = 2000
+MAX_INPUTS = 2048            # OpenAI's limit of inputs per request
+MAX_REQUEST_TOKENS = 250_000  # OpenAI refuses more than 300,000 tokens in one request; keep a margin
+PREFIX = {"issue": "ISSUE", "pull_request": "PULL_REQUEST", "discussion": "DISCUSSION"}
+WAIT_INLINE_S = 20.0          # a budget wait up to this long is slept; a longer one defers the run
+
+
+def embedding_input(item_type: str, title: str, body: str | None) -> str:
+    """contributor.info's input text, cut to 2,000 characters (never empty: the prefix is there)."""
+    text = f"[{PREFIX[item_type]}] {title} {body or ''}".strip()
+    return text[:INPUT_CHARS].encode("utf-8", "replace").decode()  # lone surrogates → "?"
+
+
+def content_hash(title: str, body: str | None) -> str:
+    """sha256 of ``"{title}:{body}"``, first 16 hex characters (SQL: ``contribsync_content_hash``)."""
+    return hashlib.sha256(f"{title}:{body or ''}".encode("utf-8", "surrogatepass")).hexdigest()[:16]
+
+
+def estimate_tokens(text: str) -> int:
+    """An upper-bound guess of a text's tokens for sizing requests (English runs ~4 characters a token;
+    bytes / 3 leaves room for code and other scripts). Costs use the tokens OpenAI reports."""
+    return len(text.encode("utf-8")) // 3 + 1
+
+
+def vector_literal(vector: Sequence[float]) -> str:
+    """pgvector's text form."""
+    return "[" + ",".join(f"{x:.7g}" for x in vector) + "]"
+
+
+@dataclass(frozen=True)
+class Embedded:
+    vectors: list[list[float]]
+    tokens: int  # as OpenAI counted them (usage.total_tokens)
+
+
+class Embedder(Protocol):
+    model: str
+    dimensions: int
+
+    def embed(self, texts: Sequence[str]) -> Embedded: ...
+
+
+class OpenAIEmbedder:
+    """``POST /embeddings`` of OpenAI or a compatible server at ``base_url``. ``transport`` is for tests."""
+
+    def __init__(self, api_key: str, *, base_url: str | None = None, model: str = MODEL,
+                 dimensions: int = DIMENSIONS, timeout_s: float = 60.0,
+                 transport: httpx.BaseTransport | None = None) -> None:
+        self.model = model
+        self.dimensions = dimensions
+        self.base_url = (base_url or "https://api.openai.com/v1").rstrip("/")
+        self._key = api_key
+        self._http = httpx.Client(base_url=self.base_url, transport=transport, timeout=timeout_s, headers={
+            "authorization": f"Bearer {api_key}", "content-type": "application/json", "user-agent": "contribsync"})
+
+    def __repr__(self) -> str:
+        return f"OpenAIEmbedder(base_url={self.base_url!r}, model={self.model!r}, dimensions={self.dimensions})"
+
+    def embed(self, texts: Sequence[str]) -> Embedded:
+        payload = {"model": self.model, "input": list(texts), "dimensions": self.dimensions,
+                   "encoding_format": "base64"}
+        try:
+            response = self._http.post("/embeddings", content=json.dumps(payload))
+        except httpx.TimeoutException as exc:
+            raise OpenAIError(f"OpenAI embeddings timed out after {self._http.timeout.read}s") from exc
+        except httpx.HTTPError as exc:
+            raise OpenAIError(f"OpenAI embeddings request failed: {type(exc).__name__}") from exc
+        if response.status_code == 429:  # noqa: PLR2004
+            wait = _retry_after(response)
+            raise OpenAIRateLimited(f"OpenAI rate limit (HTTP 429): retry in {wait:g}s",
+                                    defer_until=datetime.now(UTC) + timedelta(seconds=wait))
+        if response.status_code in (401, 403):
+            raise NonRetriable(f"OpenAI refused the API key (HTTP {response.status_code}): check OPENAI_API_KEY")
+        if response.is_client_error:
+            raise NonRetriable(f"OpenAI refused the request (HTTP {response.status_code}): {_message(response)}")
+        if response.is_error:
+            raise OpenAIError(f"OpenAI embeddings failed: HTTP {response.status_code}")
+        return self._parse(response, len(texts))
+
+    def _parse(self, response: httpx.Response, n: int) -> Embedded:
+        try:
+            body: Any = response.json()
+            rows = sorted(body["data"], key=lambda d: d["index"])
+            vectors = [_decode(d["embedding"]) for d in rows]
+            tokens = int(body["usage"]["total_tokens"])
+        except (ValueError, KeyError, TypeError, struct.error) as exc:
+            raise OpenAIError(f"malformed embeddings answer: {type(exc).__name__}") from exc
+        if len(vectors) != n or any(len(v) != self.dimensions for v in vectors):
+            raise OpenAIError(f"embeddings answer has {len(vectors)} vectors for {n} inputs, or wrong dimensions")
+        return Embedded(vectors, tokens)
+
+    def close(self) -> None:
+        self._http.close()
+
+
+def _decode(value: Any) -> list[float]:  # noqa: ANN401 - base64 text or a list of floats
+    if isinstance(value, str):
+        raw = base64.b64decode(value)
+        return list(struct.unpack(f"<{len(raw) // 4}f", raw))
+    return [float(x) for x in value]
+
+
+def _retry_after(response: httpx.Response) -> float:
+    try:
+        return max(1.0, float(response.headers.get("retry-after", "")))
+    except ValueError:
+        return 20.0
+
+
+def _message(response: httpx.Response) -> str:
+    try:
+        return str(response.json()["error"]["message"])[:200]
+    except (ValueError, KeyError, TypeError):
+        return response.text[:200]
+
+
+class Budget:
+    """Requests and tokens per minute for one model, as Postgres token buckets (``budget_take.sql``)."""
+
+    def __init__(self, db: Database, *, model: str, requests_per_minute: float, tokens_per_minute: float,
+                 clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+                 sleep: Callable[[float], None] = time.sleep) -> None:
+        self.db = db
+        self.model = model
+        self.limits = {"requests": requests_per_minute, "tokens": tokens_per_minute}
+        self.clock = clock
+        self.sleep = sleep
+        self.waited_s = 0.0
+
+    def take(self, tokens: int) -> None:
+        """Take one request and ``tokens`` from the minute's budget: sleep when the budget is back within
+        ``WAIT_INLINE_S``, else raise ``OpenAIRateLimited`` so the runtime defers the message."""
+        for want in (("requests", 1), ("tokens", min(tokens, self.limits["tokens"]))):
+            while (wait := self._take(*want)) > 0:
+                if wait > WAIT_INLINE_S:
+                    raise OpenAIRateLimited(f"OpenAI {want[0]} per minute spent: retry in {wait:.0f}s",
+                                            defer_until=self.clock() + timedelta(seconds=wait))
+                self.waited_s += wait
+                self.sleep(wait)
+
+    def _take(self, kind: str, amount: float) -> float:
+        per_minute = self.limits[kind]
+        row = self.db.query_one("budget_take", {
+            "scope": "openai", "key": f"{self.model}:{kind}", "capacity": per_minute, "rate": per_minute / 60,
+            "amount": amount, "now": self.clock()})
+        if row is None or row["granted"]:
+            return 0.0
+        return math.ceil((amount - float(row["tokens"])) / (per_minute / 60) * 100) / 100
+
+
+def embedder_from_settings(settings: Settings) -> OpenAIEmbedder | None:
+    """The configured embedder, or None when no OpenAI key is set (the functions then skip)."""
+    if not settings.openai_api_key:
+        return None
+    return OpenAIEmbedder(settings.openai_api_key, base_url=settings.openai_base_url)
+
+
+__all__ = ["DIMENSIONS", "MODEL", "Budget", "Embedded", "Embedder", "OpenAIEmbedder", "content_hash",
+           "embedder_from_settings", "embedding_input", "estimate_tokens", "vector_literal"]
