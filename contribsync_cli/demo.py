@@ -7,7 +7,8 @@ What it shows, against the GitHub simulator and the embedded Postgres:
    sync follows; change mode then edits the repository and delivers signed webhooks, and an incremental
    sync picks the changes up. The database is compared with the simulator's ground truth; then a
    workspace is created and the repository added through ``contribsync workspace``, its aggregation
-   runs through its queue and the metrics of every time range are shown;
+   runs through its queue and the metrics of every time range are shown; its issues, pull requests
+   and discussions are embedded (the local fake OpenAI) and the items nearest to #1 are listed;
 
 then, on a small seeded organisation:
 
@@ -231,6 +232,28 @@ def _workspace(stack: LocalStack, console: Console, check: Callable[[str, bool],
           and cached["all"]["total_prs"] == stored["n"] and len(cached) == 5)
 
 
+def _embeddings(stack: LocalStack, console: Console, check: Callable[[str, bool], None]) -> None:
+    """Phase 0c: the workspace's items embedded through the queue (the fake OpenAI), then similar items."""
+    import argparse
+
+    from contribsync_cli import similar
+
+    db = stack.db
+    ws = db.query_one("workspace_find", {"name": "Demo team", "slug": "demo-team"})
+    assert ws is not None
+    since = datetime.now(UTC)
+    stack.queues.send_event("embeddings/process.workspace", {"workspace_id": str(ws["id"])})
+    run = _wait_run(stack, "EmbeddingsProcessWorkspace", since, timeout_s=120)
+    result = run["result"] if run else {}
+    coverage = db.query("embeddings_coverage", {"workspace_id": ws["id"], "repository_id": None,
+                                                "model": "text-embedding-3-small"})
+    items, fresh = sum(c["items"] for c in coverage), sum(c["fresh"] for c in coverage)
+    check(f"embeddings: {result.get('embedded')} items in {result.get('requests')} requests, "
+          f"{result.get('tokens')} tokens (${result.get('costUsd')}); coverage {fresh}/{items}",
+          run is not None and items > 0 and fresh == items)
+    similar.run(argparse.Namespace(ref="simorg/repo-0#1", limit=3, all_repositories=False, json=False), console)
+
+
 class _TransientFault:
     """Fails the first two attempts of one repository's run, as a flaky dependency would."""
 
@@ -267,6 +290,8 @@ def run_demo(console: Console) -> int:  # noqa: PLR0915 - a linear script reads 
         _capture(stack, console, api, check)
         console.print(Rule("0b. a workspace and its metrics"))
         _workspace(stack, console, check)
+        console.print(Rule("0c. embeddings and similar items"))
+        _embeddings(stack, console, check)
         ids = _seed(stack)
         stack.handlers["ClassifySingleRepository"].RUNTIME.before_run = _TransientFault(ids["beacon"])
 
