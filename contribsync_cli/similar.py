@@ -13,18 +13,28 @@ if TYPE_CHECKING:
 
     from rich.console import Console
 
+    from contribsync.db import Database
+
 _REF = re.compile(r"^(?P<owner>[\w.-]+)/(?P<name>[\w.-]+)#(?P<number>\d+)$")
 
 
 def run(args: argparse.Namespace, console: Console) -> None:
-    from contribsync import similarity
-    from contribsync.errors import ContribsyncError
     from contribsync_cli.local_env import database
 
     match = _REF.match(args.ref)
     if match is None:
         raise SystemExit("give the item as OWNER/REPO#NUMBER, e.g. octo-org/octo-repo#42")
     db = database()
+    try:
+        _show(args, console, db, match)
+    finally:
+        db.close()
+
+
+def _show(args: argparse.Namespace, console: Console, db: Database, match: re.Match[str]) -> None:
+    from contribsync import similarity
+    from contribsync.errors import ContribsyncError
+
     repo = db.query_one("repository_by_full_name", {"owner": match["owner"], "name": match["name"]})
     if repo is None:
         raise SystemExit(f"{match['owner']}/{match['name']} is not stored")

@@ -88,13 +88,17 @@ class OpenAIEmbedder:
         self.dimensions = dimensions
         self.base_url = (base_url or "https://api.openai.com/v1").rstrip("/")
         self._key = api_key
-        self._http = httpx.Client(base_url=self.base_url, transport=transport, timeout=timeout_s, headers={
-            "authorization": f"Bearer {api_key}", "content-type": "application/json", "user-agent": "contribsync"})
+        headers = {"content-type": "application/json", "user-agent": "contribsync"}
+        if api_key:
+            headers["authorization"] = f"Bearer {api_key}"
+        self._http = httpx.Client(base_url=self.base_url, transport=transport, timeout=timeout_s, headers=headers)
 
     def __repr__(self) -> str:
         return f"OpenAIEmbedder(base_url={self.base_url!r}, model={self.model!r}, dimensions={self.dimensions})"
 
     def embed(self, texts: Sequence[str]) -> Embedded:
+        if not self._key:  # an empty bearer token is not even a valid header
+            raise NonRetriable("no OpenAI API key: set OPENAI_API_KEY")
         payload = {"model": self.model, "input": list(texts), "dimensions": self.dimensions,
                    "encoding_format": "base64"}
         try:

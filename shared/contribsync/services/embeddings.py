@@ -30,7 +30,7 @@ from contribsync.embeddings import (
     estimate_tokens,
     vector_literal,
 )
-from contribsync.errors import ContribsyncError
+from contribsync.errors import ContribsyncError, Deferred
 from contribsync.observability import logger, metrics
 from contribsync.settings import Settings
 
@@ -79,6 +79,9 @@ def embed_pending(ctx: RunContext, scope: Scope, *, embedder: Embedder | None = 
                delay_s=(delay_ms or 0) / 1000, budget=budget)
     try:
         return run.run()
+    except Deferred as exc:  # comes back later, with its tallies
+        run.save_job("pending", error=str(exc))
+        raise
     except ContribsyncError as exc:
         run.save_job("failed", error=str(exc))
         raise
