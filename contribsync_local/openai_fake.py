@@ -4,9 +4,26 @@ Endpoints, in OpenAI's shapes:
 - ``POST /v1/chat/completions``: a deterministic short summary made from the prompt's ``Title:`` line
   ("Discussion about <title>."), cut to 150 characters and to ``max_tokens`` (about 4 characters a
   token, ``finish_reason`` "length" when that cuts);
-- ``POST /v1/embeddings``: deterministic unit vectors of ``dimensions`` (default 1536) drawn from a
-  hash of each input; a shorter vector is the renormalized prefix of a longer one, as OpenAI's
-  shortened embeddings are; ``encoding_format`` "float" or "base64" (what the openai package asks for);
+- ``POST /v1/embeddings``: deterministic unit vectors of ``dimensions`` (default 1536) in which texts
+  sharing most words lie close (cosine near 1) and texts without common words lie apart (near 0), so
+  that similarity search can be tested; a shorter vector is the renormalized prefix of a longer one,
+  as OpenAI's shortened embeddings are; ``encoding_format`` "float" or "base64" (what the openai
+  package asks for). A vector is made by feature hashing in a fixed 3,072-wide space (``embedding``):
+
+  - words are the lowercase runs of 3 or more letters and digits; a word ``n`` times in the text
+    weighs ``1 + ln n``, and a common English word (``_STOP_WORDS``) a fifth of that;
+  - each word hashes (SHAKE-256) to 64 positions with signs ±1, one in each 48-wide block of the
+    space, so every word has the same norm and keeps ``d / 48`` positions in ``d`` dimensions (8 at 384);
+  - the vector in ``d`` dimensions is the weighted sum of the words' positions below ``d``, plus a
+    faint (1e-6) copy of the first 48 values of the text's hash-drawn vector (gaussian draws seeded
+    by sha256 of the text), normalized. The faint copy keeps every prefix nonzero: where no word
+    lands, or the words cancel, the vector is the hash-drawn one, and a text without a word (say,
+    only symbols) gets the whole hash-drawn vector, as every text did before. Positions past 3,072
+    stay 0. The prefix property holds for every ``d``, since a shorter vector keeps the same sums.
+
+  Cosine is then about the weighted share of common words: a title of n words with one word changed
+  scores about (n - 1) / n, word order does not count, and texts without a common word score about
+  0, give or take 0.05 at 384 dimensions (hash collisions; 1 / sqrt(d) in general);
 - ``GET /v1/models``.
 
 Like OpenAI it wants ``Authorization: Bearer <key>`` (any key) and answers 401 without one. Knobs,
@@ -20,13 +37,18 @@ Written by hand: werkzeug does the HTTP, as for the GitHub simulator.
 from __future__ import annotations
 
 import base64
+import collections
+import functools
 import hashlib
+import itertools
 import json
+import math
 import random
 import re
 import struct
 import threading
 import time
+from array import array
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -86,12 +108,79 @@ def summary_for(prompt: str) -> str:
     return (head[: head.rfind(" ")] if " " in head else head) + "…"
 
 
+_SPACE = 3072  # text-embedding-3-large's width; more dimensions are allowed, and stay 0 past it
+_BLOCK = 48    # a word has one position in each block: _SPACE // _BLOCK = 64 positions
+_FAINT = 1e-6  # the weight of the hash-drawn vector's first block in a text with words
+_STOP_WEIGHT = 0.2
+_CACHED_WORDS = 1 << 16  # per number of dimensions
+_WORD = re.compile(r"[^\W_]{3,}")
+_STOP_WORDS = frozenset({
+    "about", "after", "all", "also", "and", "any", "are", "been", "before", "but", "can", "could", "did", "does",
+    "for", "from", "had", "has", "have", "her", "his", "how", "into", "its", "just", "more", "not", "now", "only",
+    "our", "out", "over", "should", "some", "such", "than", "that", "the", "their", "them", "then", "there",
+    "these", "they", "this", "those", "too", "very", "was", "were", "what", "when", "where", "which", "who", "why",
+    "will", "with", "would", "you", "your",
+})
+
+
 def embedding(text: str, dimensions: int = DEFAULT_DIMENSIONS) -> list[float]:
-    """A unit vector drawn from a hash of ``text``; the first n draws do not depend on ``dimensions``."""
+    """A unit vector for ``text``, by feature hashing of its words (the module's docstring has the scheme);
+    the vector for fewer dimensions is the renormalized prefix of the vector for more."""
+    weights = _word_weights(text)
     rng = random.Random(hashlib.sha256(text.encode("utf-8", "surrogatepass")).digest())
-    values = [rng.gauss(0.0, 1.0) for _ in range(dimensions)]
-    norm = sum(v * v for v in values) ** 0.5 or 1.0
+    if not weights:  # no word: the hash-drawn vector alone
+        values = [rng.gauss(0.0, 1.0) for _ in range(dimensions)]
+    else:
+        values = [_FAINT * rng.gauss(0.0, 1.0) for _ in range(min(dimensions, _BLOCK))]
+        values.extend(itertools.repeat(0.0, dimensions - len(values)))
+        prefixes = _prefixes(dimensions)
+        for word, weight in weights.items():
+            for code in prefixes[word]:
+                if code >= 0:
+                    values[code] += weight
+                else:
+                    values[~code] -= weight
+    norm = math.hypot(*values) or 1.0
     return [v / norm for v in values]
+
+
+def _word_weights(text: str) -> dict[str, float]:
+    """Each word's weight: sublinear in its count, and low for a common English word."""
+    counts = collections.Counter(_WORD.findall(text.lower()))
+    return {word: (1.0 + math.log(n)) * (_STOP_WEIGHT if word in _STOP_WORDS else 1.0)
+            for word, n in counts.items()}
+
+
+def _word_codes(word: str, blocks: int) -> array[int]:
+    """A word's signed positions in the first ``blocks`` blocks, one in each: ``p`` for +1 and ``~p`` for -1.
+    Drawn from SHAKE-256, whose shorter outputs are the prefixes of its longer ones."""
+    draws = struct.unpack(f"<{blocks}I", hashlib.shake_256(word.encode("utf-8", "surrogatepass")).digest(4 * blocks))
+    codes = array("h")
+    for start, draw in zip(range(0, blocks * _BLOCK, _BLOCK), draws, strict=True):
+        sign, offset = divmod(draw, _BLOCK)
+        codes.append(start + offset if sign & 1 else ~(start + offset))
+    return codes
+
+
+class _Prefixes(dict[str, "array[int]"]):
+    """Each word's codes at positions below ``dimensions``, computed once (8 codes at 384 dimensions)."""
+
+    def __init__(self, dimensions: int) -> None:
+        super().__init__()
+        self.dimensions = dimensions
+        self.blocks = min(-(-dimensions // _BLOCK), _SPACE // _BLOCK)
+
+    def __missing__(self, word: str) -> array[int]:
+        if len(self) >= _CACHED_WORDS:
+            self.clear()
+        codes = _word_codes(word, self.blocks)
+        prefix = self[word] = array("h", (c for c in codes if max(c, ~c) < self.dimensions))
+        return prefix
+
+
+@functools.lru_cache(maxsize=8)
+def _prefixes(dimensions: int) -> _Prefixes:
+    return _Prefixes(dimensions)
 
 
 def _tokens(text: str) -> int:

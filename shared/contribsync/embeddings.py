@@ -180,6 +180,11 @@ class Budget:
                 self.waited_s += wait
                 self.sleep(wait)
 
+    def settle(self, estimated: int, counted: int) -> None:
+        """Give back the tokens an estimate charged beyond what OpenAI counted (estimates run high)."""
+        if (over := min(estimated, self.limits["tokens"]) - counted) > 0:
+            self._take("tokens", -over)
+
     def _take(self, kind: str, amount: float) -> float:
         per_minute = self.limits[kind]
         row = self.db.query_one("budget_take", {

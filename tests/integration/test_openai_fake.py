@@ -6,12 +6,16 @@ Also the server's own contract: OpenAI's shapes, its 401 without a bearer, and i
 from __future__ import annotations
 
 import base64
+import hashlib
 import itertools
 import math
+import random
 import struct
 
 import httpx
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
 from contribsync.ai import OpenAISummarizer, Summary
 from contribsync_local.openai_fake import FakeOpenAI, embedding
@@ -32,6 +36,25 @@ def fake():
 def http():
     with httpx.Client(timeout=5) as client:
         yield client
+
+
+def cosine(a, b):
+    return math.fsum(x * y for x, y in zip(a, b, strict=True))
+
+
+def similarity(first, second, dimensions=384):
+    return cosine(embedding(first, dimensions), embedding(second, dimensions))
+
+
+def renormalized(vector):
+    norm = math.sqrt(math.fsum(x * x for x in vector))
+    return [x / norm for x in vector]
+
+
+def hash_drawn(text, dimensions):
+    """The vector every text got before words counted, and a text without words still gets."""
+    rng = random.Random(hashlib.sha256(text.encode()).digest())
+    return renormalized([rng.gauss(0.0, 1.0) for _ in range(dimensions)])
 
 
 def summarizer(server, **kwargs):
@@ -114,7 +137,9 @@ def test_requests_arrive_spaced(fake):
         for _ in range(3):
             client.summarize("T", "B")
     times = [r.at for r in fake.received]
-    assert all(b - a >= 0.045 for a, b in itertools.pairwise(times))
+    # Starts are 50 ms apart; the server's arrival times add a few ms of jitter (a new connection and thread
+    # for each request), more on a loaded machine. Without the spacing they are a few ms.
+    assert all(b - a >= 0.035 for a, b in itertools.pairwise(times))
 
 
 def test_seeded_failures_repeat(http):
@@ -186,9 +211,7 @@ def test_embeddings_default_to_1536_and_shorten_like_openai(fake, http):
                                                                          "input": "one text"}).json()
     (full,) = [d["embedding"] for d in body["data"]]
     assert len(full) == 1536
-    short = embedding("one text", 384)
-    norm = math.sqrt(math.fsum(x * x for x in full[:384]))
-    assert short == pytest.approx([x / norm for x in full[:384]])
+    assert embedding("one text", 384) == pytest.approx(renormalized(full[:384]))
 
 
 def test_embeddings_in_base64(fake, http):
@@ -196,6 +219,134 @@ def test_embeddings_in_base64(fake, http):
         "model": "text-embedding-3-small", "input": "one text", "dimensions": 8, "encoding_format": "base64"}).json()
     decoded = struct.unpack("<8f", base64.b64decode(body["data"][0]["embedding"]))
     assert decoded == pytest.approx(embedding("one text", 8), abs=1e-6)
+
+
+def test_embeddings_rank_a_near_duplicate_first_over_http(fake, http):
+    # GIVEN an issue, the same issue reworded a little, and an unrelated one, as the product embeds them
+    texts = ["[ISSUE] Flaky CI on Windows runners after upgrading the Rust toolchain to 1.79",
+             "[ISSUE] Flaky CI on Windows runners after upgrading the Rust toolchain to 1.80",
+             "[ISSUE] Dark mode colours are wrong in the settings dialog of the desktop application"]
+    # WHEN the server embeds them at the product's 384 dimensions, in base64
+    body = http.post(f"{fake.base_url}/embeddings", headers=AUTH, json={
+        "model": "text-embedding-3-small", "input": texts, "dimensions": 384, "encoding_format": "base64"}).json()
+    query, near, far = (struct.unpack("<384f", base64.b64decode(d["embedding"])) for d in body["data"])
+    # THEN the near duplicate is close and the unrelated issue is not
+    assert cosine(query, near) > 0.8
+    assert abs(cosine(query, far)) < 0.3
+
+
+# -- what the embeddings mean: similar texts land near each other -----------------------------------
+
+
+TITLE = "Flaky integration tests on Windows runners after upgrading the toolchain"
+BODY = ("Since the upgrade our integration suite fails about one run in five on the Windows runners. The failures "
+        "are timeouts in the database fixtures, and retrying the job usually passes. Linux and macOS are fine.")
+
+
+@pytest.mark.parametrize(("first", "second"), [
+    (f"[ISSUE] {TITLE} {BODY}", f"[ISSUE] {TITLE} {BODY.replace('one run in five', 'one run in four')}"),
+    (f"[ISSUE] {TITLE} {BODY}", f"[ISSUE] {TITLE} {BODY} Logs from the last failure are attached below."),
+    (f"[ISSUE] {TITLE} {BODY}", f"[PULL_REQUEST] {TITLE} {BODY}"),
+], ids=["one-body-word-changed", "one-sentence-added", "another-type-tag"])
+def test_near_duplicates_are_close(first, second):
+    assert similarity(first, second) > 0.8
+
+
+@pytest.mark.parametrize("edited", [TITLE.replace("Windows", "Linux"), TITLE.replace("upgrading", "pinning"),
+                                    TITLE.replace("Flaky", "Failing")])
+def test_a_title_with_one_word_changed_stays_close(edited):
+    assert similarity(TITLE, edited) > 0.8
+
+
+def test_unrelated_texts_are_far_apart():
+    docs = ("Dark mode colours are wrong in the settings dialog: the background stays white while the sidebar "
+            "turns black, and hovering over a menu entry makes its label unreadable on high contrast themes")
+    api = ("Paginate the REST endpoint listing organisation members with cursors instead of page numbers, since "
+           "offsets skip people whenever somebody joins or leaves during a long export job")
+    assert abs(similarity(f"[ISSUE] {TITLE} {BODY}", docs)) < 0.3
+    assert abs(similarity(docs, api)) < 0.3
+    assert abs(similarity(f"[ISSUE] {TITLE} {BODY}", api)) < 0.3
+
+
+def test_texts_without_a_common_word_stay_near_zero():
+    # GIVEN 200 pairs of 25-word texts drawn from two vocabularies that share no word
+    rng = random.Random(7)
+    vocabulary = [f"word{i:05d}" for i in range(20_000)]
+    pairs = [(" ".join(rng.sample(vocabulary[:10_000], 25)), " ".join(rng.sample(vocabulary[10_000:], 25)))
+             for _ in range(200)]
+    # WHEN each pair is compared; THEN hash collisions alone never bring two of them close
+    scores = [similarity(a, b) for a, b in pairs]
+    assert max(abs(score) for score in scores) < 0.3
+    assert abs(math.fsum(scores) / len(scores)) < 0.02  # no bias towards either side
+
+
+def test_word_order_barely_matters():
+    words = f"{TITLE} {BODY}".split()
+    shuffled = " ".join(random.Random(3).sample(words, len(words)))
+    assert shuffled != " ".join(words)
+    assert similarity(" ".join(words), shuffled) > 0.999
+
+
+def test_common_short_words_do_not_dominate():
+    # Only "the", "not", "and", "for", "all", "is", "it", "of" and "in" are common to both; counted like any other
+    # word they would give a cosine of about 0.7.
+    first = "the cache is not working and it is slow for all of the users in the app"
+    second = "the login is not shown and it is empty for all of the pages in the site"
+    assert abs(similarity(first, second)) < 0.3
+
+
+def test_words_under_three_characters_are_ignored():
+    assert similarity("Flaky CI on Windows", "Flaky on Windows") > 0.999
+    assert similarity("Flaky CI on Windows", "Flaky UI at Windows") > 0.999
+
+
+def test_a_repeated_word_counts_sublinearly():
+    # Linear counts would give 6 / sqrt(6 * (6 + 20**2)) = 0.12; 1 + ln(20) gives 0.52.
+    text = "database migrations hang during deploy behind pgbouncer"
+    repeated = similarity(text, f"{text} {'timeout ' * 20}")
+    assert repeated > 0.4
+    assert repeated < similarity(text, f"{text} timeout") - 0.2  # but the count does count
+
+
+@pytest.mark.parametrize("text", ["", "!!! ??? ---", "→ ✓ ✗", "a b c 12 -- ok"])
+def test_a_text_without_words_falls_back_to_a_unit_vector(text):
+    vector = embedding(text, 384)
+    assert len(vector) == 384
+    assert math.isclose(math.fsum(x * x for x in vector), 1.0)
+    assert vector == pytest.approx(hash_drawn(text, 384), rel=1e-12, abs=1e-15)
+    assert vector != embedding(text + "!", 384)
+
+
+def test_a_prefix_too_short_for_any_word_is_still_a_unit_vector():
+    # GIVEN one word, whose first position is in the first 48 but not the first
+    full = embedding("flaky", 384)
+    first = next(i for i, x in enumerate(full) if abs(x) > 0.1)
+    assert 1 <= first < 48
+    # WHEN fewer dimensions are asked than that position
+    for dimensions in (1, first):
+        short = embedding("flaky", dimensions)
+        # THEN the vector is the renormalized prefix all the same: the faint hash-drawn one
+        assert math.isclose(math.fsum(x * x for x in short), 1.0)
+        assert short == pytest.approx(renormalized(full[:dimensions]), rel=1e-9, abs=1e-12)
+        assert short == pytest.approx(hash_drawn("flaky", dimensions), rel=1e-9, abs=1e-12)
+
+
+WORDS = st.sampled_from(["flaky", "ci", "the", "windows", "runner", "cache", "naïve", "über", "日本語", "x1", "abc"])
+
+
+@settings(max_examples=150, deadline=None, database=None)
+@given(text=st.one_of(st.text(), st.lists(WORDS).map(" ".join)),
+       sizes=st.lists(st.integers(min_value=1, max_value=3200), min_size=2, max_size=2, unique=True).map(sorted))
+@example(text="flaky", sizes=[1, 3072])
+@example(text="", sizes=[1, 2])
+@example(text="abc abc", sizes=[47, 3200])
+def test_every_embedding_is_a_unit_vector_and_a_prefix_of_longer_ones(text, sizes):
+    short_size, long_size = sizes
+    short, long = embedding(text, short_size), embedding(text, long_size)
+    assert (len(short), len(long)) == (short_size, long_size)
+    assert math.isclose(math.fsum(x * x for x in short), 1.0, rel_tol=1e-9)
+    assert math.isclose(math.fsum(x * x for x in long), 1.0, rel_tol=1e-9)
+    assert short == pytest.approx(renormalized(long[:short_size]), rel=1e-9, abs=1e-12)
 
 
 @pytest.mark.parametrize("payload", [{"model": "m"}, {"model": "m", "input": ""}, {"model": "m", "input": []},

@@ -145,10 +145,12 @@ class _Run:
         return [*batches, current] if current else batches
 
     def _embed(self, batch: list[dict[str, Any]]) -> None:
-        self.budget.take(sum(estimate_tokens(i["input"]) for i in batch))
+        estimated = sum(estimate_tokens(i["input"]) for i in batch)
+        self.budget.take(estimated)
         if self.delay_s and self.p["requests"]:
             time.sleep(self.delay_s)
         result = self.embedder.embed([i["input"] for i in batch])
+        self.budget.settle(estimated, result.tokens)
         rows = [{"item_type": i["item_type"], "id": i["id"], "embedding": vector_literal(v),
                  "content_hash": i["content_hash"]} for i, v in zip(batch, result.vectors, strict=True)]
         self.p["requests"] += 1
