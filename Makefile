@@ -57,11 +57,13 @@ demo: $(VENV)/.installed
 dev: $(VENV)/.installed
 	$(BIN)/contribsync dev
 
-# The benchmarks (about 10 minutes): figures in bench/results/capture.json, webhooks.json and workspaces.json.
+# The benchmarks (about 11 minutes): figures in bench/results/capture.json, webhooks.json, workspaces.json
+# and embeddings.json.
 bench: $(VENV)/.installed
 	$(BIN)/python -m devtools.bench
 	$(BIN)/python -m devtools.bench_webhooks
 	$(BIN)/python -m devtools.bench_workspaces
+	$(BIN)/python -m devtools.bench_embeddings
 
 clean:
 	-$(BIN)/python -c "from contribsync_local import postgres; postgres.stop()" 2>/dev/null
