@@ -101,7 +101,7 @@ class PullRequestJob(EventData):
 
 class RepositoryIssues(EventData):
     repository_id: UUID = Field(alias="repositoryId")
-    time_range: int = Field(default=30, alias="timeRange", ge=1, le=3650)
+    time_range: int = Field(default=30, alias="timeRange", ge=1, le=36500)  # 36500: everything (backfill)
 
     @property
     def repository_key(self) -> str:

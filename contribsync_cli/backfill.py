@@ -1,0 +1,399 @@
+"""``contribsync backfill``: contributor.info's aggressive-backfill script (seed 003) in Python.
+
+For each repository (``OWNER REPO``, ``OWNER/REPO`` ..., or ``--workspace ID`` for all of one workspace's):
+
+0. a plan from GitHub's own counts (PRs per state, issues, discussions): pages and GraphQL points by
+   our queries' costs against the budget left, an estimated time, and the embedding tokens and cost;
+   ``--dry-run`` stops there, changing nothing;
+1. the data sync through the queues (a discovery for a repository not stored yet, which queues its
+   full sync and discussions; else ``capture/repository.sync-enhanced``; then issues and discussions),
+   waited for with a progress bar per repository (PRs and issues stored against GitHub's counts);
+2. embeddings in priority order (``embeddings/process.repository``), with coverage bars;
+3. the aggregation of every workspace that holds a repository;
+4. the seed's verification table: counts in the database against GitHub's, embedding coverage per
+   type, the latest activity, issues with no author, and the GitHub points used against the plan.
+
+The exit code is 1 when a step failed or timed out or a count does not match. Every event id sent is
+printed. It drives the functions through their queues, so it needs a running ``contribsync dev`` (or
+``AWS_ENDPOINT_URL``, or AWS) and that stack's database.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.table import Table
+
+if TYPE_CHECKING:
+    import argparse
+
+    from rich.console import Console
+
+    from contribsync.db import Database
+    from contribsync.github import GitHubClient
+    from contribsync.queues import Queues
+
+# GraphQL points of one page of each query, by GitHub's formula (tests/unit/test_backfill_plan.py checks
+# them against the simulator's implementation of that formula for the variables the jobs send).
+PR_PAGE_POINTS, PR_PAGE = 13, 100
+ISSUE_PAGE_POINTS, ISSUE_PAGE = 2, 50
+DISCUSSION_PAGE_POINTS, DISCUSSION_PAGE = 1, 50
+SECONDS_PER_PR_PAGE = 2.0      # GitHub answers a nested 100-PR page in about 1-3 s; 3 state streams in parallel
+SECONDS_PER_SMALL_PAGE = 0.6
+TOKENS_PER_ITEM = 350          # an issue, PR or discussion's input, cut to 2,000 characters: ~350 tokens
+CAPTURE_FUNCTIONS = ["DiscoverNewRepository", "CaptureRepositorySyncEnhanced", "CaptureRepositoryIssues",
+                     "CaptureRepositoryDiscussions", "CapturePrDetails", "CaptureIssueComments",
+                     "ClassifySingleRepository"]
+
+
+@dataclass
+class Target:
+    owner: str
+    name: str
+    counts: dict[str, int] = field(default_factory=dict)
+    has_discussions: bool = False
+    repository_id: str | None = None
+    sent: list[str] = field(default_factory=list)
+    plan: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.owner}/{self.name}"
+
+
+def targets_from(args: argparse.Namespace, db: Database) -> list[Target]:
+    """``OWNER REPO`` pairs and ``OWNER/REPO`` names, in any mix, plus the workspace's repositories."""
+    out: list[Target] = []
+    words = list(args.repos)
+    while words:
+        word = words.pop(0)
+        if "/" in word:
+            owner, name = word.split("/", 1)
+        elif words:
+            owner, name = word, words.pop(0)
+        else:
+            raise SystemExit(f"give repositories as OWNER REPO or OWNER/REPO (got a lone {word!r})")
+        out.append(Target(owner, name))
+    if args.workspace:
+        rows = db.query("workspace_repository_names", {"workspace_id": args.workspace})
+        if not rows:
+            raise SystemExit(f"workspace {args.workspace} has no repositories (or does not exist)")
+        out.extend(Target(r["owner"], r["name"]) for r in rows)
+    if not out:
+        raise SystemExit("give at least one repository, or --workspace ID")
+    return out
+
+
+def plan(targets: list[Target], github: GitHubClient, db: Database, *, price: float) -> dict[str, Any]:
+    """Step 0: what the backfill will read and cost, per repository and in all."""
+    from contribsync.errors import NotFound
+
+    for t in targets:
+        try:
+            repo = github.graphql("backfill_counts", {"owner": t.owner, "name": t.name}).data.get("repository")
+        except NotFound:
+            repo = None
+        if repo is None:
+            raise SystemExit(f"{t.full_name}: GitHub has no such repository")
+        t.has_discussions = bool(repo["hasDiscussionsEnabled"])
+        t.counts = {"open": repo["open"]["totalCount"], "closed": repo["closed"]["totalCount"],
+                    "merged": repo["merged"]["totalCount"], "issues": repo["issues"]["totalCount"],
+                    "discussions": repo["discussions"]["totalCount"] if t.has_discussions else 0}
+        t.counts["pull_requests"] = t.counts["open"] + t.counts["closed"] + t.counts["merged"]
+        stored = db.query_one("repository_by_full_name", {"owner": t.owner, "name": t.name})
+        t.repository_id = str(stored["id"]) if stored else None
+        pr_pages = {s: max(1, math.ceil(t.counts[s] / PR_PAGE)) for s in ("open", "closed", "merged")}
+        issue_pages = max(1, math.ceil(t.counts["issues"] / ISSUE_PAGE))
+        discussion_pages = math.ceil(t.counts["discussions"] / DISCUSSION_PAGE) if t.has_discussions else 0
+        items = t.counts["pull_requests"] + t.counts["issues"] + t.counts["discussions"]
+        t.plan = {
+            "repository": t.full_name, "stored": stored is not None, **t.counts,
+            "pages": sum(pr_pages.values()) + issue_pages + discussion_pages,
+            "points": sum(pr_pages.values()) * PR_PAGE_POINTS + issue_pages * ISSUE_PAGE_POINTS
+            + discussion_pages * DISCUSSION_PAGE_POINTS + (0 if stored else 1),
+            "seconds": round(max(pr_pages.values()) * SECONDS_PER_PR_PAGE
+                             + (issue_pages + discussion_pages) * SECONDS_PER_SMALL_PAGE),
+            "embeddingItems": items, "embeddingTokens": items * TOKENS_PER_ITEM,
+            "embeddingCostUsd": round(items * TOKENS_PER_ITEM * price / 1_000_000, 6),
+        }
+    budgets = [b for b in _budgets(db) if b["resource"] == "graphql"]
+    left = min((b["remaining"] for b in budgets), default=None)
+    total = {k: sum(t.plan[k] for t in targets) for k in ("pages", "points", "seconds", "embeddingItems",
+                                                          "embeddingTokens", "embeddingCostUsd")}
+    return {"repositories": [t.plan for t in targets], "total": total, "graphqlPointsLeft": left,
+            "fitsBudget": left is None or total["points"] <= left}
+
+
+def _budgets(db: Database) -> list[dict[str, Any]]:
+    from contribsync.github.budget import PostgresBudget
+
+    return PostgresBudget(db).budgets()
+
+
+def print_plan(console: Console, p: dict[str, Any]) -> None:
+    table = Table("repository", "stored", "PRs (open/closed/merged)", "issues", "discussions", "pages", "points",
+                  "est. time", "embedding tokens", "embedding cost", title="backfill plan")
+    for r in p["repositories"]:
+        table.add_row(r["repository"], "yes" if r["stored"] else "no (discovery first)",
+                      f"{r['pull_requests']} ({r['open']}/{r['closed']}/{r['merged']})", str(r["issues"]),
+                      str(r["discussions"]), str(r["pages"]), str(r["points"]), f"{r['seconds']} s",
+                      f"{r['embeddingTokens']:,}", f"${r['embeddingCostUsd']:.4f}")
+    console.print(table)
+    left = p["graphqlPointsLeft"]
+    console.print(f"GraphQL points needed {p['total']['points']:,} against "
+                  f"{'an unknown budget (no request seen yet)' if left is None else f'{left:,} left'}"
+                  f"{'' if p['fitsBudget'] else ' [red]: more than is left; the sync defers until the reset[/]'}")
+
+
+class Backfill:
+    def __init__(self, args: argparse.Namespace, console: Console, db: Database, queues: Queues) -> None:
+        self.args, self.console, self.db, self.queues = args, console, db, queues
+        self.since = datetime.now(UTC)
+        self.ok = True
+
+    def send(self, t: Target, name: str, data: dict[str, Any]) -> None:
+        event_id = self.queues.send_event(name, data)
+        t.sent.append(event_id)
+        self.console.print(f"  sent {name} {json.dumps(data)}: {event_id}")
+
+    def sync(self, targets: list[Target]) -> None:
+        """Step 1: queue the syncs, then wait with a bar per repository."""
+        for t in targets:
+            if t.repository_id is None:
+                self.send(t, "discover/new-repository", {"owner": t.owner, "repo": t.name, "source": "backfill"})
+                t.repository_id = self._wait_stored(t)
+                if t.repository_id is None:
+                    continue
+            else:
+                data: dict[str, Any] = {"repositoryId": t.repository_id, "reason": "manual", "force": True}
+                if self.args.time_range:
+                    data["time_range_days"] = self.args.time_range
+                self.send(t, "capture/repository.sync-enhanced", data)
+            self.send(t, "capture/repository.issues",
+                      {"repositoryId": t.repository_id, "timeRange": self.args.time_range or 36500})
+            if t.has_discussions and t.counts["discussions"]:
+                self.send(t, "capture/repository.discussions",
+                          {"repositoryId": t.repository_id, "maxItems": max(1, t.counts["discussions"])})
+        self._wait("1. data sync", targets, self._sync_progress, self._sync_done)
+
+    def _wait_stored(self, t: Target) -> str | None:
+        deadline = time.monotonic() + self.args.wait_minutes * 60
+        while time.monotonic() < deadline:
+            row = self.db.query_one("repository_by_full_name", {"owner": t.owner, "name": t.name})
+            if row is not None:
+                return str(row["id"])
+            if self._failed(t):
+                break
+            time.sleep(1)
+        self.console.print(f"[red]{t.full_name}: discovery did not store it; see `contribsync runs --status failed`")
+        self.ok = False
+        return None
+
+    def _runs(self, t: Target) -> list[dict[str, Any]]:
+        return self.db.query("backfill_runs", {
+            "since": self.since, "functions": [*CAPTURE_FUNCTIONS, "EmbeddingsProcessRepository"],
+            "repository_id": t.repository_id or "", "owner": t.owner, "name": t.name})
+
+    def _failed(self, t: Target) -> list[dict[str, Any]]:
+        return [r for r in self._runs(t) if r["status"] == "failed"]
+
+    def _settled(self, t: Target, functions: list[str]) -> bool:
+        """Every event sent for ``t`` ran to an end, nothing of its follow-ups is running or waiting to
+        retry, and the functions' queues are empty."""
+        from contribsync import catalog
+
+        runs = [r for r in self._runs(t) if r["function"] in functions]
+        ended = {r["event_id"] for r in runs if r["status"] in ("completed", "failed", "skipped", "cancelled")}
+        if not set(t.sent) <= ended:
+            return False
+        if any(r["status"] in ("running", "retrying", "deferred") and r["event_id"] not in ended for r in runs):
+            return False
+        for function in functions:
+            depths = self.queues.sqs.get_queue_attributes(
+                QueueUrl=self.queues.url(catalog.by_function(function).queue),
+                AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible",
+                                "ApproximateNumberOfMessagesDelayed"])["Attributes"]
+            if any(int(v) for v in depths.values()):
+                return False
+        return True
+
+    def _sync_progress(self, t: Target) -> tuple[int, int]:
+        v = self.db.query_one("backfill_verify", {"repository_id": t.repository_id, "since": self.since}) or {}
+        return (v.get("pull_requests", 0) + v.get("issues", 0),
+                t.counts["pull_requests"] + t.counts["issues"])
+
+    def _sync_done(self, t: Target) -> bool:
+        return self._settled(t, CAPTURE_FUNCTIONS)
+
+    def embeddings(self, targets: list[Target]) -> None:
+        """Step 2: embeddings in priority order, one run per repository."""
+        for t in targets:
+            if t.repository_id:
+                t.sent = []
+                self.send(t, "embeddings/process.repository", {"repositoryId": t.repository_id})
+        self._wait("2. embeddings", targets, self._coverage_progress,
+                   lambda t: self._settled(t, ["EmbeddingsProcessRepository"]))
+
+    def _coverage(self, t: Target) -> list[dict[str, Any]]:
+        from contribsync.embeddings import MODEL
+
+        return self.db.query("embeddings_coverage", {"workspace_id": None, "repository_id": t.repository_id,
+                                                     "model": MODEL})
+
+    def _coverage_progress(self, t: Target) -> tuple[int, int]:
+        rows = self._coverage(t)
+        return sum(r["fresh"] for r in rows), sum(r["items"] for r in rows)
+
+    def aggregate(self, targets: list[Target]) -> None:
+        """Step 3: every active workspace holding one of the repositories, aggregated once."""
+        workspaces: dict[str, str] = {}
+        for t in targets:
+            for w in self.db.query("workspaces_of_repository", {"repository_id": t.repository_id}):
+                workspaces[str(w["id"])] = w["name"]
+        sent = [(name, self.queues.send_event("aggregate/workspace-metrics", {
+            "workspaceId": ws, "forceRefresh": True, "triggeredBy": "backfill"})) for ws, name in workspaces.items()]
+        for name, event_id in sent:
+            self.console.print(f"  sent aggregate/workspace-metrics for {name}: {event_id}")
+        deadline = time.monotonic() + self.args.wait_minutes * 60
+        done: set[str] = set()
+        while len(done) < len(sent) and time.monotonic() < deadline:
+            done = {r["event_id"] for r in self.db.query("runs_completed_ids",
+                                                         {"event_ids": [e for _, e in sent]})}
+            time.sleep(0.5)
+        self.console.print(f"3. workspace aggregation: {len(done)}/{len(sent)} workspaces aggregated")
+        self.ok = self.ok and len(done) == len(sent)
+
+    def _wait(self, title: str, targets: list[Target], progress: Any, done: Any) -> None:  # noqa: ANN401
+        if self.args.no_wait:
+            return
+        deadline = time.monotonic() + self.args.wait_minutes * 60
+        columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                   TimeRemainingColumn())
+        live = [t for t in targets if t.repository_id]
+        with Progress(*columns, console=self.console, transient=False) as bars:
+            tasks = {t.full_name: bars.add_task(f"{title} {t.full_name}", total=max(1, progress(t)[1]))
+                     for t in live}
+            pending = set(tasks)
+            while pending and time.monotonic() < deadline:
+                for t in live:
+                    have, want = progress(t)
+                    bars.update(tasks[t.full_name], completed=min(have, max(want, 1)), total=max(want, 1))
+                    if t.full_name in pending and done(t):
+                        bars.update(tasks[t.full_name], completed=max(want, 1))
+                        pending.discard(t.full_name)
+                time.sleep(1)
+        for t in live:
+            if failed := self._failed(t):
+                self.ok = False
+                self.console.print(f"[red]{t.full_name}: {len(failed)} failed run(s): {failed[0]['error']}")
+        if pending:
+            self.ok = False
+            self.console.print(f"[red]{title}: not finished after {self.args.wait_minutes} min: {sorted(pending)}")
+
+    def verify(self, targets: list[Target], p: dict[str, Any]) -> list[dict[str, Any]]:
+        """Step 4: the seed's verification table; sets ``ok`` False on a mismatch."""
+        rows = []
+        for t in targets:
+            if t.repository_id is None:
+                continue
+            v = self.db.query_one("backfill_verify", {"repository_id": t.repository_id, "since": self.since}) or {}
+            coverage = {r["item_type"]: f"{r['fresh']}/{r['items']}" for r in self._coverage(t)}
+            ranged = bool(self.args.time_range)
+            checks = {"pull_requests": v["pull_requests"] == t.counts["pull_requests"] or ranged,
+                      "issues": v["issues"] == t.counts["issues"] or ranged,
+                      "discussions": v["discussions"] == t.counts["discussions"] or not t.has_discussions,
+                      "embeddings": self.args.skip_embeddings or all(
+                          r["fresh"] == r["items"] for r in self._coverage(t))}
+            row = {"repository": t.full_name, **{k: v[k] for k in ("pull_requests", "issues", "discussions",
+                                                                   "reviews", "comments", "contributors",
+                                                                   "null_authors", "latest_activity",
+                                                                   "points_used")},
+                   "github": {k: t.counts[k] for k in ("pull_requests", "issues", "discussions")},
+                   "coverage": coverage, "pointsPlanned": t.plan.get("points"), "checks": checks}
+            self.ok = self.ok and all(checks.values())
+            rows.append(row)
+        return rows
+
+
+def print_verification(console: Console, rows: list[dict[str, Any]]) -> None:
+    table = Table("repository", "PRs db/GitHub", "issues db/GitHub", "discussions db/GitHub", "contributors",
+                  "embeddings fresh/items", "latest activity", "null authors", "points used/planned",
+                  title="verification")
+    for r in rows:
+        def cell(key: str, r: dict[str, Any] = r) -> str:
+            mark = "[green]✔[/]" if r["checks"][key] else "[red]✘[/]"
+            return f"{mark} {r[key]}/{r['github'][key]}"
+        coverage = ", ".join(f"{k} {v}" for k, v in sorted(r["coverage"].items()))
+        mark = "[green]✔[/]" if r["checks"]["embeddings"] else "[red]✘[/]"
+        table.add_row(r["repository"], cell("pull_requests"), cell("issues"), cell("discussions"),
+                      str(r["contributors"]), f"{mark} {coverage}", str(r["latest_activity"] or ""),
+                      str(r["null_authors"]), f"{r['points_used']}/{r['pointsPlanned']}")
+    console.print(table)
+
+
+def run(args: argparse.Namespace, console: Console) -> None:
+    from contribsync.errors import ContribsyncError
+    from contribsync.github import github_client
+    from contribsync.settings import Settings
+    from contribsync_cli.control import _queues
+    from contribsync_cli.local_env import database
+
+    queues: Queues | None = None if args.dry_run else _queues()
+    db = database()
+    settings = Settings.from_env()
+    github = github_client(settings, db)
+    try:
+        targets = targets_from(args, db)
+        p = plan(targets, github, db, price=settings.embedding_price_per_mtok)
+        if args.json and args.dry_run:
+            console.print_json(json.dumps(p))
+            return
+        print_plan(console, p)
+        if args.dry_run:
+            console.print("dry run: nothing sent")
+            return
+        assert queues is not None
+        job = Backfill(args, console, db, queues)
+        if not args.embeddings_only:
+            job.sync(targets)
+        if not args.skip_embeddings:
+            job.embeddings(targets)
+        if not args.skip_workspace:
+            job.aggregate(targets)
+        rows = [] if args.no_wait else job.verify(targets, p)
+        if args.json:
+            console.print_json(json.dumps({"plan": p, "verification": rows, "ok": job.ok}, default=str))
+        elif rows:
+            print_verification(console, rows)
+        console.print("[green]backfill complete[/]" if job.ok else "[red]backfill incomplete: see above[/]")
+        if not job.ok:
+            raise SystemExit(1)
+    except ContribsyncError as exc:
+        console.print(f"[red]backfill failed:[/red] {exc}")
+        raise SystemExit(1) from None
+    finally:
+        github.close()
+        db.close()
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], console: Console) -> None:
+    b = sub.add_parser("backfill", help="sync, embed and aggregate repositories through the queues, then verify")
+    b.add_argument("repos", nargs="*", metavar="OWNER REPO | OWNER/REPO")
+    b.add_argument("--workspace", help="every repository of this workspace (id)")
+    b.add_argument("--dry-run", action="store_true", help="print the plan (counts, points, time, cost) and stop")
+    b.add_argument("--time-range", type=int, metavar="DAYS", help="only what changed in the last DAYS days")
+    b.add_argument("--skip-embeddings", action="store_true")
+    b.add_argument("--embeddings-only", action="store_true")
+    b.add_argument("--skip-workspace", action="store_true", help="do not aggregate the workspaces")
+    b.add_argument("--no-wait", action="store_true", help="send the events and return")
+    b.add_argument("--wait-minutes", type=float, default=float(os.environ.get("CONTRIBSYNC_BACKFILL_WAIT_MINUTES",
+                                                                              "15")))
+    b.add_argument("--json", action="store_true")
+    b.set_defaults(func=lambda a: run(a, console))

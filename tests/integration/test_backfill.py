@@ -1,0 +1,102 @@
+"""``contribsync backfill`` end to end on the local stack, against a simulated repository of about
+2,000 pull requests: the dry run's plan, the run through the queues, its verification table (read as
+a person would, from the captured terminal output), and the plan's points against those spent."""
+
+from __future__ import annotations
+
+import json
+import os
+import uuid
+from datetime import UTC, datetime
+
+import pytest
+
+from contribsync_cli.main import main
+from contribsync_local.openai_fake import FakeOpenAI
+from contribsync_local.stack import LocalStack
+from contribsync_sim.dataset import generate
+from contribsync_sim.simulator import Simulator
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+def openai():
+    with FakeOpenAI() as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def stack(isolated_database, aws_endpoint, openai):
+    patch = pytest.MonkeyPatch()
+    patch.setenv("OPENAI_API_KEY", "sk-test-not-a-real-key")
+    patch.setenv("OPENAI_BASE_URL", openai.base_url)
+    simulator = Simulator(dataset=generate(2024, repos=1, prs_per_repo=2000))
+    with LocalStack(database_url=isolated_database(), port=0, prefix=f"bf{uuid.uuid4().hex[:6]}", cron=False,
+                    retry_base_s=1, aws_endpoint=aws_endpoint, simulator=simulator, poller_concurrency=3) as running:
+        workspace = running.db.connection().execute(
+            "INSERT INTO workspaces (name, slug) VALUES ('backfill', 'backfill') RETURNING id").fetchone()["id"]
+        running.workspace_id = str(workspace)
+        yield running
+    patch.undo()
+
+
+def repo_of(stack):
+    return next(iter(stack.simulator.ds.repos.values()))
+
+
+def test_backfill_plans_runs_and_verifies_a_2000_pr_repository(stack, capsys):
+    repo = repo_of(stack)
+    owner, name = repo.owner.login, repo.name
+    truth = stack.simulator.ds.prs_by_repo[repo.id]
+    assert len(truth) >= 2000
+
+    # the dry run: GitHub's counts, points and cost, and nothing sent
+    capsys.readouterr()
+    main(["backfill", owner, name, "--dry-run", "--json"])
+    plan = json.loads(capsys.readouterr().out)
+    planned = plan["repositories"][0]
+    assert planned["pull_requests"] == len(truth) and planned["stored"] is False
+    assert planned["points"] > 0 and planned["embeddingTokens"] == planned["embeddingItems"] * 350
+    assert stack.db.connection().execute("SELECT count(*) AS n FROM repositories").fetchone()["n"] == 0
+
+    # the backfill itself, as a person runs it in a terminal
+    started = datetime.now(UTC)
+    main(["backfill", f"{owner}/{name}", "--wait-minutes", "6", "--skip-workspace"])
+    out = capsys.readouterr().out
+    assert "backfill complete" in out and "✘" not in out
+    assert "verification" in out and f"{owner}/{name}" in out
+    assert out.count("sent ") >= 3  # every event id sent is printed
+    for line in out.splitlines():
+        assert len(line) <= 200  # a terminal's width, not a JSON dump
+
+    stored = stack.db.query_one("repository_by_full_name", {"owner": owner, "name": name})
+    assert stored is not None
+    verified = stack.db.query_one("backfill_verify", {"repository_id": stored["id"], "since": started})
+    assert verified["pull_requests"] == len(truth)
+    coverage = stack.db.query("embeddings_coverage", {"workspace_id": None, "repository_id": stored["id"],
+                                                      "model": "text-embedding-3-small"})
+    assert coverage and all(c["fresh"] == c["items"] for c in coverage)
+    # the plan's GitHub points are within 20% of what the sync logs recorded
+    used = verified["points_used"]
+    assert used > 0
+    assert abs(planned["points"] - used) <= 0.2 * used, (planned["points"], used)
+
+
+def test_a_workspace_backfill_aggregates_it_and_a_missing_repository_fails(stack, capsys):
+    repo = repo_of(stack)
+    stored = stack.db.query_one("repository_by_full_name", {"owner": repo.owner.login, "name": repo.name})
+    stack.db.connection().execute("INSERT INTO workspace_repositories (workspace_id, repository_id) VALUES (%s, %s)"
+                                  " ON CONFLICT DO NOTHING", (stack.workspace_id, stored["id"]))
+    capsys.readouterr()
+    main(["backfill", "--workspace", stack.workspace_id, "--skip-embeddings", "--time-range", "7",
+          "--wait-minutes", "3"])
+    out = capsys.readouterr().out
+    assert "3. workspace aggregation: 1/1 workspaces aggregated" in out and "backfill complete" in out
+    cached = stack.db.query("workspace_metrics_read", {"workspace_id": stack.workspace_id})
+    assert len(cached) == 5
+
+    with pytest.raises(SystemExit) as exited:
+        main(["backfill", "nobody/nothing-here", "--dry-run"])
+    assert "GitHub has no such repository" in str(exited.value)
+    assert os.environ.get("GITHUB_API_URL", "").startswith("http://127.0.0.1")
