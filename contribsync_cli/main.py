@@ -15,7 +15,7 @@ from rich.console import Console
 from rich.table import Table
 
 from contribsync import catalog
-from contribsync_cli import backfill, control, similar, workspaces
+from contribsync_cli import backfill, control, gaps, similar, workspaces
 
 # Wide tables when the output is not a terminal (make demo piped to a log, CI).
 console = Console(width=None if sys.stdout.isatty() else 160)
@@ -390,6 +390,7 @@ def parser() -> argparse.ArgumentParser:
     similar.register(sub, console)
     control.register(sub, console)
     backfill.register(sub, console)
+    gaps.register(sub, console)
     m = sub.add_parser("demo", help="start the local stack and run the demo end to end")
     m.set_defaults(func=_demo)
     return p

@@ -35,7 +35,7 @@ SELECT h.item_type, h.id, h.repository_id, h.title, h.body, h.hash_now AS conten
  WHERE (%(force_before)s::timestamptz IS NOT NULL  -- forced: everything not embedded since the run began
         AND (NOT h.embedded OR h.embedding_generated_at IS NULL
              OR h.embedding_generated_at < %(force_before)s::timestamptz))
-    OR NOT (h.embedded AND h.embedding_model IS NOT DISTINCT FROM %(model)s
-            AND h.embedding_generated_at >= h.updated_at AND h.content_hash = h.hash_now)
+    OR NOT coalesce(h.embedded AND h.embedding_model IS NOT DISTINCT FROM %(model)s  -- a null is not fresh
+                    AND h.embedding_generated_at >= h.updated_at AND h.content_hash = h.hash_now, false)
  ORDER BY s.in_workspace DESC, h.type_rank, h.updated_at DESC, h.id
  LIMIT %(limit)s
