@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import time
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Literal
 
 from contribsync.errors import NonRetriable
@@ -31,9 +31,8 @@ if TYPE_CHECKING:
 
     from contribsync.db import Database
 
-TIME_RANGES = ("7d", "30d", "90d", "1y", "all")
-TTL = {"7d": timedelta(minutes=5), "30d": timedelta(minutes=10), "90d": timedelta(minutes=30),
-       "1y": timedelta(hours=1), "all": timedelta(hours=2)}
+# The five time ranges and their TTLs (7d 5 min, 30d 10 min, 90d 30 min, 1y 1 h, all 2 h) live in
+# workspace_metrics_combine.sql, which writes them.
 TIER_PRIORITY = {"enterprise": 10, "pro": 50}  # contributor.info: lower runs first; free is 100
 REPOSITORY_CHANGE_PRIORITY = 1
 PARTIAL_WORKERS = 2  # connections computing a full aggregation's partials side by side
