@@ -1,41 +1,40 @@
-"""``contribsync demo`` (``make demo``): the local stack end to end, checked as it goes.
+"""``contribsync demo`` (``make demo``): the whole product on a simulated organisation, checked as it goes.
 
-What it shows, against the GitHub simulator and the embedded Postgres:
+The organisation ``demo-org`` lives on the GitHub simulator (GraphQL executed against GitHub's public
+schema) and has three repositories: ``atlas``, large, with 2,000 pull requests; ``beacon``, with
+discussions; ``compass``, small. Everything runs on the local stack: the embedded Postgres, moto's SQS,
+a poller per function calling the real Lambda handlers, and the fake OpenAI server.
 
-0. the main job: ``discover/new-repository`` for a simulated repository creates its record and queues
-   classification and a full sync, which pages every pull request with reviews and comments; the issues
-   sync follows; change mode then edits the repository and delivers signed webhooks, and an incremental
-   sync picks the changes up. The database is compared with the simulator's ground truth; then a
-   workspace is created and the repository added through ``contribsync workspace``, its aggregation
-   runs through its queue and the metrics of every time range are shown; its issues, pull requests
-   and discussions are embedded (the local fake OpenAI) and the items nearest to #1 are listed;
+1. ``contribsync backfill --dry-run`` plans the three repositories from GitHub's counts, then
+   ``contribsync backfill`` discovers them, syncs them through the queues with progress bars, embeds
+   them and prints the verification table against GitHub;
+2. a workspace holds the three; its metrics are aggregated through its queue and shown;
+3. beacon's discussions with their AI summaries, and the items most similar to an atlas pull request;
+4. a live stream of GitHub changes delivered as signed webhooks (each sent up to twice, out of order),
+   applied incrementally; the database then equals the simulator's ground truth;
+5. reliability: the event API refusing bad input, a transient fault retried with backoff, poison
+   messages in the DLQ with their reasons, ``cancel/function``, a cron fast-forwarded one week;
+6. ``contribsync status`` and the dashboard's address.
 
-then, on a small seeded organisation:
-
-1. the event API (``POST /e/contributor-info``) refusing a bad key and an invalid event, then taking
-   contributor.info's own alias ``capture/repository.classify.batch``;
-2. that fan-out classifying every repository, one run failing twice on an injected transient fault
-   and succeeding on its third attempt after exponential backoff;
-3. poison messages injected straight into SQS (not JSON; invalid data) landing in the DLQ with their
-   error recorded while the rest of the batch succeeds;
-4. a ``cancel/function`` stopping a queued run;
-5. the weekly cleanup cron fired by fast-forwarding the scheduler one week;
-6. the run history, the DLQ and the stored results.
-
-Every step is verified; the exit code is non-zero if any expectation fails.
+Every step is verified; the exit code is non-zero if any expectation fails. With ``--keep``
+(``make demo KEEP=1``) the stack, its dashboard, the crons and a slow change stream stay up until Ctrl-C.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
+import signal
 import socket
+import threading
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import httpx
+from rich.live import Live
 from rich.rule import Rule
 from rich.table import Table
 
@@ -45,7 +44,8 @@ from contribsync_cli.main import print_runs
 from contribsync_local import postgres
 from contribsync_local.scheduler import CronDriver
 from contribsync_local.stack import LocalStack
-from contribsync_sim.dataset import ground_truth
+from contribsync_sim.dataset import RepoSpec, generate, ground_truth
+from contribsync_sim.simulator import Simulator
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -54,10 +54,14 @@ if TYPE_CHECKING:
 
     from contribsync.runtime import RunContext
 
+    Check = Callable[[str, bool], None]
+
 ORG = "demo-org"
-# name, stars, forks, discussions, pull requests (GitHub's count) and the size that count means
-REPOS = [("atlas", 12_000, 900, True, 900, "large"), ("beacon", 40, 3, False, 40, "small"),
-         ("compass", 800, 70, True, 250, "medium")]
+LAYOUT = (RepoSpec("atlas", 2000, False), RepoSpec("beacon", 300, True), RepoSpec("compass", 40, False))
+SIZES = {"atlas": "large", "beacon": "medium", "compass": "small"}  # by GitHub's PR count: <100, <=500, more
+DATASET_SEED = 5  # gives beacon 30 discussions
+WORKSPACE = "Demo team"
+STREAM_CHANGES = 120
 
 
 def _free_port(preferred: int = 8288) -> int:
@@ -65,36 +69,6 @@ def _free_port(preferred: int = 8288) -> int:
         if s.connect_ex(("127.0.0.1", preferred)) != 0:
             return preferred
     return 0
-
-
-def _seed(stack: LocalStack) -> dict[str, str]:
-    """Demo data: three repositories, a workspace, and daily metrics of which one is past retention.
-
-    Dev-only seeding, so the SQL stays here rather than in the layer's reviewed SQL files."""
-    ids: dict[str, str] = {}
-    run = uuid.uuid4().hex[:6]
-    with stack.db.transaction() as conn:
-        for n, (name, stars, forks, discussions, prs, _) in enumerate(REPOS):
-            row = conn.execute(
-                "INSERT INTO repositories (github_id, owner, name, full_name, stargazers_count, forks_count,"
-                " has_discussions, pull_request_count, is_active) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, true)"
-                " ON CONFLICT (full_name) DO UPDATE SET stargazers_count = excluded.stargazers_count"
-                " RETURNING id",
-                (900_000 + n, ORG, name, f"{ORG}/{name}", stars, forks, discussions, prs),
-            ).fetchone()
-            assert row is not None
-            ids[name] = str(row["id"])
-        ws = conn.execute(
-            "INSERT INTO workspaces (name, slug, is_active) VALUES (%s, %s, true) RETURNING id",
-            (f"Demo {run}", f"demo-{run}"),
-        ).fetchone()
-        assert ws is not None
-        today = datetime.now(UTC).date()
-        for age in (120, 100, 10):
-            conn.execute(
-                "INSERT INTO workspace_metrics_history (workspace_id, metric_date) VALUES (%s, %s)"
-                " ON CONFLICT DO NOTHING", (ws["id"], today - timedelta(days=age)))
-    return ids
 
 
 def _demo_database(console: Console) -> str:
@@ -105,6 +79,18 @@ def _demo_database(console: Console) -> str:
         console.print("[yellow]DATABASE_URL is set: the demo runs in it as it is[/]")
         return url
     return postgres.create_database(postgres.server_url(), "contribsync_demo", drop_first=True)
+
+
+def _cli(argv: list[str]) -> int:
+    """Run a ``contribsync`` command in this process (it reaches the stack through the environment)."""
+    from contribsync_cli.main import parser
+
+    args = parser().parse_args(argv)
+    try:
+        args.func(args)
+    except SystemExit as exit_:
+        return int(exit_.code or 0) if isinstance(exit_.code, int | None) else 1
+    return 0
 
 
 def _wait_run(stack: LocalStack, function: str, since: datetime, timeout_s: float = 120) -> dict[str, Any] | None:
@@ -118,140 +104,156 @@ def _wait_run(stack: LocalStack, function: str, since: datetime, timeout_s: floa
     return done()
 
 
-def _capture(stack: LocalStack, console: Console, api: str, check: Callable[[str, bool], None]) -> None:
-    """Phase 0: discover, full sync, issues, change mode with webhooks, incremental sync, ground truth."""
-    assert stack.simulator is not None and stack.http is not None
-    sim = stack.simulator
-    repo = sim.ds.repo_by_name["simorg/repo-0"]
-    since = datetime.now(UTC)
-    r = httpx.post(f"{api}/contributor-info", json={"name": "discover/new-repository",
-                                                    "data": {"owner": "simorg", "repo": "repo-0"}})
-    console.print(f"discover/new-repository simorg/repo-0 sent: {r.status_code}")
-    full = _wait_run(stack, "CaptureRepositorySyncEnhanced", since)
-    check(f"full sync: {full['result']['pages'] if full else '?'} pages, {full['result']['prsStored'] if full else '?'}"
-          " pull requests with reviews and comments", full is not None)
-    row = stack.db.connection().execute("SELECT id FROM repositories WHERE github_id = %s", (repo.id,)).fetchone()
-    assert row is not None
-    repository_id = str(row["id"])
-    discussions = _wait_run(stack, "CaptureRepositoryDiscussions", since)
-    summaries = stack.db.connection().execute(
-        "SELECT count(*) AS n, count(summary) AS summarised, max(length(summary)) AS longest FROM discussions"
-        " WHERE repository_id = %s", (repository_id,)).fetchone()
-    assert summaries is not None
-    discussions_expected = len(sim.ds.discussions_by_repo.get(repo.id, [])[:100])
-    check(f"discussions sync (queued by discovery): {summaries['n']} discussions, {summaries['summarised']} AI "
-          f"summaries from the fake OpenAI server, the longest {summaries['longest']} characters",
-          discussions is not None and summaries["n"] == summaries["summarised"] == discussions_expected
-          and (summaries["longest"] or 0) <= 150)
-    since = datetime.now(UTC)
-    stack.queues.send_event("capture/repository.issues", {"repositoryId": repository_id, "timeRange": 3650})
-    issues = _wait_run(stack, "CaptureRepositoryIssues", since)
-    check(f"issues sync: {issues['result']['issuesStored'] if issues else '?'} issues", issues is not None)
-
-    feed = sim.feed(os.environ["GITHUB_WEBHOOK_SECRET"], seed=3)
-    deliveries = []
-    for kind in ("open_pr", "add_review", "edit_pr", "add_comment", "close_pr"):
-        for _ in range(50):  # change mode picks a repository at random; keep the ones in repo-0
-            batch = feed.step(kind)
-            if batch[0].payload["repository"]["id"] == repo.id:
-                deliveries += batch
-                break
-    sent = [httpx.post(f"{stack.http.url}/webhook", content=d.body, headers=d.headers).status_code
-            for d in deliveries]
-    stored = stack.db.connection().execute(
-        "SELECT count(*) AS n FROM webhook_deliveries WHERE delivery_id = ANY(%s)",
-        ([d.id for d in deliveries],)).fetchone()
-    check(f"change mode: {len(deliveries)} signed webhook deliveries accepted ({set(sent)}) and recorded",
-          set(sent) == {202} and stored is not None and stored["n"] == len(deliveries))
-    ids = [d.id for d in deliveries]
-
-    def applied() -> bool:
-        row = stack.db.connection().execute(
-            "SELECT count(*) AS n FROM webhook_deliveries WHERE delivery_id = ANY(%s) AND status = 'processed'",
-            (ids,)).fetchone()
-        return row is not None and row["n"] == len(ids)
-
-    stack.wait_idle(60, until=applied)
-    new_pr = deliveries[0].payload["pull_request"]
-    stored_pr = stack.db.connection().execute("SELECT title FROM pull_requests WHERE github_id = %s",
-                                              (new_pr["id"],)).fetchone()
-    check(f"webhooks applied: every delivery processed, the new PR #{new_pr['number']} stored from its payload",
-          applied() and stored_pr is not None and stored_pr["title"] == new_pr["title"])
-    since = datetime.now(UTC)
-    stack.queues.send_event("capture/repository.sync-enhanced", {"repositoryId": repository_id})
-    incremental = _wait_run(stack, "CaptureRepositorySyncEnhanced", since)
-    result = incremental["result"] if incremental else {}
-    check(f"incremental sync: mode {result.get('mode')}, {result.get('pages')} pages (one per state stream), "
-          f"{result.get('prsStored')} pull requests refreshed", result.get("mode") == "incremental")
-
-    truth = ground_truth(sim.ds)["repos"][repo.full_name]
-    counts = stack.db.connection().execute("""
-        SELECT (SELECT count(*) FROM pull_requests WHERE repository_id = %(r)s) AS prs,
-               (SELECT count(*) FROM reviews WHERE repository_id = %(r)s) AS reviews,
-               (SELECT count(*) FROM comments WHERE repository_id = %(r)s AND comment_type = 'review_comment')
-                   AS review_comments,
-               (SELECT count(*) FROM comments WHERE repository_id = %(r)s AND comment_type = 'issue_comment')
-                   AS issue_comments,
-               (SELECT count(*) FROM issues WHERE repository_id = %(r)s) AS issues""",
-        {"r": repository_id}).fetchone()
-    assert counts is not None
-    expected = {"prs": truth["pull_requests"]["total"], "reviews": truth["reviews"],
-                "review_comments": truth["review_comments"],
-                "issue_comments": truth["issue_comments"]["on_prs"] + truth["issue_comments"]["on_issues"],
-                "issues": truth["issues"]["total"]}
-    table = Table("simorg/repo-0", "database", "simulator", title="captured vs ground truth")
-    for key, value in expected.items():
-        table.add_row(key, str(counts[key]), str(value))
+def _organisation(sim: Simulator, console: Console) -> None:
+    table = Table("repository", "pull requests", "issues", "discussions", "stars", title=f"{ORG} on GitHub")
+    for repo in sim.ds.repos.values():
+        table.add_row(repo.full_name, str(len(sim.ds.prs_by_repo[repo.id])), str(len(sim.ds.issues_by_repo[repo.id])),
+                      str(len(sim.ds.discussions_by_repo.get(repo.id, []))), str(repo.stars))
     console.print(table)
-    check("the database matches the simulator's ground truth", counts == expected)
 
 
-def _workspace(stack: LocalStack, console: Console, check: Callable[[str, bool], None]) -> None:
-    """Phase 0b: a workspace through the CLI, its aggregation through the queue, its metrics shown."""
-    import argparse
+def _backfill(stack: LocalStack, console: Console, check: Check) -> None:
+    """Phase 1: the plan, then discovery, sync, embeddings and the verification table."""
+    names = [f"{ORG}/{spec.name}" for spec in LAYOUT]
+    console.print("[bold]$ contribsync backfill demo-org/atlas demo-org/beacon demo-org/compass --dry-run")
+    rc = _cli(["backfill", *names, "--dry-run"])
+    stored = stack.db.connection().execute("SELECT count(*) AS n FROM repositories").fetchone()
+    check("the dry run planned from GitHub's counts and changed nothing",
+          rc == 0 and stored is not None and stored["n"] == 0)
+    console.print("\n[bold]$ contribsync backfill demo-org/atlas demo-org/beacon demo-org/compass")
+    started = time.monotonic()
+    rc = _cli(["backfill", *names, "--wait-minutes", "8", "--skip-workspace"])
+    check(f"backfill: discovered, synced and embedded 3 repositories in {time.monotonic() - started:.0f} s; "
+          "the verification table matches GitHub", rc == 0)
 
+
+def _workspace(stack: LocalStack, console: Console, check: Check) -> str:
+    """Phase 2: a workspace through the CLI, its aggregation through the queue, its metrics shown."""
     from contribsync_cli import workspaces
 
     db = stack.db
-    workspaces.create(argparse.Namespace(name="Demo team", slug=None, tier="pro"), console, db)
-    workspaces.add(argparse.Namespace(name="Demo team", repo="simorg/repo-0", wait=60.0), console, db)
-    ws = db.query_one("workspace_find", {"name": "Demo team", "slug": "demo-team"})
+    console.print(f"[bold]$ contribsync workspace create {WORKSPACE!r} && contribsync workspace add … (x3)")
+    workspaces.create(argparse.Namespace(name=WORKSPACE, slug=None, tier="pro"), console, db)
+    for spec in LAYOUT:
+        workspaces.add(argparse.Namespace(name=WORKSPACE, repo=f"{ORG}/{spec.name}", wait=60.0), console, db)
+    ws = db.query_one("workspace_find", {"name": WORKSPACE, "slug": "demo-team"})
     assert ws is not None
     since = datetime.now(UTC)
     stack.queues.send_event("aggregate/workspace-metrics", {"workspaceId": str(ws["id"]), "triggeredBy": "demo"})
     run = _wait_run(stack, "AggregateWorkspaceMetrics", since, timeout_s=60)
-    workspaces.show_metrics(argparse.Namespace(name="Demo team", json=False, refresh=False, days=2), console, db)
+    console.print(f"\n[bold]$ contribsync workspace metrics {WORKSPACE!r}")
+    workspaces.show_metrics(argparse.Namespace(name=WORKSPACE, json=False, refresh=False, days=2), console, db)
     stored = db.connection().execute(
         "SELECT count(*) AS n FROM pull_requests p JOIN repositories r ON r.id = p.repository_id"
-        " WHERE r.full_name = 'simorg/repo-0'").fetchone()
+        " WHERE r.owner = %s", (ORG,)).fetchone()
     cached = {r["time_range"]: r for r in db.query("workspace_metrics_read", {"workspace_id": ws["id"]})}
     check(f"workspace metrics aggregated in {run['result']['ms'] if run else '?'} ms: all-time PRs "
           f"{cached['all']['total_prs'] if cached else '?'} = {stored['n'] if stored else '?'} stored, "
-          f"{len(cached)} time ranges, {len(run['result']['days']) if run else 0} daily rows",
+          f"{len(cached)} time ranges",
           run is not None and bool(cached) and stored is not None
           and cached["all"]["total_prs"] == stored["n"] and len(cached) == 5)
+    return str(ws["id"])
 
 
-def _embeddings(stack: LocalStack, console: Console, check: Callable[[str, bool], None]) -> None:
-    """Phase 0c: the workspace's items embedded through the queue (the fake OpenAI), then similar items."""
-    import argparse
+def _discussions_and_similar(stack: LocalStack, console: Console, check: Check) -> None:
+    """Phase 3: beacon's discussions summarised by the fake OpenAI server, and a ``similar`` query."""
+    rows = stack.db.connection().execute(
+        "SELECT d.number, d.title, d.summary FROM discussions d JOIN repositories r ON r.id = d.repository_id"
+        " WHERE r.full_name = %s ORDER BY d.number", (f"{ORG}/beacon",)).fetchall()
+    table = Table("#", "title", "AI summary (fake OpenAI)", title=f"{ORG}/beacon discussions", show_lines=False)
+    for r in rows[:5]:
+        table.add_row(str(r["number"]), r["title"], r["summary"] or "")
+    console.print(table)
+    beacon = next(r for r in stack.simulator.ds.repos.values() if r.name == "beacon") if stack.simulator else None
+    expected = len(stack.simulator.ds.discussions_by_repo[beacon.id]) if stack.simulator and beacon else -1
+    check(f"{len(rows)} discussions stored, each with a summary of at most 150 characters",
+          len(rows) == expected and all(r["summary"] and len(r["summary"]) <= 150 for r in rows))
+    atlas = stack.simulator.ds.repo_by_name[f"{ORG}/atlas"] if stack.simulator else None
+    number = next((pr.number for pr in stack.simulator.ds.prs_by_repo[atlas.id]
+                   if not pr.title.startswith("Bump ")), 1) if stack.simulator and atlas else 1
+    console.print(f"\n[bold]$ contribsync similar {ORG}/atlas#{number} --limit 5 --all-repositories")
+    rc = _cli(["similar", f"{ORG}/atlas#{number}", "--limit", "5", "--all-repositories"])
+    check("similar items found by vector search (pgvector, HNSW)", rc == 0)
 
-    from contribsync_cli import similar
 
-    db = stack.db
-    ws = db.query_one("workspace_find", {"name": "Demo team", "slug": "demo-team"})
-    assert ws is not None
-    since = datetime.now(UTC)
-    stack.queues.send_event("embeddings/process.workspace", {"workspace_id": str(ws["id"])})
-    run = _wait_run(stack, "EmbeddingsProcessWorkspace", since, timeout_s=120)
-    result = run["result"] if run else {}
-    coverage = db.query("embeddings_coverage", {"workspace_id": ws["id"], "repository_id": None,
-                                                "model": "text-embedding-3-small"})
-    items, fresh = sum(c["items"] for c in coverage), sum(c["fresh"] for c in coverage)
-    check(f"embeddings: {result.get('embedded')} items in {result.get('requests')} requests, "
-          f"{result.get('tokens')} tokens (${result.get('costUsd')}); coverage {fresh}/{items}",
-          run is not None and items > 0 and fresh == items)
-    similar.run(argparse.Namespace(ref="simorg/repo-0#1", limit=3, all_repositories=False, json=False), console)
+def _applied(stack: LocalStack, ids: list[str]) -> int:
+    row = stack.db.connection().execute(
+        "SELECT count(*) AS n FROM webhook_deliveries WHERE delivery_id = ANY(%s) AND status = 'processed'",
+        (ids,)).fetchone()
+    return int(row["n"]) if row else 0
+
+
+def _webhook_stream(stack: LocalStack, console: Console, check: Check) -> None:
+    """Phase 4: GitHub changes delivered live as signed webhooks, duplicated and reordered, applied
+    incrementally with no API call; then the database against the simulator's ground truth."""
+    assert stack.simulator is not None and stack.http is not None
+    sim = stack.simulator
+    feed = sim.feed(os.environ["GITHUB_WEBHOOK_SECRET"], seed=3)
+    sender = sim.sender(f"{stack.http.url}/webhook", duplicate=0.3, reorder=3, seed=3)
+    ids: set[str] = set()
+    kinds: dict[str, int] = {}
+
+    def view(changes: int) -> Table:
+        table = Table("changes on GitHub", "deliveries sent (duplicates)", "answers", "distinct deliveries applied",
+                      title="live webhook stream")
+        r = sender.result
+        table.add_row(f"{changes}/{STREAM_CHANGES} " + " ".join(f"{k} {v}" for k, v in sorted(kinds.items())),
+                      f"{r.sent} ({r.duplicates})", " ".join(f"{v} x {k}" for k, v in sorted(r.statuses.items())),
+                      f"{_applied(stack, sorted(ids))}/{len(ids)}")
+        return table
+
+    started = time.monotonic()
+    with Live(view(0), console=console, refresh_per_second=4) as live:
+        for n in range(1, STREAM_CHANGES + 1):
+            batch = feed.step()
+            for d in batch:
+                ids.add(d.id)
+                kinds[d.event] = kinds.get(d.event, 0) + 1
+            sender.send(batch)
+            time.sleep(0.05)
+            live.update(view(n))
+        sender.flush()
+        deadline = time.monotonic() + 90
+        while _applied(stack, sorted(ids)) < len(ids) and time.monotonic() < deadline:
+            time.sleep(0.25)
+            live.update(view(STREAM_CHANGES))
+        live.update(view(STREAM_CHANGES))
+    console.print()
+    stack.wait_idle(60)
+    r = sender.result
+    check(f"{r.sent} deliveries ({r.duplicates} duplicates, out of order) answered {dict(r.statuses)}; "
+          f"all {len(ids)} distinct ones applied in {time.monotonic() - started:.1f} s",
+          set(r.statuses) == {202} and not r.failures and _applied(stack, sorted(ids)) == len(ids))
+    _ground_truth(stack, console, check)
+
+
+def _ground_truth(stack: LocalStack, console: Console, check: Check) -> None:
+    assert stack.simulator is not None
+    truth = ground_truth(stack.simulator.ds)["repos"]
+    table = Table("repository", "PRs", "reviews", "review comments", "issue comments", "issues",
+                  title="database = simulator's ground truth after the stream")
+    same = True
+    for spec in LAYOUT:
+        t = truth[f"{ORG}/{spec.name}"]
+        counts = stack.db.connection().execute("""
+            SELECT (SELECT count(*) FROM pull_requests WHERE repository_id = r.id) AS prs,
+                   (SELECT count(*) FROM reviews WHERE repository_id = r.id) AS reviews,
+                   (SELECT count(*) FROM comments WHERE repository_id = r.id AND comment_type = 'review_comment')
+                       AS review_comments,
+                   (SELECT count(*) FROM comments WHERE repository_id = r.id AND comment_type = 'issue_comment')
+                       AS issue_comments,
+                   (SELECT count(*) FROM issues WHERE repository_id = r.id) AS issues
+              FROM repositories r WHERE r.full_name = %s""", (f"{ORG}/{spec.name}",)).fetchone()
+        expected = {"prs": t["pull_requests"]["total"], "reviews": t["reviews"],
+                    "review_comments": t["review_comments"],
+                    "issue_comments": t["issue_comments"]["on_prs"] + t["issue_comments"]["on_issues"],
+                    "issues": t["issues"]["total"]}
+        got = dict(counts or {})
+        same = same and got == expected
+        table.add_row(f"{ORG}/{spec.name}", *(
+            f"{got.get(k)}" if got.get(k) == v else f"[red]{got.get(k)} ≠ {v}[/]" for k, v in expected.items()))
+    console.print(table)
+    check("every count equals the simulator's ground truth: nothing lost, nothing duplicated", same)
 
 
 class _TransientFault:
@@ -265,109 +267,152 @@ class _TransientFault:
             raise ConnectionError(f"simulated transient fault (attempt {ctx.attempt})")
 
 
-def run_demo(console: Console) -> int:  # noqa: PLR0915 - a linear script reads best as one function
+def _reliability(stack: LocalStack, console: Console, check: Check, workspace_id: str) -> None:
+    """Phase 5: bad input refused, a transient fault retried, poison messages dead-lettered with their
+    reasons, a queued run cancelled, the weekly cleanup fired by fast-forwarding the scheduler."""
+    assert stack.http is not None
+    api = f"{stack.http.url}/e"
+    ids = {r["name"]: str(r["id"]) for r in stack.db.connection().execute(
+        "SELECT id, name FROM repositories WHERE owner = %s", (ORG,)).fetchall()}
+    today = datetime.now(UTC).date()
+    with stack.db.transaction() as conn:  # daily metrics rows past the 90-day retention, for the cleanup cron
+        for age in (120, 100):
+            conn.execute("INSERT INTO workspace_metrics_history (workspace_id, metric_date) VALUES (%s, %s)"
+                         " ON CONFLICT DO NOTHING", (workspace_id, today - timedelta(days=age)))
+    stack.handlers["ClassifySingleRepository"].RUNTIME.before_run = _TransientFault(ids["compass"])
+    started = datetime.now(UTC)
+
+    classify = {"name": "capture/repository.classify.batch", "data": {}}
+    r = httpx.post(f"{api}/wrong-key", json=classify)
+    check(f"event API: a bad event key refused with {r.status_code} {r.json()['error']}", r.status_code == 401)
+    r = httpx.post(f"{api}/contributor-info", json={"name": "classify/single-repository", "data": {}})
+    check(f"event API: an event with invalid data refused with {r.status_code}", r.status_code == 400)
+    r = httpx.post(f"{api}/contributor-info", json=[classify])
+    check(f"event API: contributor.info's alias capture/repository.classify.batch accepted: {r.json()}",
+          r.status_code == 200)
+    r = httpx.post(f"{api}/contributor-info", json={"name": "classify/single-repository",
+                                                    "data": {"repositoryId": ids["compass"], "reason": "demo"}})
+    console.print(f"classify/single-repository sent for compass, whose first two attempts fail: {r.json()['ids']}")
+
+    stack.queues.send_raw("classify-single-repository", "{not json")
+    stack.queues.send_raw("classify-single-repository",
+                          json.dumps({"name": "classify/single-repository", "data": {"repositoryId": "nope"}}))
+    console.print("two poison messages injected straight into ClassifySingleRepository's SQS queue")
+
+    doomed = {"name": "classify/repository.single", "data": {"repositoryId": ids["beacon"], "reason": "late"},
+              "id": f"demo-cancel-{uuid.uuid4().hex[:6]}", "ts": int(time.time() * 1000)}
+    stack.queues.send_raw("classify-single-repository", json.dumps(doomed), delay_s=4)
+    console.print("[bold]$ contribsync cancel classify/single-repository --match '{\"reason\": \"late\"}'")
+    _cli(["cancel", "classify/single-repository", "--match", '{"reason": "late"}', "--reason", "demo: superseded"])
+
+    cron = CronDriver(stack.queues, only=("cleanup/workspace-metrics",), start=datetime.now(UTC))
+    fired = cron.tick(datetime.now(UTC) + timedelta(days=7))
+    console.print(f"scheduler fast-forwarded one week, fired: {[(n, at.isoformat()) for n, at in fired]}")
+
+    history = RunHistory(stack.db)
+
+    def runs() -> list[dict[str, Any]]:
+        return [r for r in history.recent(limit=200) if r["started_at"] >= started]
+
+    def settled() -> bool:
+        rows = runs()
+        return (any(r["function"] == "ClassifySingleRepository" and r["status"] == "completed"
+                    and (r["data"] or {}).get("repositoryId") == ids["compass"] for r in rows)
+                and any(r["status"] == "cancelled" for r in rows)
+                and any(r["function"] == "CleanupWorkspaceMetrics" and r["status"] == "completed" for r in rows))
+
+    console.print("waiting for the queues to drain (retries back off 1-2 s, then 2-4 s)…")
+    stack.wait_idle(90, until=settled)
+    stack.wait_idle(30)
+    rows = runs()
+    print_runs(rows, title="run history (contribsync runs)")
+    compass = sorted((r for r in rows if r["function"] == "ClassifySingleRepository"
+                      and (r["data"] or {}).get("repositoryId") == ids["compass"]), key=lambda r: r["attempt"])
+    check("compass's classification failed twice, then succeeded on attempt 3 after backoff",
+          [(r["attempt"], r["status"]) for r in compass] == [(1, "retrying"), (2, "retrying"), (3, "completed")])
+    dead = stack.queues.dead_letters("classify-single-repository-dlq")
+    check(f"{len(dead)} poison messages in the DLQ, each with its reason, the rest of the batch done",
+          len(dead) == 2 and all(d["error"] for d in dead))
+    for d in dead:
+        console.print(f"   DLQ: {' '.join(d['error'].split())[:150]}")
+    check("the delayed run was cancelled", any(r["status"] == "cancelled" and r["error"] == "demo: superseded"
+                                               for r in rows))
+    cleanup = [r for r in rows if r["function"] == "CleanupWorkspaceMetrics" and r["status"] == "completed"]
+    check(f"weekly cleanup deleted the daily rows past 90 days: {cleanup[0]['result'] if cleanup else None}",
+          bool(cleanup) and cleanup[0]["result"]["deleted"] >= 2)
+    sizes = {r["repository_name"]: r["size"] for r in stack.db.query("demo_sizes", {"org": ORG})}
+    check(f"every repository classified by GitHub's PR count: {sizes}", sizes == SIZES)
+
+
+def _keep(stack: LocalStack, console: Console) -> None:
+    """``--keep``: crons on and a change every 5 s, until Ctrl-C."""
+    assert stack.http is not None and stack.simulator is not None
+    stop = threading.Event()
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    stack.cron = CronDriver(stack.queues)
+    stack.cron.start()
+    stack.simulator.start_changes(f"{stack.http.url}/webhook", os.environ["GITHUB_WEBHOOK_SECRET"], every_s=5.0)
+    console.print(Rule("[bold]the stack stays up (KEEP=1)"))
+    console.print(f"  dashboard   {stack.http.url}/")
+    console.print(f"  event API   POST {stack.http.url}/e/contributor-info     webhooks  POST {stack.http.url}/webhook")
+    console.print(f"  GitHub      simulator {stack.simulator.url}, a change every 5 s delivered as a webhook")
+    console.print(f"  Postgres    {stack.database_url}")
+    console.print("  in another terminal: .venv/bin/contribsync status | runs | gaps | similar demo-org/atlas#2")
+    console.print("  Ctrl-C stops everything")
+    stop.wait()
+    console.print("stopping…")
+
+
+def run_demo(console: Console, *, keep: bool = False) -> int:
     checks: list[tuple[str, bool]] = []
 
     def check(label: str, ok: bool) -> None:
         checks.append((label, ok))
         console.print(("[green]✔[/] " if ok else "[red]✘[/] ") + label)
 
-    started = datetime.now(UTC)
     logger.setLevel("CRITICAL")  # the handlers' JSON logs would drown the demo; the run history shows all
-    console.print(Rule("[bold]contribsync demo: the local stack end to end"))
+    console.print(Rule("[bold]contribsync demo: a simulated GitHub organisation, end to end"))
     fake_openai = None
     if not os.environ.get("OPENAI_API_KEY"):  # never api.openai.com: the project's fake server answers
         from contribsync_local.openai_fake import FakeOpenAI
 
         fake_openai = FakeOpenAI()
         os.environ.update({"OPENAI_API_KEY": "sk-demo", "OPENAI_BASE_URL": fake_openai.start()})
-    with LocalStack(database_url=_demo_database(console), port=_free_port(), retry_base_s=2, cron=False) as stack:
+    # Generated up to this hour, so the workspace's 7/30/90-day windows hold activity.
+    now = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+    simulator = Simulator(dataset=generate(DATASET_SEED, org=ORG, layout=LAYOUT, now=now))
+    with LocalStack(database_url=_demo_database(console), port=_free_port(), retry_base_s=2, cron=False,
+                    simulator=simulator, poller_concurrency=3, write_state=keep) as stack:
         assert stack.http is not None
-        console.print(f"stack up: event API {stack.http.url}, moto {stack.aws_endpoint}, "
-                      f"{len(stack.pollers)} function pollers, Postgres {stack.database_url}")
-        api = f"{stack.http.url}/e"
-        console.print(Rule("0. capture: discover, sync, change, sync again"))
-        _capture(stack, console, api, check)
-        console.print(Rule("0b. a workspace and its metrics"))
-        _workspace(stack, console, check)
-        console.print(Rule("0c. embeddings and similar items"))
-        _embeddings(stack, console, check)
-        ids = _seed(stack)
-        stack.handlers["ClassifySingleRepository"].RUNTIME.before_run = _TransientFault(ids["beacon"])
-
-        console.print(Rule("1. event API"))
-        classify = {"name": "capture/repository.classify.batch", "data": {}}
-        r = httpx.post(f"{api}/wrong-key", json=classify)
-        check(f"bad event key refused: {r.status_code} {r.json()['error']}", r.status_code == 401)
-        r = httpx.post(f"{api}/contributor-info", json={"name": "classify/single-repository", "data": {}})
-        check(f"invalid event refused: {r.status_code}", r.status_code == 400)
-        r = httpx.post(f"{api}/contributor-info", json=[classify])
-        check(f"alias capture/repository.classify.batch accepted: {r.json()}", r.status_code == 200)
-
-        console.print(Rule("2. poison messages straight into SQS"))
-        stack.queues.send_raw("classify-single-repository", "{not json")
-        stack.queues.send_raw("classify-single-repository",
-                              json.dumps({"name": "classify/single-repository", "data": {"repositoryId": "nope"}}))
-        console.print("two raw messages injected on ClassifySingleRepository's queue")
-
-        console.print(Rule("3. cancel/function"))
-        doomed = {"name": "classify/repository.single", "data": {"repositoryId": ids["compass"], "reason": "late"},
-                  "id": f"demo-cancel-{uuid.uuid4().hex[:6]}", "ts": int(time.time() * 1000)}
-        stack.queues.send_raw("classify-single-repository", json.dumps(doomed), delay_s=4)
-        r = httpx.post(f"{api}/contributor-info", json={"name": "cancel/function", "data": {
-            "event": "classify/single-repository", "match": {"reason": "late"}, "reason": "demo: superseded"}})
-        console.print(f"a delayed classification queued, then cancel/function sent: {r.json()['ids']}")
-
-        console.print(Rule("4. cron: fast-forward one week"))
-        cron = CronDriver(stack.queues, only=("cleanup/workspace-metrics",), start=started)
-        fired = cron.tick(started + timedelta(days=7))
-        console.print(f"fired: {[(n, at.isoformat()) for n, at in fired]}")
-
-        console.print(Rule("waiting for the queues to drain (retries back off 1-2 s, then 2-4 s)"))
-        history = RunHistory(stack.db)
-
-        def runs() -> list[dict[str, Any]]:
-            return [r for r in history.recent(limit=200) if r["started_at"] >= started]
-
-        def settled() -> bool:
-            rows = runs()
-            return (sum(1 for r in rows if r["function"] == "ClassifySingleRepository"
-                        and r["status"] == "completed") >= len(REPOS)
-                    and any(r["status"] == "cancelled" for r in rows)
-                    and any(r["function"] == "CleanupWorkspaceMetrics" and r["status"] == "completed"
-                            for r in rows))
-
-        stack.wait_idle(90, until=settled)
-        stack.wait_idle(30)
-        rows = runs()
-        print_runs(rows, title="run history (contribsync runs)")
-
-        console.print(Rule("checks"))
-        beacon = sorted((r for r in rows if r["function"] == "ClassifySingleRepository"
-                         and (r["data"] or {}).get("repositoryId") == ids["beacon"]), key=lambda r: r["attempt"])
-        check("beacon failed twice, then succeeded on attempt 3 after backoff",
-              [(r["attempt"], r["status"]) for r in beacon] == [(1, "retrying"), (2, "retrying"), (3, "completed")])
-        dead = stack.queues.dead_letters("classify-single-repository-dlq")
-        check(f"{len(dead)} poison messages in the DLQ, each with its error",
-              len(dead) == 2 and all(d["error"] for d in dead))
-        for d in dead:
-            console.print(f"   DLQ: {' '.join(d['error'].split())[:150]}")
-        check("the delayed run was cancelled", any(r["status"] == "cancelled" and r["error"] == "demo: superseded"
-                                                   for r in rows))
-        cleanup = [r for r in rows if r["function"] == "CleanupWorkspaceMetrics" and r["status"] == "completed"]
-        check(f"weekly cleanup deleted the rows past 90 days: {cleanup[0]['result'] if cleanup else None}",
-              bool(cleanup) and cleanup[0]["result"]["deleted"] >= 2)
-        sizes = {r["repository_name"]: r["size"] for r in stack.db.query("demo_sizes", {"org": ORG})}
-        table = Table("repository", "size", title="tracked_repositories")
-        for name, size in sorted(sizes.items()):
-            table.add_row(f"{ORG}/{name}", size)
-        console.print(table)
-        check("every repository classified by its pull request count (<100 small, <=500 medium, else large)",
-              sizes == {name: size for name, *_, size in REPOS})
+        console.print(f"stack up: {len(stack.pollers)} Lambda handlers polling their SQS queues on moto "
+                      f"{stack.aws_endpoint}; Postgres {stack.database_url}; GitHub simulator {simulator.url}; "
+                      f"event API, webhooks and dashboard on {stack.http.url}")
+        _organisation(simulator, console)
+        console.print(Rule("1. discovery and backfill"))
+        _backfill(stack, console, check)
+        console.print(Rule("2. a workspace and its metrics"))
+        workspace_id = _workspace(stack, console, check)
+        console.print(Rule("3. discussions with AI summaries; similar items"))
+        _discussions_and_similar(stack, console, check)
+        console.print(Rule("4. a live stream of webhooks"))
+        _webhook_stream(stack, console, check)
+        console.print(Rule("5. reliability: bad input, retries, poison messages, cancel, crons"))
+        _reliability(stack, console, check, workspace_id)
+        console.print(Rule("6. status"))
+        console.print("[bold]$ contribsync status")
+        _cli(["status"])
+        console.print(f"the same, with per-function run history and failure details: the dashboard at "
+                      f"{stack.http.url}/ (make demo KEEP=1 keeps it up)")
+        failed = [label for label, ok in checks if not ok]
+        console.print(Rule(f"[red]demo failed: {len(failed)} of {len(checks)} checks" if failed
+                           else f"[green]demo passed: {len(checks)} checks"))
+        for label in failed:
+            console.print(f"[red]✘[/] {label}")
+        if keep:
+            _keep(stack, console)
     if fake_openai is not None:
         fake_openai.stop()
         for key in ("OPENAI_API_KEY", "OPENAI_BASE_URL"):
             os.environ.pop(key, None)
-    failed = [label for label, ok in checks if not ok]
-    console.print(Rule("[red]demo failed" if failed else "[green]demo passed"))
     return 1 if failed else 0

@@ -19,7 +19,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from contribsync.observability import logger
+from aws_lambda_powertools.metrics.functions import is_metrics_disabled
+
+from contribsync.observability import logger, metrics
 
 if TYPE_CHECKING:
 
@@ -27,6 +29,15 @@ if TYPE_CHECKING:
     from mypy_boto3_sqs.type_defs import MessageTypeDef
 
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
+
+
+def discard_unpublished_metrics() -> None:
+    """Called after every local invocation. With ``POWERTOOLS_METRICS_DISABLED`` (the local stack's
+    setting), Powertools' flush neither prints nor clears, so values pile up in the shared Metrics object
+    for the life of the process, and it prints the whole set anyway once a metric holds 100 values.
+    Lambda starts each invocation clean; this gives a long-running local process the same."""
+    if is_metrics_disabled():
+        metrics.clear_metrics()
 
 
 @dataclass
@@ -155,6 +166,8 @@ class FunctionPoller:
             # A function error fails the whole batch: every message comes back after its timeout.
             logger.exception("handler raised: whole batch will be retried", extra={"function": self.function})
             return
+        finally:
+            discard_unpublished_metrics()
         failed = {f["itemIdentifier"] for f in (result or {}).get("batchItemFailures", [])}
         done = [m for m in messages if m["MessageId"] not in failed]
         for start in range(0, len(done), 10):

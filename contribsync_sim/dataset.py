@@ -23,7 +23,10 @@ import base64
 import random
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
 UserType = Literal["User", "Bot", "Organization"]
 PRState = Literal["OPEN", "CLOSED", "MERGED"]
@@ -812,27 +815,43 @@ def _gen_discussions(ds: Dataset, rng: random.Random, repo: Repository) -> None:
         ds.discussions_by_repo[repo.id].append(discussion)
 
 
+@dataclass(frozen=True)
+class RepoSpec:
+    """One repository of a hand-laid organisation: its name, pull request count and discussions flag."""
+
+    name: str
+    prs: int
+    discussions: bool
+
+
 def generate(
-    seed: int, *, repos: int = 1, prs_per_repo: int = 100, org: str = "simorg", now: datetime | None = None
+    seed: int, *, repos: int = 1, prs_per_repo: int = 100, org: str = "simorg", now: datetime | None = None,
+    layout: Sequence[RepoSpec] | None = None,
 ) -> Dataset:
-    """Build the dataset; the same arguments always give the same result."""
-    if repos < 1 or prs_per_repo < 1:
+    """Build the dataset; the same arguments always give the same result.
+
+    Without ``layout`` there are ``repos`` repositories ``repo-0``… of ``prs_per_repo`` pull requests each,
+    every third one without discussions; ``layout`` names each repository and sets its size instead."""
+    specs = list(layout) if layout is not None else [
+        RepoSpec(f"repo-{i}", prs_per_repo, i % 3 != 1) for i in range(repos)]
+    if not specs or min(s.prs for s in specs) < 1:
         raise ValueError("repos and prs_per_repo must be at least 1")
     now = now or DEFAULT_NOW
     rng = random.Random(seed)
     ds = Dataset(seed=seed, now=now)
-    org_user = _make_users(ds, rng, max(10, min(3000, repos * prs_per_repo // 10)), org)
+    org_user = _make_users(ds, rng, max(10, min(3000, sum(s.prs for s in specs) // 10)), org)
     global_ordinal = 0
-    for index in range(repos):
+    for index, spec in enumerate(specs):
+        prs_per_repo = spec.prs
         rid = _REPO_ID_BASE + index * 13 + 1
         created = now - timedelta(days=200 + rng.randrange(2500))
         repo = Repository(
             rid,
             node_id("R", rid),
             org_user,
-            f"repo-{index}",
+            spec.name,
             rng.choice(_SENTENCES),
-            index % 3 != 1,
+            spec.discussions,
             rng.randrange(5000),
             rng.randrange(500),
             rng.randrange(200),
