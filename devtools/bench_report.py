@@ -1,0 +1,191 @@
+"""``make bench``'s last step: every scenario's figures in one ``bench/results.json`` and ``bench/RESULTS.md``.
+
+Each benchmark writes its own file under ``bench/results/`` (``capture``, ``peers``, ``webhooks``,
+``embeddings``, ``workspaces``, ``imports``, ``chaos``); this gathers them and writes the table a
+reader compares. A scenario whose file is missing is listed as not measured, never filled in.
+Ratios are computed within each scenario's own run, never across runs.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS_DIR = ROOT / "bench" / "results"
+COMBINED = ROOT / "bench" / "results.json"
+MARKDOWN = ROOT / "bench" / "RESULTS.md"
+THOUSANDS = 1000
+SCENARIOS = ("capture", "peers", "webhooks", "embeddings", "workspaces", "imports", "chaos")
+
+
+def load() -> dict[str, Any]:
+    found: dict[str, Any] = {}
+    for name in SCENARIOS:
+        path = RESULTS_DIR / f"{name}.json"
+        found[name] = json.loads(path.read_text()) if path.exists() else None
+    return found
+
+
+def _get(data: Any, *path: str, default: Any = None) -> Any:  # noqa: ANN401 - JSON values
+    for key in path:
+        if not isinstance(data, dict) or key not in data:
+            return default
+        data = data[key]
+    return data
+
+
+def _fmt(value: Any) -> str:  # noqa: ANN401 - JSON values
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:,.2f}".rstrip("0").rstrip(".") if abs(value) < THOUSANDS else f"{value:,.0f}"
+    if isinstance(value, int):
+        return f"{value:,}"
+    return str(value)
+
+
+def _table(header: list[str], rows: list[list[Any]]) -> list[str]:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(_fmt(c) for c in row) + " |" for row in rows]
+    return [*lines, ""]
+
+
+def _full_sync(r: dict[str, Any]) -> list[str]:
+    capture, peers = r["capture"], r["peers"]
+    if capture is None:
+        return ["Not measured (run `python -m devtools.bench`).", ""]
+    sync, seed = capture.get("sync", {}), capture.get("seed_like", {})
+    rows: list[list[Any]] = [
+        ["contribsync", sync.get("wall_s"), sync.get("requests"), sync.get("points"),
+         _completeness(sync.get("completeness")), "measured"],
+        ["seed-like (100 newest by GraphQL, REST per PR)", _get(seed, "extrapolated_to_all", "wall_s"),
+         _get(seed, "extrapolated_to_all", "requests"), seed.get("points"), "100 newest PRs only",
+         f"extrapolated from {seed.get('prs_captured')} PRs"],
+    ]
+    for tool in (peers or {}).get("tools", {}).values() if isinstance(peers, dict) else []:
+        rows.append([f"{tool.get('name')} {tool.get('version', '')}".strip(), tool.get("wall_s"), tool.get("requests"),
+                     tool.get("points"), _completeness(tool.get("completeness")), tool.get("wall_kind", "")])
+    lines = [f"{sync.get('prs', '?')} PRs with reviews and comments; latency {_get(sync, 'graphql_latency_s')} s per "
+             f"GraphQL page, {seed.get('rest_latency_s')} s per REST request.", ""]
+    lines += _table(["tool", "wall s", "GitHub requests", "points", "completeness", "wall time is"], rows)
+    if peers is None:
+        lines += ["Peers not measured in this run (run `python -m devtools.bench_peers`).", ""]
+    for note in (peers or {}).get("notes", []) if isinstance(peers, dict) else []:
+        lines.append(f"- {note}")
+    if ratios := capture.get("ratios"):
+        lines += ["", f"Seed-like vs contribsync: {ratios.get('seed_like_wall_vs_ours')}x the wall time, "
+                      f"{ratios.get('seed_like_requests_vs_ours')}x the requests.", ""]
+    return lines
+
+
+def _completeness(value: Any) -> str:  # noqa: ANN401 - JSON values
+    if not isinstance(value, dict):
+        return _fmt(value)
+    return ", ".join(f"{k} {v:.0f}%" if isinstance(v, int | float) else f"{k} {v}" for k, v in value.items())
+
+
+def _incremental(r: dict[str, Any]) -> list[str]:
+    inc = _get(r["capture"], "sync", "incremental")
+    if inc is None:
+        return ["Not measured.", ""]
+    return _table(["changes", "wall s", "requests", "points", "vs full sync (requests / wall)", "DB = ground truth"],
+                  [[inc["changes"], inc["wall_s"], inc["requests"], inc["points"],
+                    f"{inc['vs_full_sync']['requests']} / {inc['vs_full_sync']['wall']}",
+                    "yes" if inc["matches_ground_truth"] else "NO"]])
+
+
+def _webhooks(r: dict[str, Any]) -> list[str]:
+    w = r["webhooks"]
+    if w is None:
+        return ["Not measured.", ""]
+    rows = [[name, _get(v, "receiver_in_process", "p50_ms"), _get(v, "receiver_in_process", "p99_ms"),
+             _get(v, "local_stack", "deliveries_per_s"), _get(v, "raw_sqs", "messages_per_s"),
+             v.get("stack_vs_raw_sqs")]
+            for name, v in w.items() if isinstance(v, dict) and "receiver_in_process" in v]
+    return _table(["SQS endpoint", "receiver p50 ms", "p99 ms", "stack deliveries/s", "raw SQS msgs/s",
+                   "stack / raw (target ≥ 0.8)"], rows)
+
+
+def _upserts(r: dict[str, Any]) -> list[str]:
+    u = _get(r["capture"], "upserts")
+    if u is None:
+        return ["Not measured.", ""]
+    narrow = u.get("narrow_table", {})
+    return _table(["table", "rows", "set-based rows/s", "row by row rows/s", "ratio"], [
+        ["pull_requests (wide, 6 indexes)", u.get("rows"), _get(u, "copy_upsert", "rows_per_s"),
+         _get(u, "executemany", "rows_per_s"), u.get("copy_vs_executemany")],
+        ["narrow (4 columns, primary key)", narrow.get("rows"), narrow.get("copy_upsert_rows_per_s"),
+         narrow.get("executemany_rows_per_s"), narrow.get("copy_vs_executemany")]])
+
+
+def _embeddings(r: dict[str, Any]) -> list[str]:
+    e = r["embeddings"]
+    if e is None:
+        return ["Not measured.", ""]
+    seed = _get(e, "seed_like", "extrapolated", default={})
+    return _table(["strategy", "items", "wall s", "OpenAI requests", "note"], [
+        ["contribsync", _get(e, "ours", "embedded"), _get(e, "ours", "wall_s"), _get(e, "ours", "requests"),
+         f"{_get(e, 'ours', 'tokens')} tokens, ${_get(e, 'ours', 'cost_usd')}"],
+        ["seed (batch and delay)", seed.get("items"), seed.get("wall_s"), seed.get("requests"),
+         f"extrapolated from {_get(e, 'seed_like', 'measured_run', 'items')} items"]])
+
+
+def _workspaces(r: dict[str, Any]) -> list[str]:
+    w = r["workspaces"]
+    if w is None:
+        return ["Not measured.", ""]
+    sizes = _get(w, "dataset", "sizes", default={})
+    return _table(["dataset", "p50 s", "max s", "target p50 s", "met"], [[
+        f"{sizes.get('repositories')} repos, {sizes.get('pull_requests')} PRs", _get(w, "aggregate", "p50_s"),
+        _get(w, "aggregate", "max_s"), w.get("target_p50_s"), "yes" if w.get("met") else "no"]])
+
+
+def _imports(r: dict[str, Any]) -> list[str]:
+    i = r["imports"]
+    if i is None:
+        return ["Not measured.", ""]
+    rows = [[name, f["total_ms"], f["own_ms"], f["libraries_ms"]] for name, f in i["functions"].items()]
+    s = i["summary"]
+    return [f"Python {i['python']}, median of {i['runs_per_function']} fresh interpreters per handler. Largest of "
+            f"our own: {s['max_own_ms']} ms (target ≤ {i['target_own_ms']} ms: "
+            f"{'met' if s['all_within_target'] else 'NOT met'}).", "",
+            *_table(["function", "total ms", "ours ms", "libraries ms"], rows)]
+
+
+def _chaos(r: dict[str, Any]) -> list[str]:
+    c = r["chaos"]
+    if c is None:
+        return ["Not measured (run `make chaos`).", ""]
+    flat = [[k, json.dumps(v) if isinstance(v, dict | list) else v] for k, v in c.items() if k != "measured_at"]
+    return _table(["figure", "value"], flat)
+
+
+def render(r: dict[str, Any]) -> str:
+    sections = [("Full sync against peers", _full_sync),
+                ("Incremental: one day of changes, webhooks off", _incremental),
+                ("Webhook ingest", _webhooks), ("DB bulk upsert: set-based vs row by row", _upserts),
+                ("Embeddings: 5,000 items", _embeddings), ("Workspace metrics", _workspaces),
+                ("Handler cold import", _imports), ("Chaos", _chaos)]
+    measured = {k: _get(v, "measured_at") for k, v in r.items() if v is not None}
+    lines = ["# Benchmark results", "",
+             "Written by `make bench` (`devtools/bench_report.py`) from the files in `bench/results/`. Every "
+             "scenario runs on the local stack against the GitHub simulator; ratios compare figures of one run.", "",
+             "Measured: " + ", ".join(f"{k} {v}" for k, v in measured.items()), ""]
+    for title, section in sections:
+        lines += [f"## {title}", "", *section(r)]
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def main() -> None:
+    results = load()
+    COMBINED.write_text(json.dumps({"written_at": datetime.now(UTC).isoformat(timespec="seconds"), **results},
+                                   indent=2, default=str) + "\n")
+    MARKDOWN.write_text(render(results))
+    print(f"written {COMBINED.relative_to(ROOT)} and {MARKDOWN.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()
