@@ -16,6 +16,13 @@ export SAM_CLI_TELEMETRY := 0
 	@command -v $(PYTHON) >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq python3.11 python3.11-venv; }
 	@touch $@
 
+# Headless Chromium for the dashboard test (Playwright drives it; Playwright's own browser download is
+# never used): Debian's chromium-headless-shell, without its recommends (about 100 MB to download).
+.chromium:
+	@command -v chromium-headless-shell >/dev/null 2>&1 || command -v chromium >/dev/null 2>&1 || { apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium-headless-shell; }
+	@touch $@
+
 $(VENV)/.installed: .python requirements-dev.txt shared/requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip 2>&1 | grep -v "^WARNING: Location" || true
@@ -30,7 +37,7 @@ $(SAM_VENV)/.installed: .python requirements-sam.txt
 	$(SAM) --version
 	@touch $@
 
-install: $(VENV)/.installed $(SAM_VENV)/.installed
+install: $(VENV)/.installed $(SAM_VENV)/.installed .chromium
 
 template: $(VENV)/.installed
 	$(BIN)/python -m devtools.gen_template
@@ -42,29 +49,31 @@ lint: install
 	$(BIN)/cfn-lint template.yaml
 	$(SAM) validate --lint -t template.yaml
 
-test: lint
+test: lint .chromium
 	$(BIN)/pytest -q -p no:cacheprovider
 
 unit: $(VENV)/.installed
 	$(BIN)/pytest -q tests/unit
 
-integration: $(VENV)/.installed
+integration: $(VENV)/.installed .chromium
 	$(BIN)/pytest -q tests/integration
 
 demo: $(VENV)/.installed
-	$(BIN)/contribsync demo
+	$(BIN)/contribsync demo $(if $(KEEP),--keep)
 
 dev: $(VENV)/.installed
 	$(BIN)/contribsync dev
 
-# The benchmarks (about 11 minutes): figures in bench/results/capture.json, webhooks.json, workspaces.json
-# and embeddings.json.
+# The benchmarks: each writes bench/results/<scenario>.json; the last step gathers them into
+# bench/results.json and the table bench/RESULTS.md.
 bench: $(VENV)/.installed
 	$(BIN)/python -m devtools.bench
 	$(BIN)/python -m devtools.bench_webhooks
 	$(BIN)/python -m devtools.bench_workspaces
 	$(BIN)/python -m devtools.bench_embeddings
+	$(BIN)/python -m devtools.bench_imports
+	$(BIN)/python -m devtools.bench_report
 
 clean:
 	-$(BIN)/python -c "from contribsync_local import postgres; postgres.stop()" 2>/dev/null
-	rm -rf $(VENV) $(SAM_VENV) .local .python .aws-sam
+	rm -rf $(VENV) $(SAM_VENV) .local .python .chromium .aws-sam

@@ -115,7 +115,7 @@ def _when(value: object) -> str:
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], console: Console) -> None:
     r = sub.add_parser("replay", help="re-send a failed run's event with the same data")
     which = r.add_mutually_exclusive_group(required=True)
-    which.add_argument("run_id", nargs="?", help="a run id from `contribsync runs`")
+    which.add_argument("run_id", nargs="?", help="a run id, or its first characters as `contribsync runs` prints them")
     which.add_argument("--failed-since", help="every event failed for good since: ISO time or 30m, 6h, 2d")
     r.add_argument("--json", action="store_true")
     r.set_defaults(func=lambda a: replay(a, console))

@@ -68,6 +68,7 @@ def _dev(args: argparse.Namespace) -> None:
                     changes_every_s=args.change_every) as stack:
         url = stack.http.url if stack.http else "?"
         console.print(f"[bold green]contribsync dev[/] on {url}")
+        console.print(f"  dashboard   {url}/   (read-only: status, run history, failures, DLQs)")
         console.print(f"  event API   POST {url}/e/contributor-info     webhooks  POST {url}/webhook")
         console.print(f"  AWS (moto)  {stack.aws_endpoint}   Postgres {stack.database_url}")
         if stack.simulator is not None:
@@ -268,14 +269,14 @@ def _runs(args: argparse.Namespace) -> None:
 
 
 def print_runs(rows: list[dict[str, Any]], title: str = "run history") -> None:
-    table = Table("started", "function", "event", "attempt", "status", "ms", "error / result", title=title)
+    table = Table("run", "started", "function", "event", "attempt", "status", "ms", "error / result", title=title)
     colour = {"completed": "green", "failed": "red", "retrying": "yellow", "deferred": "cyan",
               "cancelled": "magenta", "skipped": "dim"}
     for r in reversed(rows):
         detail = r["error"] or (json.dumps(r["result"], default=str) if r["result"] is not None else "")
         detail = " ".join(detail.split())
         status = r["status"] + (" → DLQ" if r["dead_lettered"] else "")
-        table.add_row(r["started_at"].strftime("%H:%M:%S.%f")[:-3], r["function"], r["event_name"],
+        table.add_row(str(r["id"])[:8], r["started_at"].strftime("%H:%M:%S.%f")[:-3], r["function"], r["event_name"],
                       str(r["attempt"]), f"[{colour.get(r['status'], 'white')}]{status}[/]",
                       str(r["duration_ms"] or ""), detail[:90])
     console.print(table)
@@ -317,7 +318,7 @@ def _github(args: argparse.Namespace) -> None:
 def _demo(args: argparse.Namespace) -> None:
     from contribsync_cli.demo import run_demo
 
-    sys.exit(run_demo(console))
+    sys.exit(run_demo(console, keep=args.keep))
 
 
 def _simulate_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -392,6 +393,7 @@ def parser() -> argparse.ArgumentParser:
     backfill.register(sub, console)
     gaps.register(sub, console)
     m = sub.add_parser("demo", help="start the local stack and run the demo end to end")
+    m.add_argument("--keep", action="store_true", help="then keep the stack and its dashboard up until Ctrl-C")
     m.set_defaults(func=_demo)
     return p
 

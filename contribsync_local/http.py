@@ -1,7 +1,9 @@
-"""HTTP on 127.0.0.1 in front of the Function URL handlers: ``/e/{key}``, ``/webhook``, ``/healthz``.
+"""HTTP on 127.0.0.1 in front of the Function URL handlers: ``/e/{key}``, ``/webhook``, ``/healthz``,
+and the read-only operator dashboard on every other path (``/``, ``/functions/...``, ``/runs/...``).
 
-Each request becomes a Lambda Function URL event (payload format 2.0) and goes to the same handler
-object the Lambda runs, so what works here works behind a Function URL.
+Each request to a handler becomes a Lambda Function URL event (payload format 2.0) and goes to the same
+handler object the Lambda runs, so what works here works behind a Function URL. The dashboard is the
+local stack's own (``contribsync_local.dashboard``): it is not deployed.
 """
 
 from __future__ import annotations
@@ -16,13 +18,14 @@ from typing import TYPE_CHECKING, Any
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
-from contribsync_local.poller import LambdaContext
+from contribsync_local.poller import LambdaContext, discard_unpublished_metrics
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
     from wsgiref.types import StartResponse, WSGIEnvironment
 
     UrlHandler = Callable[[dict[str, Any], Any], dict[str, Any]]
+    PageHandler = Callable[[Request], Response]
 
 
 def function_url_event(request: Request) -> dict[str, Any]:
@@ -60,13 +63,15 @@ def _to_response(result: dict[str, Any]) -> Response:
 
 
 class LocalHttp:
-    """A threaded werkzeug server routing to Function URL handlers."""
+    """A threaded werkzeug server routing to Function URL handlers, and to ``dashboard`` for other paths."""
 
     def __init__(self, *, event_api: UrlHandler, webhook: UrlHandler | None = None,
-                 health: Callable[[], dict[str, Any]] | None = None, port: int = 8288) -> None:
+                 health: Callable[[], dict[str, Any]] | None = None, dashboard: PageHandler | None = None,
+                 port: int = 8288) -> None:
         self.event_api = event_api
         self.webhook = webhook
         self.health = health or (lambda: {"status": "ok"})
+        self.dashboard = dashboard
         self._server = make_server("127.0.0.1", port, self._wsgi, threaded=True)
         self.port = self._server.server_port
         self._thread: threading.Thread | None = None
@@ -77,7 +82,10 @@ class LocalHttp:
 
     def _wsgi(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         request = Request(environ)
-        response = self._route(request)
+        try:
+            response = self._route(request)
+        finally:
+            discard_unpublished_metrics()
         return response(environ, start_response)
 
     def _route(self, request: Request) -> Response:
@@ -87,6 +95,8 @@ class LocalHttp:
             return _to_response(self.event_api(function_url_event(request), LambdaContext("EventApi", 10)))
         if request.path == "/webhook" and self.webhook is not None:
             return _to_response(self.webhook(function_url_event(request), LambdaContext("WebhookReceiver", 10)))
+        if self.dashboard is not None and request.path not in ("/healthz", "/webhook"):
+            return self.dashboard(request)
         return Response(json.dumps({"error": "not found"}), status=404, content_type="application/json")
 
     def start(self) -> None:

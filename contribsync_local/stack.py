@@ -1,5 +1,5 @@
 """The local stack: embedded Postgres, moto, the GitHub simulator, a poller per function, the cron driver
-and HTTP.
+and HTTP (the event API, webhooks and the read-only dashboard on ``/``).
 
 GitHub: with ``github="auto"`` (the default) the simulator is started and the functions are pointed at it,
 unless ``GITHUB_TOKEN``, ``GITHUB_APP_ID`` or ``GITHUB_API_URL`` is set, in which case they reach that GitHub.
@@ -25,6 +25,7 @@ from contribsync.db import Database, migrate
 from contribsync.queues import Queues
 from contribsync_local import postgres
 from contribsync_local.aws import MotoServer, aws_environment, create_queues, sqs_client
+from contribsync_local.dashboard import Dashboard
 from contribsync_local.http import LocalHttp
 from contribsync_local.poller import FunctionPoller
 from contribsync_local.scheduler import CronDriver
@@ -125,7 +126,7 @@ class LocalStack:
         webhook = self.handlers.get("WebhookReceiver")
         self.http = LocalHttp(event_api=self.handlers["EventApi"].lambda_handler,
                               webhook=webhook.lambda_handler if webhook else None,
-                              health=self.health, port=self.port)
+                              health=self.health, dashboard=Dashboard(self.db, self.queues), port=self.port)
         self.http.start()
         if self.simulator is not None and self.changes_every_s > 0:
             self.simulator.start_changes(f"{self.http.url}/webhook", os.environ["GITHUB_WEBHOOK_SECRET"],

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 PRIOR_ATTEMPTS_ATTR = "contribsync-prior-attempts"
 NOT_BEFORE_ATTR = "contribsync-not-before"
 ERROR_ATTR = "contribsync-error"
+ATTEMPTS_ATTR = "contribsync-attempts"  # on a dead letter: the attempts spent before it gave up
 
 
 class EventEnvelope(BaseModel):
@@ -38,4 +39,4 @@ class EventEnvelope(BaseModel):
         )
 
 
-__all__ = ["ERROR_ATTR", "NOT_BEFORE_ATTR", "PRIOR_ATTEMPTS_ATTR", "EventEnvelope"]
+__all__ = ["ATTEMPTS_ATTR", "ERROR_ATTR", "NOT_BEFORE_ATTR", "PRIOR_ATTEMPTS_ATTR", "EventEnvelope"]

@@ -63,5 +63,13 @@ class RunHistory:
                limit: int = 50) -> list[dict[str, Any]]:
         return self.db.query("runs_recent", {"function": function, "status": status, "limit": limit})
 
+    def get(self, run_id: str) -> dict[str, Any] | None:
+        """One run with everything recorded about it (None for an unknown id)."""
+        return self.db.query_one("runs_by_id", {"id": run_id})
+
+    def attempts(self, *, event_id: str, function: str) -> list[dict[str, Any]]:
+        """Every attempt of one event on one function, oldest first."""
+        return self.db.query("runs_of_event", {"event_id": event_id, "function": function})
+
 
 __all__ = ["RunHistory"]

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from contribsync.queues import Queues
 
 REDRIVE_BATCH = 10
+FULL_ID_LENGTH = 36  # a UUID's text
 
 
 def replay(db: Database, queues: Queues, *, run_id: str | None = None,
@@ -35,7 +36,7 @@ def replay(db: Database, queues: Queues, *, run_id: str | None = None,
     if (run_id is None) == (failed_since is None):
         raise ValueError("give a run id or a time, not both")
     if run_id is not None:
-        rows = db.query("runs_by_id", {"id": run_id})
+        rows = db.query("runs_by_id", {"id": _full_run_id(db, run_id)})
         if not rows:
             raise ContribsyncError(f"no run {run_id} in the run history")
     else:
@@ -49,6 +50,16 @@ def replay(db: Database, queues: Queues, *, run_id: str | None = None,
         out.append({"runId": str(run["id"]), "function": run["function"], "event": run["event_name"],
                     "eventId": event_id})
     return out
+
+
+def _full_run_id(db: Database, run_id: str) -> str:
+    """A run id, or a prefix of one as ``contribsync runs`` prints them (8 characters)."""
+    if len(run_id) >= FULL_ID_LENGTH:
+        return run_id
+    matches = db.query("runs_by_id_prefix", {"prefix": run_id})
+    if len(matches) > 1:
+        raise ContribsyncError(f"run id {run_id} is ambiguous: give more of it")
+    return str(matches[0]["id"]) if matches else run_id
 
 
 def redrive(queues: Queues, function: str | None = None) -> dict[str, int]:
@@ -79,12 +90,13 @@ def cancel(queues: Queues, event: str, match: Mapping[str, Any], reason: str | N
     return queues.send_event("cancel/function", {"event": event, "match": dict(match), "reason": reason})
 
 
-def status(db: Database, queues: Queues) -> dict[str, Any]:
-    """What an operator checks first: per function, its queue (visible, in flight, delayed) and DLQ
-    depths, runs in flight, failures of the last hour and its schedule's last fire."""
+def status(db: Database, queues: Queues, *, function: str | None = None) -> dict[str, Any]:
+    """What an operator checks first: per function (every one, or only ``function``), its queue
+    (visible, in flight, delayed) and DLQ depths, runs in flight, failures of the last hour and its
+    schedule's last fire."""
     runs = {r["function"]: r for r in db.query("runs_status")}
     functions = []
-    for event in catalog.EVENTS:
+    for event in [catalog.by_function(function)] if function else catalog.EVENTS:
         queue = _depths(queues, event.queue)
         dlq = _depths(queues, event.dlq)
         r = runs.get(event.function, {})

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
 from contribsync import catalog
-from contribsync.envelope import ERROR_ATTR, EventEnvelope
+from contribsync.envelope import ATTEMPTS_ATTR, ERROR_ATTR, EventEnvelope
 from contribsync.errors import InvalidEvent
 
 if TYPE_CHECKING:
@@ -100,18 +101,23 @@ class Queues:
         )
 
     def dead_letters(self, queue: str, *, max_messages: int = 10) -> list[dict[str, Any]]:
-        """Peek at a DLQ (messages stay there): body, error attribute and receive count."""
+        """Peek at a DLQ (messages stay there): body, the error attribute, the attempts the runtime spent
+        and when the message was dead-lettered."""
         response = self.sqs.receive_message(
             QueueUrl=self.url(queue), MaxNumberOfMessages=max_messages, VisibilityTimeout=0,
             MessageAttributeNames=["All"], AttributeNames=["All"],
         )
         out = []
         for message in response.get("Messages", []):
-            error = message.get("MessageAttributes", {}).get(ERROR_ATTR)
+            attributes = message.get("MessageAttributes", {})
+            error, attempts = attributes.get(ERROR_ATTR), attributes.get(ATTEMPTS_ATTR)
+            sent_ms = message.get("Attributes", {}).get("SentTimestamp")
             out.append({
                 "message_id": message["MessageId"],
                 "body": message["Body"],
                 "error": error.get("StringValue") if error else None,
+                "attempts": int(attempts["StringValue"]) if attempts else None,
+                "sent_at": datetime.fromtimestamp(int(sent_ms) / 1000, UTC) if sent_ms else None,
             })
         return out
 

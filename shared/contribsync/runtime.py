@@ -38,7 +38,7 @@ from pydantic import BaseModel, ValidationError
 
 from contribsync import catalog
 from contribsync.control import FlowControl, SystemClock
-from contribsync.envelope import ERROR_ATTR, NOT_BEFORE_ATTR, PRIOR_ATTEMPTS_ATTR, EventEnvelope
+from contribsync.envelope import ATTEMPTS_ATTR, ERROR_ATTR, NOT_BEFORE_ATTR, PRIOR_ATTEMPTS_ATTR, EventEnvelope
 from contribsync.errors import Cancelled, Deferred, InvalidEvent, NonRetriable
 from contribsync.history import RunHistory
 from contribsync.observability import logger, metrics
@@ -288,7 +288,7 @@ class Runtime:
         self.deps.queues.send_raw(self.event.dlq, body, attributes={
             ERROR_ATTR: _NOT_SQS_TEXT.sub("\ufffd", f"{type(error).__name__}: {error}"[:1000]),
             "contribsync-function": self.event.function,
-            "contribsync-attempts": str(attempt),
+            ATTEMPTS_ATTR: str(attempt),
         })
         metrics.add_metric(name="DeadLettered", unit=MetricUnit.Count, value=1)
 

@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from contribsync import operations
-from contribsync.errors import NonRetriable, UnknownEvent
+from contribsync.errors import ContribsyncError, NonRetriable, UnknownEvent
 from contribsync.history import RunHistory
 from contribsync_cli.main import main
 from contribsync_local.stack import LocalStack
@@ -93,13 +93,20 @@ def test_a_failed_run_is_replayed_with_its_data_once_the_fault_is_gone(stack, fa
     replayed = [r for r in runs(stack, repositoryId=repo) if r["event_id"] == f"replay:{failed['id']}"]
     assert [r["status"] for r in replayed] == ["completed"]
 
-    # replaying the same run again is harmless: the runtime skips an id that completed
-    operations.replay(stack.db, stack.queues, run_id=str(failed["id"]))
+    # replaying the same run again, by the 8 characters `contribsync runs` prints, is harmless: the
+    # runtime skips an id that completed
+    again = operations.replay(stack.db, stack.queues, run_id=str(failed["id"])[:8])
+    assert [s["runId"] for s in again] == [str(failed["id"])]
     assert wait(stack, lambda: len([r for r in runs(stack, repositoryId=repo)
                                     if r["event_id"] == f"replay:{failed['id']}"]) == 2)
     again = [r["status"] for r in runs(stack, repositoryId=repo) if r["event_id"] == f"replay:{failed['id']}"]
     assert sorted(again) == ["completed", "skipped"]
     drain_dlq(stack)
+
+
+def test_an_unknown_run_id_is_refused(stack):
+    with pytest.raises(ContribsyncError, match="no run"):
+        operations.replay(stack.db, stack.queues, run_id="ffffffff")
 
 
 def test_failures_since_a_time_are_replayed_once(stack, fault):

@@ -1,2 +1,5 @@
--- One run of the run history by id.
-SELECT id, event_id, event_name, function, status, data FROM function_runs WHERE id::text = %(id)s
+-- One run of the run history by id, with everything recorded about it.
+SELECT id, event_id, event_name, function, concurrency_key, attempt, status, started_at, ended_at,
+       duration_ms, error_type, error, result, data, message_id, next_attempt_at, dead_lettered
+  FROM function_runs
+ WHERE id::text = %(id)s
