@@ -1,13 +1,15 @@
 """Generate template.yaml from the event catalog: ``python -m devtools.gen_template [--check]``.
 
 Every catalog event becomes a function, its queue (visibility 6x the function timeout, redrive to
-its DLQ after retries + 1 receives), its DLQ, an SQS event source with ReportBatchItemFailures, and
-an EventBridge Scheduler schedule when it has a cron. ``ScalingConfig.MaximumConcurrency`` is set
+its DLQ after retries + 1 receives), its DLQ, an SQS event source mapping with ReportBatchItemFailures,
+and an EventBridge Scheduler schedule when it has a cron. ``ScalingConfig.MaximumConcurrency`` is set
 for global concurrency limits (Lambda's minimum is 2, so a limit of 1 is capped at 2 here and held
 at 1 by the runtime); per-key limits cannot be expressed there and are enforced by the runtime's
 Postgres leases. Policies are least privilege: a function may send only to its own queue and DLQ
-(re-queueing and dead-lettering) and to the queues of the events it feeds, and read only the
-parameters it needs. Intrinsics are written in long form so the YAML stays plain.
+(re-queueing and dead-lettering) and to the queues of the events it feeds, receive only from its own
+queue, and read only the parameters it needs: every statement names its resources (X-Ray and the log
+groups come from AWS managed policies SAM attaches). Intrinsics are written in long form so the YAML
+stays plain.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ HEADER = (
 GITHUB_FUNCTIONS = ("Capture", "Discover", "Reconcile")
 OPENAI_FUNCTIONS = ("CaptureRepositoryDiscussions", "Embeddings")
 SCHEDULED_TIME = "<aws.scheduler.scheduled-time>"
+POLL_ACTIONS = ("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ChangeMessageVisibility")
 
 
 def snake(function: str) -> str:
@@ -54,21 +57,27 @@ def send_policy(queue_logical_id: str) -> dict[str, Any]:
     return {"SQSSendMessagePolicy": {"QueueName": {"Fn::GetAtt": [queue_logical_id, "QueueName"]}}}
 
 
-def parameter_read(parameter: str) -> dict[str, Any]:
-    # The parameters are hierarchical names with a leading slash (/contribsync/database-url), which is
-    # what the WithSlashPrefix variant expects; the plain one would prefix another slash.
-    return {"SSMParameterWithSlashPrefixReadPolicy": {"ParameterName": ref(parameter)}}
+def parameters_read(parameters: list[str]) -> dict[str, Any]:
+    """``ssm:GetParameter`` (Powertools' ``get_parameter``) on the named parameters, in one statement.
+
+    Not SAM's SSMParameter*ReadPolicy templates: they add ``ssm:DescribeParameters`` on ``*``, which
+    nothing here calls. The names are hierarchical with a leading slash (/contribsync/database-url), so
+    the ARN takes them after ``parameter`` with no slash of its own."""
+    return {"Statement": [{"Effect": "Allow", "Action": ["ssm:GetParameter"], "Resource": [
+        {"Fn::Sub": f"arn:${{AWS::Partition}}:ssm:${{AWS::Region}}:${{AWS::AccountId}}:parameter${{{p}}}"}
+        for p in parameters]}]}
 
 
-def queue_statement(own: str | None, sends_to: list[str]) -> dict[str, Any]:
-    """What the runtime does beyond sending: it looks queue URLs up by name (GetQueueUrl) and backs off
-    retries with ChangeMessageVisibility on its own queue, which the SQS trigger's managed policy lacks.
-    One statement listing every ARN keeps the role's inline policy small."""
-    statements: list[dict[str, Any]] = [{"Effect": "Allow", "Action": ["sqs:GetQueueUrl"],
-                                         "Resource": [arn(q) for q in sends_to]}]
-    if own:
-        statements.append({"Effect": "Allow", "Action": ["sqs:ChangeMessageVisibility"], "Resource": [arn(own)]})
-    return {"Statement": statements}
+def queue_statement(own: str, sends_to: list[str]) -> dict[str, Any]:
+    """What the event source mapping and the runtime do beyond sending. Lambda polls the function's own
+    queue with the function's role (receive, delete, attributes); the runtime backs off retries with
+    ChangeMessageVisibility there and looks queue URLs up by name (GetQueueUrl). SAM's SQS event would
+    attach AWSLambdaSQSQueueExecutionRole instead, which allows receiving from every queue in the
+    account. One statement per action set, listing every ARN, keeps the role's inline policy small."""
+    return {"Statement": [
+        {"Effect": "Allow", "Action": ["sqs:GetQueueUrl"], "Resource": [arn(q) for q in sends_to]},
+        {"Effect": "Allow", "Action": list(POLL_ACTIONS), "Resource": [arn(own)]},
+    ]}
 
 
 def send_statement(queues: list[str]) -> dict[str, Any]:
@@ -86,32 +95,33 @@ def secret_read(parameter: str) -> dict[str, Any]:
 def event_resources(event: catalog.Event) -> dict[str, Any]:
     fn = event.function
     queue, dlq = f"{fn}Queue", f"{fn}DeadLetterQueue"
-    policies: list[Any] = [send_policy(queue), send_policy(dlq), parameter_read("DatabaseUrlParameter")]
+    policies: list[Any] = [send_policy(queue), send_policy(dlq)]
     targets = [f"{t}Queue" for t in sorted({catalog.resolve(name).function for name in event.feeds} - {fn})]
     policies.extend(send_policy(target) for target in targets)
     policies.append(queue_statement(queue, [queue, dlq, *targets]))
+    parameters = ["DatabaseUrlParameter"]
     environment: dict[str, Any] = {}
     if fn.startswith(GITHUB_FUNCTIONS):
-        policies.append(parameter_read("GitHubTokenParameter"))
+        parameters.append("GitHubTokenParameter")
         environment["GITHUB_TOKEN_PARAMETER"] = ref("GitHubTokenParameter")
     if fn == "ReconcileWebhookDeliveries":
         environment["CONTRIBSYNC_WEBHOOK_HOOKS"] = ref("WebhookHooks")
     if fn == "CleanupWorkspaceMetrics":
         environment["CONTRIBSYNC_METRICS_RETENTION_DAYS"] = ref("MetricsRetentionDays")
     if fn.startswith(OPENAI_FUNCTIONS):
-        policies.append(parameter_read("OpenAIKeyParameter"))
+        parameters.append("OpenAIKeyParameter")
         environment["OPENAI_API_KEY_PARAMETER"] = ref("OpenAIKeyParameter")
-    sqs_event: dict[str, Any] = {
-        "Queue": arn(queue), "BatchSize": event.batch_size, "MaximumBatchingWindowInSeconds": 1,
-        "FunctionResponseTypes": ["ReportBatchItemFailures"],
+    policies.append(parameters_read(parameters))
+    mapping: dict[str, Any] = {
+        "EventSourceArn": arn(queue), "FunctionName": ref(f"{fn}Function"), "BatchSize": event.batch_size,
+        "MaximumBatchingWindowInSeconds": 1, "FunctionResponseTypes": ["ReportBatchItemFailures"],
     }
     if event.concurrency is not None and event.concurrency.key is None:
-        sqs_event["ScalingConfig"] = {"MaximumConcurrency": max(2, event.concurrency.n)}
+        mapping["ScalingConfig"] = {"MaximumConcurrency": max(2, event.concurrency.n)}
     function: dict[str, Any] = {
         "CodeUri": f"functions/{snake(fn)}/", "Handler": "app.lambda_handler", "Timeout": event.timeout_s,
         "Description": f"{event.name}: {event.summary}"[:256],
         "Policies": policies,
-        "Events": {"Queue": {"Type": "SQS", "Properties": sqs_event}},
     }
     if environment:
         function["Environment"] = {"Variables": environment}
@@ -123,6 +133,9 @@ def event_resources(event: catalog.Event) -> dict[str, Any]:
             "MessageRetentionPeriod": 345_600, "SqsManagedSseEnabled": True,
             "RedrivePolicy": {"deadLetterTargetArn": arn(dlq), "maxReceiveCount": event.max_receive_count}}},
         f"{fn}Function": {"Type": "AWS::Serverless::Function", "Properties": function},
+        # The logical id SAM gave the mapping it made from an `SQS` event, so a deployed stack updates it
+        # in place (a second mapping of the same queue and function would be refused).
+        f"{fn}FunctionQueue": {"Type": "AWS::Lambda::EventSourceMapping", "Properties": mapping},
     }
     if (expression := event.aws_schedule()) is not None:
         resources[f"{fn}Schedule"] = {"Type": "AWS::Scheduler::Schedule", "Properties": {
@@ -144,7 +157,7 @@ def url_function(name: str, description: str, secret_parameter: str, env_name: s
         "CodeUri": f"functions/{snake(name)}/", "Handler": "app.lambda_handler", "Timeout": 10,
         "Description": description, "FunctionUrlConfig": {"AuthType": "NONE"},
         "Environment": {"Variables": {env_name: ref(secret_parameter)}},
-        "Policies": [*queues, secret_read(secret_parameter), parameter_read("DatabaseUrlParameter")]}}
+        "Policies": [*queues, secret_read(secret_parameter), parameters_read(["DatabaseUrlParameter"])]}}
 
 
 def template() -> dict[str, Any]:
@@ -152,7 +165,8 @@ def template() -> dict[str, Any]:
         "SharedLayer": {"Type": "AWS::Serverless::LayerVersion", "Properties": {
             "LayerName": {"Fn::Sub": "${AWS::StackName}-shared"},
             "Description": "contribsync package: runtime, catalog, DB, GitHub and AI clients, services",
-            "ContentUri": "shared/", "CompatibleRuntimes": ["python3.11"], "RetentionPolicy": "Delete"},
+            "ContentUri": "shared/", "CompatibleRuntimes": ["python3.11"], "CompatibleArchitectures": ["arm64"],
+            "RetentionPolicy": "Delete"},
             "Metadata": {"BuildMethod": "python3.11", "BuildArchitecture": "arm64"}},
         "EventApiFunction": url_function(
             "EventApi", "Inngest-compatible event API: POST /e/{event_key}", "EventKeysSecret",

@@ -44,9 +44,10 @@ def test_function_queue_and_dlq_follow_the_catalog(event):
     assert queue["RedrivePolicy"]["maxReceiveCount"] == event.retries + 1
     assert queue["VisibilityTimeout"] >= 6 * fn["Timeout"]
     assert fn["Timeout"] == event.timeout_s
-    source = fn["Events"]["Queue"]
-    assert source["Type"] == "SQS"
-    assert source["Properties"]["Queue"] == {"Fn::GetAtt": [f"{event.function}Queue", "Arn"]}
+    source = RESOURCES[f"{event.function}FunctionQueue"]
+    assert source["Type"] == "AWS::Lambda::EventSourceMapping"
+    assert source["Properties"]["EventSourceArn"] == {"Fn::GetAtt": [f"{event.function}Queue", "Arn"]}
+    assert source["Properties"]["FunctionName"] == {"Ref": f"{event.function}Function"}
     assert source["Properties"]["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
     assert source["Properties"]["BatchSize"] == event.batch_size
     scaling = source["Properties"].get("ScalingConfig")
@@ -87,11 +88,12 @@ def test_policies_are_least_privilege(event):
     by_action = {a: st["Resource"] for st in statements for a in st["Action"]}
     # the runtime looks queue URLs up by name and backs off retries on its own queue
     assert {r["Fn::GetAtt"][0] for r in by_action["sqs:GetQueueUrl"]} == own | feeds
-    assert by_action["sqs:ChangeMessageVisibility"] == [{"Fn::GetAtt": [f"{event.function}Queue", "Arn"]}]
-    # hierarchical parameter names keep their leading slash
-    ssm = [p["SSMParameterWithSlashPrefixReadPolicy"]["ParameterName"] for p in policies
-           if "SSMParameterWithSlashPrefixReadPolicy" in p]
-    assert {"Ref": "DatabaseUrlParameter"} in ssm
+    # Lambda polls only the function's own queue, where the runtime also backs off retries
+    for action in ("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility"):
+        assert by_action[action] == [{"Fn::GetAtt": [f"{event.function}Queue", "Arn"]}]
+    # hierarchical parameter names keep their leading slash, so the ARN adds none
+    assert {"Fn::Sub": "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter${DatabaseUrlParameter}"} \
+        in by_action["ssm:GetParameter"]
     assert TEMPLATE["Parameters"]["DatabaseUrlParameter"]["Default"].startswith("/")
 
 
@@ -104,8 +106,8 @@ def test_url_functions_send_to_every_queue_in_one_statement():
 
 
 def test_no_function_outside_the_catalog():
-    sqs_functions = {k.removesuffix("Function") for k, v in RESOURCES.items()
-                     if v["Type"] == "AWS::Serverless::Function" and "Events" in v["Properties"]}
+    sqs_functions = {v["Properties"]["FunctionName"]["Ref"].removesuffix("Function") for v in RESOURCES.values()
+                     if v["Type"] == "AWS::Lambda::EventSourceMapping"}
     assert sqs_functions == {e.function for e in EVENTS}
     url_functions = {k for k, v in RESOURCES.items()
                      if v["Type"] == "AWS::Serverless::Function" and "FunctionUrlConfig" in v["Properties"]}
