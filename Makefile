@@ -74,6 +74,12 @@ bench: $(VENV)/.installed
 	$(BIN)/python -m devtools.bench_imports
 	$(BIN)/python -m devtools.bench_report
 
+# The chaos suite at full size (5 repositories of 2,000 PRs, 1,000 changes, every fault at once):
+# figures in bench/results/chaos.json; a reduced run is part of `make test` (tests/integration/test_chaos.py).
+.PHONY: chaos
+chaos: $(VENV)/.installed
+	$(BIN)/python -m devtools.chaos
+
 clean:
 	-$(BIN)/python -c "from contribsync_local import postgres; postgres.stop()" 2>/dev/null
 	rm -rf $(VENV) $(SAM_VENV) .local .python .chromium .aws-sam

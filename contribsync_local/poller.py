@@ -6,6 +6,11 @@ context), delete the records the handler did not report in ``batchItemFailures``
 and leave the failed ones to reappear when their visibility timeout ends. If the handler raises,
 nothing is deleted, as on Lambda. maxReceiveCount → DLQ is SQS's own redrive policy.
 
+``kill`` makes a worker die the way a Lambda instance does (killed, out of memory) for chaos tests:
+after its handler wrote everything and before it deleted anything, or wherever a ``WorkerKilled`` is
+raised inside the handler. Its batch comes back when the visibility timeout ends, and a new worker takes
+its place.
+
 Written by hand because no library emulates an event source mapping outside Docker (SAM's local
 mode invokes functions, it does not poll queues).
 """
@@ -38,6 +43,15 @@ def discard_unpublished_metrics() -> None:
     Lambda starts each invocation clean; this gives a long-running local process the same."""
     if is_metrics_disabled():
         metrics.clear_metrics()
+
+
+class WorkerKilled(BaseException):
+    """A worker dying mid-batch: a BaseException, so neither the runtime nor the batch processor catches it.
+    ``reappear_after_s`` shortens the visibility timeout of its batch (see ``FunctionPoller.kill``)."""
+
+    def __init__(self, message: str, *, reappear_after_s: float | None = None) -> None:
+        super().__init__(message)
+        self.reappear_after_s = reappear_after_s
 
 
 @dataclass
@@ -114,6 +128,8 @@ class FunctionPoller:
         self._threads: list[threading.Thread] = []
         self.invocations = 0
         self.busy = 0
+        self.killed = 0
+        self._kills: list[float | None] = []  # armed by kill(): each entry kills one batch's worker
         self._lock = threading.Lock()
 
     def start(self) -> None:
@@ -121,6 +137,15 @@ class FunctionPoller:
             thread = threading.Thread(target=self._loop, name=f"poll-{self.function}-{n}", daemon=True)
             thread.start()
             self._threads.append(thread)
+
+    def kill(self, *, reappear_after_s: float | None = None) -> None:
+        """Kill the worker of the next batch after its handler returns, before it deletes a message.
+
+        Its messages stay in flight until their visibility timeout ends (6 x the function's timeout, as on
+        AWS); ``reappear_after_s`` shortens that for the killed batch only, so a test need not wait minutes.
+        A ``WorkerKilled`` raised inside the handler kills its worker the same way, without arming this."""
+        with self._lock:
+            self._kills.append(reappear_after_s)
 
     def signal_stop(self) -> None:
         """Ask the workers to stop after their current poll (see ``stop``)."""
@@ -135,6 +160,9 @@ class FunctionPoller:
         while not self._stop.is_set():
             try:
                 self.poll_once()
+            except WorkerKilled:
+                self._replace_worker()
+                return
             except Exception:  # a poller never dies: log and go on, as the managed mapping would
                 logger.exception("poller error", extra={"function": self.function})
                 self._stop.wait(1)
@@ -158,10 +186,32 @@ class FunctionPoller:
                 self.busy -= 1
         return len(messages)
 
+    def _replace_worker(self) -> None:
+        """A killed worker's thread ends here; a new one takes its place, as a new Lambda instance would."""
+        with self._lock:
+            self.killed += 1
+            if self._stop.is_set():
+                return
+            thread = threading.Thread(target=self._loop, name=f"poll-{self.function}-r{self.killed}", daemon=True)
+            self._threads.append(thread)
+        thread.start()
+
     def _invoke(self, messages: list[MessageTypeDef]) -> None:
         event = lambda_sqs_event(messages, queue_arn=self.queue_arn, region=self.region)
         try:
             result = self.handler(event, LambdaContext(self.function, timeout_s=self.timeout_s))
+            with self._lock:
+                armed, reappear_after_s = bool(self._kills), self._kills.pop(0) if self._kills else None
+            if armed:
+                raise WorkerKilled(f"{self.function}: worker killed after its handler, before deleting",
+                                   reappear_after_s=reappear_after_s)
+        except WorkerKilled as killed:
+            logger.warning("worker killed mid-batch", extra={"function": self.function, "messages": len(messages)})
+            if killed.reappear_after_s is not None:
+                for m in messages:  # the timeout of the batch in flight, shortened (see kill)
+                    self.sqs.change_message_visibility(QueueUrl=self.queue_url, ReceiptHandle=m["ReceiptHandle"],
+                                                       VisibilityTimeout=max(0, round(killed.reappear_after_s)))
+            raise
         except Exception:
             # A function error fails the whole batch: every message comes back after its timeout.
             logger.exception("handler raised: whole batch will be retried", extra={"function": self.function})

@@ -64,7 +64,8 @@ class LocalStack:
     def __init__(self, *, database_url: str | None = None, port: int = 8288, prefix: str = "contribsync-local",
                  pollers: bool = True, cron: bool = True, poller_concurrency: int = 2,
                  retry_base_s: float = 10.0, write_state: bool = False, aws_endpoint: str | None = None,
-                 github: str = "auto", simulator: Simulator | None = None, changes_every_s: float = 0.0) -> None:
+                 github: str = "auto", simulator: Simulator | None = None, changes_every_s: float = 0.0,
+                 github_token: str = SIM_TOKEN) -> None:
         self.database_url = database_url
         self.aws_endpoint = aws_endpoint  # reuse a running AWS endpoint instead of starting moto
         self.port = port
@@ -86,6 +87,7 @@ class LocalStack:
         use_sim = github == "sim" or (github == "auto" and not any(os.environ.get(k) for k in REAL_GITHUB_ENV))
         self.simulator: Simulator | None = (simulator or Simulator()) if use_sim else None
         self.changes_every_s = changes_every_s
+        self.github_token = github_token  # what the functions send the simulator (it accepts any token)
 
     # -- lifecycle ------------------------------------------------------------------------------
 
@@ -103,7 +105,7 @@ class LocalStack:
         }})
         if self.simulator is not None:
             self.simulator.start()
-            self._set_env({"GITHUB_API_URL": self.simulator.url, "GITHUB_TOKEN": SIM_TOKEN})
+            self._set_env({"GITHUB_API_URL": self.simulator.url, "GITHUB_TOKEN": self.github_token})
             for key in ("GITHUB_APP_ID", "GITHUB_APP_PRIVATE_KEY"):
                 self._saved_env.setdefault(key, os.environ.pop(key, None))
         self.db = Database(self.database_url, application_name="contribsync-local")
@@ -213,8 +215,15 @@ class LocalStack:
         while time.monotonic() < deadline:
             if until is not None and until():
                 return True
-            if until is None and all(p.busy == 0 for p in self.pollers.values()) \
-                    and all(self.depth(e.queue) == 0 for e in catalog.EVENTS):
+            if until is None and self._idle():
                 return True
             time.sleep(0.2)
         return False
+
+    def _idle(self) -> bool:
+        taken = sum(p.invocations for p in self.pollers.values())
+        if any(p.busy for p in self.pollers.values()) or any(self.depth(e.queue) for e in catalog.EVENTS):
+            return False
+        # A batch taken while the queues were read one by one may have sent to a queue already read.
+        return not any(p.busy for p in self.pollers.values()) and sum(
+            p.invocations for p in self.pollers.values()) == taken

@@ -8,7 +8,8 @@ them) and carry GitHub's delivery headers, signed with ``X-Hub-Signature-256`` (
 header, which GitHub still sends).
 
 ``WebhookSender`` posts deliveries to a URL. Like GitHub it may send one twice (a redelivery keeps the
-``X-GitHub-Delivery`` id) and out of order (a shuffled window), both as configured shares. A ``drop`` share
+``X-GitHub-Delivery`` id) and out of order (a shuffled window), both as configured shares, or every delivery
+a set number of times (``copies``), posting several at once (``workers``). A ``drop`` share
 is lost as if the receiver were down, and with a ``DeliveryLog`` every attempt is recorded the way GitHub
 records it, so the hook endpoints (``hooks``) can list and redeliver it.
 """
@@ -22,6 +23,7 @@ import random
 import threading
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -197,7 +199,9 @@ class SendResult:
 
 
 class WebhookSender:
-    """Posts deliveries to ``url``; ``duplicate`` is the share sent twice, ``reorder`` the shuffle window.
+    """Posts deliveries to ``url``; ``duplicate`` is the share sent twice, ``reorder`` the shuffle window,
+    ``copies`` how many times each delivery is sent (before ``duplicate``'s extra copies), ``workers`` how
+    many posts are under way at once.
 
     ``drop`` is the share of attempts lost as if the receiver were down: nothing is posted and ``log``
     records a timeout. It is drawn from its own seeded generator, so the other shares draw as before;
@@ -205,9 +209,12 @@ class WebhookSender:
     """
 
     def __init__(self, url: str, *, duplicate: float = 0.0, reorder: int = 0, drop: float = 0.0, seed: int = 0,
-                 client: httpx.Client | None = None, log: DeliveryLog | None = None) -> None:
+                 client: httpx.Client | None = None, log: DeliveryLog | None = None, copies: int = 1,
+                 workers: int = 1) -> None:
         self.url = url
         self.duplicate = duplicate
+        self.copies = copies
+        self.workers = workers
         self.reorder = reorder
         self.drop = drop
         self.log = log
@@ -223,7 +230,7 @@ class WebhookSender:
         """The order (with repeats) in which ``deliveries`` go out; a window keeps some back for later."""
         out: list[Delivery] = []
         for d in deliveries:
-            self._pending.append(d)
+            self._pending.extend([d] * self.copies)
             if self.rng.random() < self.duplicate:
                 self._pending.append(d)
                 self.result.duplicates += 1
@@ -236,13 +243,19 @@ class WebhookSender:
         return out
 
     def send(self, deliveries: list[Delivery]) -> None:
-        for d in self.plan(deliveries):
-            self._post(d)
+        self._post_all(self.plan(deliveries))
 
     def flush(self) -> None:
         pending, self._pending = self._pending, []
-        for d in pending:
-            self._post(d)
+        self._post_all(pending)
+
+    def _post_all(self, deliveries: list[Delivery]) -> None:
+        if self.workers <= 1:
+            for d in deliveries:
+                self._post(d)
+            return
+        with ThreadPoolExecutor(self.workers, thread_name_prefix="github-sim-sender") as pool:
+            list(pool.map(self._post, deliveries))
 
     def redeliver(self, delivery: Delivery) -> None:
         """Deliver ``delivery`` again (same body, same ``X-GitHub-Delivery``) in the background, as GitHub

@@ -33,6 +33,10 @@ if TYPE_CHECKING:
 WEB = "https://github.com"
 _NO_REACTIONS = {"total_count": 0, "+1": 0, "-1": 0, "laugh": 0, "hooray": 0, "confused": 0, "heart": 0,
                  "rocket": 0, "eyes": 0}
+# REST issues carry these since 2025 (the dataset has no sub-issues nor dependencies).
+_NO_SUB_ISSUES = {"sub_issues_summary": {"total": 0, "completed": 0, "percent_completed": 0},
+                  "issue_dependencies_summary": {"blocked_by": 0, "total_blocked_by": 0, "blocking": 0,
+                                                 "total_blocking": 0}}
 
 
 class Shapes:
@@ -41,8 +45,8 @@ class Shapes:
     def __init__(self, ds: Dataset, api: str, *, webhook: bool = False) -> None:
         self.ds = ds
         self.api = api.rstrip("/")
-        # Webhook payloads differ from REST in small ways: no ``user_view_type`` nor the issue ``type``
-        # and ``closed_by`` fields, and a review's state is lower case there.
+        # Webhook payloads differ from REST in small ways: no ``user_view_type`` nor the issue ``type``,
+        # ``closed_by`` and sub-issue/dependency summaries, and a review's state is lower case there.
         self.webhook = webhook
 
     # -- users and repositories ---------------------------------------------------------------------
@@ -307,7 +311,8 @@ class Shapes:
             "created_at": iso(item.created_at), "updated_at": iso(item.updated_at),
             "closed_at": iso(item.closed_at), "author_association": self._association(repo, item.author_id),
             "active_lock_reason": None, "body": item.body or None,
-            **({} if self.webhook else {"type": None, "closed_by": None}),
+            **({} if self.webhook else {"type": None, "closed_by": None,
+                                        **{k: dict(v) for k, v in _NO_SUB_ISSUES.items()}}),
             "reactions": {"url": f"{u}/reactions", **_NO_REACTIONS},
             "timeline_url": f"{u}/timeline", "performed_via_github_app": None,
             "state_reason": None if is_pr else (item.state_reason or "").lower() or None,  # type: ignore[union-attr]

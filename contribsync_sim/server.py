@@ -4,8 +4,8 @@ handlers, served by werkzeug on 127.0.0.1.
 Knobs (``Knobs``): latency per request and per returned node; a share of 502s, timeouts (the answer
 is held back past the client's timeout, then a 504), secondary rate limits (403 + retry-after) and
 abuse responses; the primary budget per token and resource (core / graphql), answered with GitHub's
-``x-ratelimit-*`` headers and its 403 "API rate limit exceeded" when spent. Faults are drawn from a
-seeded RNG so a run is repeatable.
+``x-ratelimit-*`` headers and its 403 "API rate limit exceeded" (GraphQL: a RATE_LIMITED error) when
+spent. Faults are drawn from a seeded RNG so a run is repeatable.
 
 Written by hand: no library simulates GitHub's API; werkzeug does the HTTP.
 """
@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import random
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -62,7 +63,29 @@ class Counters:
     faults: dict[str, int] = field(default_factory=dict)
     limited: int = 0
     not_modified: int = 0
-    points: int = 0
+    points: int = 0  # GraphQL points charged
+    # Requests and points per budget (core / graphql / search). A REST answer costs its budget 1 point, a
+    # GraphQL query its cost; a 304, /rate_limit, a fault and a refusal of a spent budget cost nothing.
+    requests_by_resource: dict[str, int] = field(default_factory=dict)
+    points_by_resource: dict[str, int] = field(default_factory=dict)
+    # Requests per route, ids and names as placeholders: "GET /repos/{owner}/{repo}/pulls/{n}".
+    endpoints: dict[str, int] = field(default_factory=dict)
+    # The least any token had left of each budget after an answer, in any window (how close a client
+    # came to running dry; a chaos test checks it never went under the client's reserve).
+    lowest_remaining: dict[str, int] = field(default_factory=dict)
+
+
+_NUMBER = re.compile(r"/\d+(?=/|$)")
+
+
+def endpoint(method: str, path: str) -> str:
+    """The route of a request, for ``Counters.endpoints`` (``/api/v3`` dropped: the same REST API)."""
+    parts = path.removeprefix("/api/v3").split("/")
+    if parts[1:2] == ["repos"] and len(parts) >= 4:  # noqa: PLR2004 - /repos/{owner}/{repo}
+        parts[2:4] = ["{owner}", "{repo}"]
+    elif parts[1:2] == ["users"] and len(parts) >= 3:  # noqa: PLR2004 - /users/{login}
+        parts[2] = "{login}"
+    return f"{method} {_NUMBER.sub('/{n}', '/'.join(parts)) or '/'}"
 
 
 class SimulatorApp:
@@ -117,9 +140,13 @@ class SimulatorApp:
         is_graphql = request.path in ("/graphql", "/api/graphql")
         resource = "graphql" if is_graphql else ("search" if "/search/" in request.path else "core")
         token = request.headers.get("authorization", "").split(" ")[-1] or f"ip:{request.remote_addr}"
-        request_id = f"SIM:{self._rng.getrandbits(32):08X}"
-        with self._lock:
+        with self._lock:  # the RNG too: the n-th request draws the same id and fault in every run
+            request_id = f"SIM:{self._rng.getrandbits(32):08X}"
             self.counters.requests += 1
+            c = self.counters
+            c.requests_by_resource[resource] = c.requests_by_resource.get(resource, 0) + 1
+            route = endpoint(request.method, request.path)
+            c.endpoints[route] = c.endpoints.get(route, 0) + 1
             fault = self._fault()
             window = self._window(token, resource)
             spent = window.used >= window.limit
@@ -134,9 +161,12 @@ class SimulatorApp:
         if spent:
             with self._lock:
                 self.counters.limited += 1
-            return Response(json.dumps({"message": f"API rate limit exceeded for {token[:6]}…",
-                                        "documentation_url": "https://docs.github.com/rest/rate-limit"}),
-                            status=403 if not is_graphql else 200, headers={**base, **self._headers(window, resource)})
+            message = f"API rate limit exceeded for {token[:6]}…"
+            # REST: a 403 with GitHub's message; GraphQL: HTTP 200 with a RATE_LIMITED error, as GitHub answers.
+            body = ({"errors": [{"type": "RATE_LIMITED", "message": message}]} if is_graphql else
+                    {"message": message, "documentation_url": "https://docs.github.com/rest/rate-limit"})
+            return Response(json.dumps(body), status=403 if not is_graphql else 200,
+                            headers={**base, **self._headers(window, resource)})
         request.environ["sim.rate"] = {"limit": window.limit, "used": window.used, "reset": window.reset}
         with self.data_lock:
             status, body, extra, nodes, points = (self.graphql if is_graphql else self.rest)(request)
@@ -144,6 +174,10 @@ class SimulatorApp:
             charged = 0 if status == 304 else (points if is_graphql else 1)  # noqa: PLR2004 - a 304 is free
             window.used = min(window.limit, window.used + charged)
             self.counters.points += charged if is_graphql else 0
+            by_resource = self.counters.points_by_resource
+            by_resource[resource] = by_resource.get(resource, 0) + charged
+            left = window.limit - window.used
+            self.counters.lowest_remaining[resource] = min(self.counters.lowest_remaining.get(resource, left), left)
             self.counters.not_modified += status == 304  # noqa: PLR2004
         if self.knobs.latency_per_node_s and nodes:
             self._sleep(self.knobs.latency_per_node_s * nodes)
@@ -208,4 +242,4 @@ class SimulatorServer:
             self._thread.join(timeout=10)
 
 
-__all__ = ["Counters", "Knobs", "SimulatorApp", "SimulatorServer"]
+__all__ = ["Counters", "Knobs", "SimulatorApp", "SimulatorServer", "endpoint"]

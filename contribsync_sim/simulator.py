@@ -50,11 +50,11 @@ class Simulator:
         return ChangeFeed(self.ds, api=self.url, secret=secret, seed=seed, lock=self.app.data_lock)
 
     def sender(self, webhook_url: str, *, duplicate: float = 0.0, reorder: int = 0, drop: float = 0.0,
-               seed: int = 0) -> WebhookSender:
+               seed: int = 0, copies: int = 1, workers: int = 1) -> WebhookSender:
         """A sender to ``webhook_url`` that logs every attempt in ``deliveries``. It becomes the webhook the
         REST API lists (``HOOK_ID`` on every repository, and the App's hook) and redelivers through."""
         sender = WebhookSender(webhook_url, duplicate=duplicate, reorder=reorder, drop=drop, seed=seed,
-                               log=self.deliveries)
+                               log=self.deliveries, copies=copies, workers=workers)
         self.hooks.sender = sender
         return sender
 

@@ -238,10 +238,23 @@ class Runtime:
     # -- one record ---------------------------------------------------------------------------
 
     def process_record(self, record: SqsRecord) -> None:
+        attempt = int(_attr(record, PRIOR_ATTEMPTS_ATTR) or 0) + int(record.attributes.ApproximateReceiveCount)
+        run: _Run | None = None
+        try:
+            run = self._prepare(record, attempt)
+            if run is not None:
+                run.execute()
+        except Exception:
+            if run is None or not run.retry_scheduled:
+                # It failed around a run rather than in it (recording a rejection or an outcome, or the
+                # duplicate check, when the database went away): back after a backoff as a failed run
+                # is, not after the whole visibility timeout (6 x the function's timeout).
+                self.deps.queues.change_visibility(self.event.queue, record.receiptHandle, self.backoff_s(attempt))
+            raise
+
+    def _prepare(self, record: SqsRecord, attempt: int) -> _Run | None:
+        """The run of a record; None when it is rejected (dead-lettered) or forwarded instead."""
         deps = self.deps
-        receive_count = int(record.attributes.ApproximateReceiveCount)
-        prior = int(_attr(record, PRIOR_ATTEMPTS_ATTR) or 0)
-        attempt = prior + receive_count
         logger.append_keys(message_id=record.messageId, function=self.event.function, attempt=attempt)
         try:
             envelope = EventEnvelope.model_validate_json(record.body)
@@ -251,13 +264,12 @@ class Runtime:
         except (ValidationError, NonRetriable) as exc:
             error = exc if isinstance(exc, NonRetriable) else InvalidEvent(f"invalid message: {exc}")
             self._reject(record, attempt, error)
-            return
+            return None
         if event.function != self.event.function:
             logger.warning("event forwarded to its own queue", extra={"event_name": envelope.name})
             deps.queues.send_raw(event.queue, record.body)
-            return
-        run = _Run(self, record, envelope, data, event_time, attempt, prior + receive_count - 1)
-        run.execute()
+            return None
+        return _Run(self, record, envelope, data, event_time, attempt, attempt - 1)
 
     def _resolve(self, name: str) -> Event:
         if name in self.event.all_names:
@@ -371,6 +383,7 @@ class _Run:
         self.spent = spent_attempts
         limit = self.event.concurrency
         self.key = str(getattr(data, limit.key)) if limit and limit.key else None
+        self.retry_scheduled = False  # set once the failed message's backoff is set
 
     def _record(self, status: str, error: BaseException | None = None,
                 next_attempt_at: datetime | None = None) -> None:
@@ -474,6 +487,7 @@ class _Run:
         delay = self.rt.backoff_s(self.attempt)
         logger.warning("run failed, will retry", extra={"error": str(exc)[:500], "retry_in_s": delay})
         deps.queues.change_visibility(self.event.queue, self.record.receiptHandle, delay)
+        self.retry_scheduled = True
         deps.history.finish(run_id, status="retrying", now=deps.clock.now(), error=exc,
                             next_attempt_at=deps.clock.now() + timedelta(seconds=delay))
         metrics.add_metric(name="RunRetried", unit=MetricUnit.Count, value=1)

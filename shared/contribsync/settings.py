@@ -65,6 +65,7 @@ class Settings:
     github_app_private_key: str | None = field(default=None, repr=False)
     github_app_installation_ids: tuple[int, ...] = ()
     github_rate_limit_reserve: float = 0.10
+    github_timeout_s: float = 30.0  # per GitHub request (connect, read, write, pool)
     webhook_secrets: tuple[str, ...] = field(default=(), repr=False)
     webhook_hooks: tuple[str, ...] = ()  # what reconcile/webhook-deliveries checks (services.reconcile)
     openai_api_key: str | None = field(default=None, repr=False)
@@ -96,6 +97,7 @@ class Settings:
             github_app_private_key=_secret(env, "GITHUB_APP_PRIVATE_KEY"),
             github_app_installation_ids=tuple(int(i) for i in _csv(env.get("GITHUB_APP_INSTALLATION_ID"))),
             github_rate_limit_reserve=float(env.get("GITHUB_RATE_LIMIT_RESERVE", "0.10")),
+            github_timeout_s=float(env.get("GITHUB_TIMEOUT_SECONDS", "30")),
             webhook_secrets=_csv(_secret(env, "GITHUB_WEBHOOK_SECRET")),
             webhook_hooks=_csv(env.get("CONTRIBSYNC_WEBHOOK_HOOKS")),
             openai_api_key=_optional_secret(env, "OPENAI_API_KEY"),

@@ -118,3 +118,48 @@ def test_a_killed_sync_resumes_from_its_checkpoint(simulator, isolated_db, queue
     completed = next(r for r in runs if r["status"] == "completed")
     assert completed["result"]["resumed"] is True and completed["result"]["pages"] == pages
     assert db.connection().execute("SELECT count(*) AS n FROM run_progress").fetchone()["n"] == 0
+
+
+def test_a_page_lost_with_its_transaction_is_fetched_again_while_other_streams_store_theirs(
+        simulator, isolated_db, queues, sqs):
+    """The three state streams share the run's progress. When one stream's page is lost (its transaction
+    fails: the connection dropped), the other streams keep storing theirs, each with the progress; the
+    lost page's cursor must not be among it, or the retry would resume after a page never stored."""
+    from contextlib import contextmanager
+
+    from contribsync.db import Database
+    from contribsync.errors import StoreError
+
+    class LosesTheFirstPage(Database):
+        lost = False
+        lock = threading.Lock()
+
+        @contextmanager
+        def transaction(self):
+            with super().transaction() as conn:
+                yield conn
+                with self.lock:
+                    lose = not self.lost and threading.current_thread().name.startswith("sync-stream")
+                    self.lost = self.lost or lose
+                if lose:  # rolled back, as a transaction whose connection dropped
+                    raise StoreError("database error: terminating connection due to administrator command")
+
+    event = catalog.resolve("capture/repository.sync-enhanced")
+    repo = next(iter(simulator.ds.repos.values()))
+    queues.send_event(event.name, {"owner": repo.owner.login, "repo": repo.name})
+    flaky = LosesTheFirstPage(isolated_db.dsn)
+    github = GitHubClient(base_url=simulator.url, tokens=["t"])
+    first = deliver(queues, sqs, event)
+    try:
+        response = Runtime(event, db=flaky, queues=queues, github=github, retry_base_s=1).handle(first, None)
+    finally:
+        flaky.close()
+    assert flaky.lost and len(response["batchItemFailures"]) == 1  # retried
+    sqs.change_message_visibility(QueueUrl=queues.url(event.queue),
+                                  ReceiptHandle=first["Records"][0]["receiptHandle"], VisibilityTimeout=0)
+    again = deliver(queues, sqs, event)
+    assert Runtime(event, db=isolated_db, queues=queues, github=github).handle(again, None) == {
+        "batchItemFailures": []}
+    counts = isolated_db.connection().execute(
+        "SELECT count(*) AS n, count(DISTINCT github_id) AS d FROM pull_requests").fetchone()
+    assert counts["n"] == counts["d"] == PRS

@@ -191,3 +191,85 @@ def test_githubs_first_answer_replaces_the_assumed_budget_even_when_the_real_lim
     assert (row["limit"], row["remaining"]) == (1_000_000, 999_990)
     for _ in range(3):
         assert budget.pick([token], "graphql") == token
+
+
+class FakeGraphQLBudget:
+    """A GitHub GraphQL endpoint that charges every query ``cost`` points, as GitHub charges a page of
+    pull requests with their reviews and comments (13)."""
+
+    def __init__(self, limit: int, cost: int) -> None:
+        self.limit, self.cost = limit, cost
+        self.remaining = limit
+        self.lowest = limit
+        self.refused = 0
+        self.reset = int(time.time()) + 3600
+        self.lock = threading.Lock()
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        with self.lock:
+            headers = {"x-ratelimit-limit": str(self.limit), "x-ratelimit-reset": str(self.reset),
+                       "x-ratelimit-resource": "graphql"}
+            if self.remaining < self.cost:
+                self.refused += 1
+                return httpx.Response(200, headers={**headers, "x-ratelimit-remaining": "0"}, json={
+                    "errors": [{"type": "RATE_LIMITED", "message": "API rate limit exceeded"}]})
+            self.remaining -= self.cost
+            self.lowest = min(self.lowest, self.remaining)
+            headers["x-ratelimit-remaining"] = str(self.remaining)
+        time.sleep(0.005)
+        return httpx.Response(200, headers=headers, json={"data": {"ok": True}})
+
+
+def test_graphql_queries_reserve_their_points_so_parallel_pages_never_spend_the_reserve(db):
+    github = FakeGraphQLBudget(limit=400, cost=13)
+    token = f"tok-{uuid.uuid4().hex}"
+    budget = PostgresBudget(db, reserve=0.10)  # 40 points
+    GitHubClient(tokens=[token], budget=budget, transport=httpx.MockTransport(github)).graphql(
+        "rate_limit", {}, points=13)  # GitHub's first answer: the real limit is known
+    deferred: list[RateLimited] = []
+
+    def worker() -> None:
+        gh = GitHubClient(tokens=[token], budget=budget, transport=httpx.MockTransport(github))
+        try:
+            while True:
+                gh.graphql("rate_limit", {}, points=13)
+        except RateLimited as exc:
+            deferred.append(exc)
+
+    threads = [threading.Thread(target=worker) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    # THEN each worker was deferred by the governor before GitHub went under the reserve
+    assert len(deferred) == 8
+    assert github.refused == 0
+    assert 40 <= github.lowest < 40 + 13
+
+
+def test_after_a_window_rolls_over_githubs_reset_replaces_the_guessed_hour(db, fake_clock):
+    """On rolling a spent window over, the reset is a guess (an hour from now); GitHub's first answer in
+    the new window says when it really ends, and the budget must wait for that, not the guess."""
+    budget = PostgresBudget(db, clock=fake_clock, reserve=0.10)
+    token = f"tok-{uuid.uuid4().hex}"
+
+    def answer(remaining: int, reset: datetime) -> httpx.Headers:
+        return httpx.Headers({"x-ratelimit-limit": "100", "x-ratelimit-remaining": str(remaining),
+                              "x-ratelimit-reset": str(int(reset.timestamp())), "x-ratelimit-resource": "core"})
+
+    first_reset = fake_clock.now() + timedelta(seconds=60)
+    budget.observe(token, answer(10, first_reset))  # spent down to the reserve
+    with pytest.raises(RateLimited):
+        budget.pick([token], "core")
+    fake_clock.advance(61)
+    for _ in range(5):
+        assert budget.pick([token], "core") == token  # a new window: full again
+    real_reset = fake_clock.now() + timedelta(seconds=60)  # this GitHub's windows last a minute
+    budget.observe(token, answer(99, real_reset))  # the answer to the first; four more are in flight
+    row = next(r for r in budget.budgets() if r["token_id"] == token_id(token))
+    assert (row["reset_at"], row["remaining"]) == (real_reset.replace(microsecond=0), 95)
+    for _ in range(85):  # down to the reserve of 10
+        budget.pick([token], "core")
+    with pytest.raises(RateLimited) as caught:
+        budget.pick([token], "core")
+    assert caught.value.defer_until == real_reset.replace(microsecond=0)

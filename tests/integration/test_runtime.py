@@ -320,3 +320,54 @@ def test_empty_model_events_accept_scheduler_bodies(db, queues):
                                      AttributeNames=["All"], WaitTimeSeconds=2)
     runtime.handle(lambda_sqs_event(got["Messages"], queue_arn="arn:x", region="us-east-1"), None)
     assert seen == [got["Messages"][0]["MessageId"]]
+
+
+def test_a_run_whose_outcome_cannot_be_recorded_comes_back_after_its_backoff(pg_dsn, queues):
+    """The database goes away just after the service succeeded: the message is back after the retry
+    backoff (1 s here), not after its visibility timeout (6 x the function's timeout, 3 minutes here)."""
+    from contribsync.db import Database
+    from contribsync.errors import StoreError
+
+    class LosesOneFinish(Database):
+        lost = False
+
+        def query(self, name, params=None):
+            if name == "run_finish" and not self.lost:
+                self.lost = True
+                raise StoreError("database error: terminating connection due to administrator command")
+            return super().query(name, params)
+
+    db = LosesOneFinish(pg_dsn)
+    ran: list[int] = []
+    event = make_event()
+    runtime = Runtime(event, db=db, queues=queues, service=lambda d, ctx: ran.append(ctx.attempt),
+                      retry_base_s=1, rng=lambda: 0.0)
+    event_id = send(queues, event, repo_data())
+    poller = poll(runtime, queues)
+    try:
+        assert wait_for(lambda: any(r["status"] == "completed" for r in runs_of(db, event_id)), timeout=20)
+    finally:
+        poller.stop()
+        db.close()
+    assert ran == [1, 2]  # the service is idempotent; the first outcome was never recorded
+
+
+def test_a_worker_killed_after_its_handler_is_replaced_and_its_batch_is_skipped_when_it_comes_back(db, queues):
+    seen: list[str] = []
+    event = make_event()
+    runtime = Runtime(event, db=db, queues=queues, service=lambda d, ctx: seen.append(ctx.event_id))
+    ids = [send(queues, event, repo_data()) for _ in range(3)]
+    poller = FunctionPoller(queues.sqs, function=FUNCTION, queue_url=queues.url(event.queue), handler=runtime.handle,
+                            concurrency=1, timeout_s=30, wait_s=1)
+    poller.kill(reappear_after_s=1)  # the first batch's worker dies after its handler, before the delete
+    poller.start()
+    try:
+        assert wait_for(lambda: all(any(r["status"] == "completed" for r in runs_of(db, i)) for i in ids)
+                        and any(r["status"] == "skipped" for i in ids for r in runs_of(db, i)))
+    finally:
+        poller.stop()
+    # THEN a new worker took over, got the killed batch back and skipped what had completed: each event
+    # ran once
+    assert poller.killed == 1
+    assert sorted(seen) == sorted(ids)
+    assert all([r["status"] for r in runs_of(db, i)].count("completed") == 1 for i in ids)

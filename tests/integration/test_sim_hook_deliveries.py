@@ -4,6 +4,7 @@ redelivery window."""
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import timedelta
 
 import httpx
@@ -96,6 +97,17 @@ def test_every_attempt_is_logged_as_github_logs_it(sim, receiver):
         assert item["repository_id"] == a.delivery.payload["repository"]["id"]
         assert item["installation_id"] == a.delivery.payload["installation"]["id"] == 1
         assert (item["event"], item["action"]) == (a.delivery.event, a.delivery.action)
+
+
+def test_every_delivery_is_sent_exactly_copies_times_shuffled_by_several_workers(sim, receiver):
+    sender = sim.sender(receiver.url, copies=3, reorder=200, workers=4, seed=4)
+    produced = send(sim, sender, 12)
+    assert receiver.got == []  # the whole stream is kept back by the shuffle window
+    sender.flush()
+    assert Counter(receiver.guids()) == {d.id: 3 for d in produced}
+    assert sender.result.sent == 3 * len(produced) and sender.result.duplicates == 0
+    assert receiver.guids() != [d.id for d in produced for _ in range(3)]
+    assert len(sim.deliveries.attempts()) == 3 * len(produced)
 
 
 def test_an_error_answer_is_logged_with_its_code(sim, receiver):

@@ -4,6 +4,11 @@
 
 from __future__ import annotations
 
+import json
+import re
+from email.utils import parsedate_to_datetime
+from functools import cache
+from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
 import httpx
@@ -16,6 +21,17 @@ from contribsync_sim.rest_api import RestApi
 from contribsync_sim.server import SimulatorApp, SimulatorServer
 
 pytestmark = pytest.mark.integration
+
+PYGITHUB = Path(__file__).resolve().parents[3] / "shared" / "corpus" / "api-fixtures" / "pygithub-replay"
+_REPO = r"/repos/[^/]+/[^/]+"
+# The REST routes Perceval and tap-github read (../shared/PEER_TOOLS.md).
+PEER_ROUTES = {
+    "pulls": rf"{_REPO}/pulls", "pull": rf"{_REPO}/pulls/\d+", "reviews": rf"{_REPO}/pulls/\d+/reviews",
+    "review_comments": rf"{_REPO}/pulls/\d+/comments", "repo_review_comments": rf"{_REPO}/pulls/comments",
+    "commits": rf"{_REPO}/pulls/\d+/commits", "requested_reviewers": rf"{_REPO}/pulls/\d+/requested_reviewers",
+    "issues": rf"{_REPO}/issues", "issue": rf"{_REPO}/issues/\d+", "issue_comments": rf"{_REPO}/issues/\d+/comments",
+    "repo_issue_comments": rf"{_REPO}/issues/comments", "user": r"/users/[^/]+", "rate_limit": r"/rate_limit",
+}
 
 
 @pytest.fixture(scope="module")
@@ -192,3 +208,84 @@ def test_the_same_data_through_graphql_and_rest(sim):
             inline = list(client.paginate(f"/repos/{repo.full_name}/pulls/{number}/comments"))
             nested = [c for r in node["reviews"]["nodes"] for c in r["comments"]["nodes"]]
             assert sorted(int(c["fullDatabaseId"]) for c in nested) == sorted(c["id"] for c in inline)
+
+
+@cache
+def newest_recordings() -> dict[str, tuple[str, dict]]:
+    """Per peer route, GitHub's most recent recorded 200 answer (its first item for a list) and its URL."""
+    newest: dict[str, tuple] = {}
+    for path in PYGITHUB.glob("*.json"):
+        for x in json.loads(path.read_text())["interactions"]:
+            request, response = x["request"], x["response"]
+            body = response.get("json")
+            body = body[0] if isinstance(body, list) and body else body
+            date = dict((k.lower(), v) for k, v in response["headers"]).get("date")
+            if request["method"] != "GET" or response["status"] != 200 or not isinstance(body, dict) or not date:
+                continue
+            for route, pattern in PEER_ROUTES.items():
+                at = parsedate_to_datetime(date)
+                if re.fullmatch(pattern, urlparse(request["url"]).path) and (
+                        route not in newest or at > newest[route][0]):
+                    newest[route] = (at, request["url"], body)
+    return {route: (url, body) for route, (_, url, body) in newest.items()}
+
+
+def peer_paths(ds) -> dict[str, str]:
+    repo = first_repo(ds)
+    r = f"/api/v3/repos/{repo.full_name}"
+    pr = next(p for p in ds.prs_by_repo[repo.id] if ds.reviews_by_pr[p.id] and ds.review_comments_by_pr[p.id]
+              and ds.issue_comments_by_number.get((repo.id, p.number)))
+    issue = next(i for i in ds.issues_by_repo[repo.id] if ds.issue_comments_by_number.get((repo.id, i.number)))
+    return {"pulls": f"{r}/pulls", "pull": f"{r}/pulls/{pr.number}", "reviews": f"{r}/pulls/{pr.number}/reviews",
+            "review_comments": f"{r}/pulls/{pr.number}/comments", "repo_review_comments": f"{r}/pulls/comments",
+            "commits": f"{r}/pulls/{pr.number}/commits",
+            "requested_reviewers": f"{r}/pulls/{pr.number}/requested_reviewers",
+            "issues": f"{r}/issues?state=all", "issue": f"{r}/issues/{issue.number}",
+            "issue_comments": f"{r}/issues/{issue.number}/comments", "repo_issue_comments": f"{r}/issues/comments",
+            "user": f"/api/v3/users/{ds.users[pr.author_id].login}", "rate_limit": "/api/v3/rate_limit"}
+
+
+@pytest.mark.parametrize("route", sorted(PEER_ROUTES))
+def test_what_the_peers_read_has_every_key_of_githubs_newest_recorded_answer(sim, http, route):
+    # GIVEN GitHub's newest recorded answer of the route (PyGithub's replay data, up to 2025)
+    url, recorded = newest_recordings()[route]
+    # WHEN the simulator answers the same route
+    response = http.get(peer_paths(sim[0])[route])
+    assert response.status_code == 200
+    body = response.json()
+    ours = body[0] if isinstance(body, list) else body
+    # THEN it has every key GitHub's has (Perceval raises KeyError on a missing one), nested ones too
+    assert set(recorded) - set(ours) == set(), url
+    for key, value in recorded.items():
+        if isinstance(value, dict) and isinstance(ours[key], dict) and key not in ("resources", "reactions"):
+            assert set(value) - set(ours[key]) == set(), f"{url}: {key}"
+    if route == "rate_limit":
+        assert set(recorded["resources"]["core"]) - set(ours["resources"]["core"]) == set()
+
+
+def test_requests_and_points_are_counted_per_budget_and_route(sim, http):
+    ds, server = sim
+    repo = first_repo(ds)
+    counters = server.app.counters
+    before = (dict(counters.requests_by_resource), dict(counters.points_by_resource), dict(counters.endpoints),
+              counters.points)
+    # WHEN a peer reads reviews twice (the second a 304), asks /rate_limit, a user's orgs and one GraphQL query
+    reviews = f"/api/v3/repos/{repo.full_name}/pulls/{ds.prs_by_repo[repo.id][0].number}/reviews"
+    first = http.get(reviews)
+    again = http.get(reviews, headers={"if-none-match": first.headers["etag"]})
+    http.get("/api/v3/rate_limit")
+    http.get("/users/ghost/orgs")
+    graphql = http.post("/graphql", json={"query": "{ rateLimit { cost } }"})
+    # THEN every request counts, a REST answer costs 1, a 304 and /rate_limit nothing, GraphQL its cost
+    assert (first.status_code, again.status_code, graphql.status_code) == (200, 304, 200)
+
+    def delta(now: dict, then: dict) -> dict:
+        return {k: v - then.get(k, 0) for k, v in now.items() if v != then.get(k, 0)}
+
+    graphql_points = counters.points - before[3]
+    assert graphql_points >= 1
+    assert delta(counters.requests_by_resource, before[0]) == {"core": 4, "graphql": 1}
+    assert delta(counters.points_by_resource, before[1]) == {"core": 2, "graphql": graphql_points}
+    assert delta(counters.endpoints, before[2]) == {
+        "GET /repos/{owner}/{repo}/pulls/{n}/reviews": 2, "GET /rate_limit": 1, "GET /users/{login}/orgs": 1,
+        "POST /graphql": 1}

@@ -59,6 +59,18 @@ def test_a_spent_budget_answers_like_github_and_the_client_defers(simulator):
     assert server.app.counters.limited == 1
 
 
+def test_a_spent_graphql_budget_answers_rate_limited_like_github(simulator):
+    server = simulator(budget={"core": 5000, "graphql": 3})
+    gh = GitHubClient(base_url=server.url, tokens=["abc"], max_retries=0)
+    gh.graphql("rate_limit", {}, points=3)
+    with pytest.raises(RateLimited) as caught:  # HTTP 200 with a RATE_LIMITED error, not an empty answer
+        gh.graphql("rate_limit", {}, points=3)
+    assert not isinstance(caught.value, SecondaryRateLimited)
+    assert "API rate limit exceeded" in str(caught.value)
+    assert server.app.counters.limited == 1
+    assert server.app.counters.lowest_remaining == {"graphql": 0}
+
+
 def test_graphql_points_are_charged_to_the_graphql_budget(simulator):
     server = simulator()
     r = httpx.post(f"{server.url}/graphql", json={"query": "{ rateLimit { cost } }"},

@@ -33,4 +33,6 @@ def test_page_points_match_githubs_formula():
                                                   "after": None})
     assert (pr_page, issue_page, discussion_page) == (
         backfill.PR_PAGE_POINTS, backfill.ISSUE_PAGE_POINTS, backfill.DISCUSSION_PAGE_POINTS)
+    # ... and what the jobs reserve from the budget before asking for a page (1 where they say nothing)
+    assert (pr_page, issue_page, discussion_page) == (capture.PAGE_POINTS, issues.PAGE_POINTS, 1)
     assert points("backfill_counts", {"owner": "o", "name": "n"}) == 1

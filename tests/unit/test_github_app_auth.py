@@ -113,7 +113,7 @@ class RecordingBudget(FirstToken):
     def __init__(self) -> None:
         self.picked: list[str] = []
 
-    def pick(self, tokens, resource):
+    def pick(self, tokens, resource, cost=1):
         self.picked.append(tokens[0])
         return tokens[0]
 

@@ -7,6 +7,7 @@ production). psycopg errors are translated to ``StoreError`` here, once.
 
 from __future__ import annotations
 
+import select
 import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -15,6 +16,7 @@ from importlib import resources
 from typing import Any
 
 import psycopg
+from psycopg.pq import ConnStatus, TransactionStatus
 from psycopg.rows import DictRow, dict_row
 
 from contribsync.errors import StoreError
@@ -29,7 +31,8 @@ def sql(name: str) -> str:
 
 
 class Database:
-    """A lazily opened autocommit connection, reopened when a previous invocation left it broken.
+    """A lazily opened autocommit connection, reopened when a previous invocation left it broken or the
+    server closed it since (a restart, a failover, an idle timeout, ``pg_terminate_backend``).
 
     One connection per thread: a Lambda container runs one invocation at a time, so that is one
     connection per container, reused across invocations; the local stack's pollers run several
@@ -47,7 +50,10 @@ class Database:
 
     def connection(self) -> psycopg.Connection[DictRow]:
         conn: psycopg.Connection[DictRow] | None = getattr(self._local, "conn", None)
-        if conn is None or conn.closed or conn.broken:
+        if conn is None or conn.closed or conn.broken or _closed_by_server(conn):
+            stale = conn
+            if stale is not None:
+                stale.close()
             try:
                 conn = psycopg.connect(
                     self.dsn, autocommit=True, row_factory=dict_row,
@@ -58,7 +64,7 @@ class Database:
             self._local.conn = conn
             with self._lock:
                 ended = [c for t, c in self._all if not t.is_alive()]
-                self._all = [(t, c) for t, c in self._all if t.is_alive()]
+                self._all = [(t, c) for t, c in self._all if t.is_alive() and c is not stale]
                 self._all.append((threading.current_thread(), conn))
             for old in ended:
                 old.close()
@@ -99,6 +105,26 @@ class Database:
                 conn.close()
             self._all.clear()
         self._local = threading.local()
+
+
+def _closed_by_server(conn: psycopg.Connection[DictRow]) -> bool:
+    """Whether the server closed this idle connection while it was not in use. A server that ends a
+    connection sends its reason and EOF at once, and a healthy idle connection has nothing to read, so a
+    readable socket is checked by reading it (no round trip; TLS records just read are not a close). Not
+    detected, the next statement would fail, and the message handled with it would wait out its whole
+    visibility timeout."""
+    if conn.info.transaction_status != TransactionStatus.IDLE:
+        return False
+    try:
+        socket = select.poll()  # not select(): no limit on the descriptor's number
+        socket.register(conn.fileno(), select.POLLIN)
+        for _ in range(3):  # the reason, then EOF
+            if not socket.poll(0):
+                break
+            conn.pgconn.consume_input()
+    except (OSError, psycopg.OperationalError):
+        return True
+    return conn.pgconn.status == ConnStatus.BAD
 
 
 __all__ = ["Database", "sql"]

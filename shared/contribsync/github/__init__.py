@@ -27,7 +27,7 @@ def github_client(settings: Settings, db: Database) -> GitHubClient:
     """The client every function uses: its budget shared through Postgres."""
     return GitHubClient(base_url=settings.github_api_url, credentials=credentials_from(settings),
                         budget=PostgresBudget(db, reserve=settings.github_rate_limit_reserve),
-                        etags=PostgresEtags(db))
+                        etags=PostgresEtags(db), timeout_s=settings.github_timeout_s)
 
 
 __all__ = [

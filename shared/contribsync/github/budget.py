@@ -1,7 +1,7 @@
 """The rate-limit governor: one GitHub budget per token and resource, shared through Postgres.
 
-Every function (every Lambda instance) reserves a point before a request (an atomic UPDATE that
-refuses to go below the reserve, 10% by default), and records what GitHub answers
+Every function (every Lambda instance) reserves what a request costs before sending it (an atomic
+UPDATE that refuses to go below the reserve, 10% by default), and records what GitHub answers
 (``x-ratelimit-*`` headers, GraphQL ``rateLimit``). When no token has budget above the reserve it
 raises ``RateLimited(defer_until=earliest reset)``, which the runtime turns into a message delay:
 no Lambda sleeps waiting for a reset. With several tokens, the one with the most budget left is used.
@@ -48,8 +48,8 @@ class PostgresBudget:
         self.reserve = reserve
         self.clock = clock or SystemClock()
 
-    def pick(self, tokens: list[str], resource: str) -> str:
-        """Reserve one point on the token with the most budget left; ``RateLimited`` if none has any."""
+    def pick(self, tokens: list[str], resource: str, cost: int = 1) -> str:
+        """Reserve ``cost`` points on the token with the most budget left; ``RateLimited`` if none has them."""
         now = self.clock.now()
         ids = {token_id(t): t for t in tokens}
         known = {r["token_id"]: r for r in self.db.query("rate_limit_budgets", {
@@ -65,7 +65,7 @@ class PostgresBudget:
             if tid not in known:
                 self._seed(tid, resource, now)
             if self.db.query_one("rate_limit_reserve", {
-                    "token_id": tid, "resource": resource, "cost": 1, "reserve": self.reserve, "now": now}):
+                    "token_id": tid, "resource": resource, "cost": cost, "reserve": self.reserve, "now": now}):
                 return ids[tid]
         resets = [r["reset_at"] for r in known.values()] or [now + timedelta(minutes=1)]
         raise RateLimited(f"GitHub {resource} budget below the {self.reserve:.0%} reserve on every token",

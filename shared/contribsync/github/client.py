@@ -10,7 +10,9 @@
   retrying, since GitHub times out on large nested pages rather than on the request itself.
 - Everything else is translated once into the error tree (``github.errors``).
 - Rate-limit headers and GraphQL ``rateLimit`` go to a ``Budget`` (shared in Postgres on AWS), which
-  also picks the token with the most budget left and may refuse with ``RateLimited``.
+  also picks the token with the most budget left and may refuse with ``RateLimited``. A request reserves
+  what it will cost first: 1 point for REST, the caller's ``points`` for a GraphQL query (GitHub charges
+  a query by its page sizes, 13 points for a page of pull requests with their reviews and comments).
 - With a GitHub App's credentials, ``/app/...`` endpoints are called with the App's JWT, as GitHub
   requires there; those calls bypass the budget (it is kept per installation token, and a JWT lives
   minutes) but get the same retries.
@@ -49,8 +51,9 @@ SHRINKABLE_STATUS = frozenset({502, 504})
 class Budget(Protocol):
     """Where rate-limit observations go, and which token to use next."""
 
-    def pick(self, tokens: list[str], resource: str) -> str:
-        """The token to use for ``resource`` (core, graphql, search); may raise ``RateLimited``."""
+    def pick(self, tokens: list[str], resource: str, cost: int = 1) -> str:
+        """The token to use for ``resource`` (core, graphql, search), ``cost`` points reserved on it;
+        may raise ``RateLimited``."""
         ...
 
     def observe(self, token: str, headers: httpx.Headers) -> None: ...
@@ -65,7 +68,7 @@ class Budget(Protocol):
 class FirstToken:
     """The trivial budget: always the first token, nothing recorded."""
 
-    def pick(self, tokens: list[str], resource: str) -> str:
+    def pick(self, tokens: list[str], resource: str, cost: int = 1) -> str:
         return tokens[0]
 
     def observe(self, token: str, headers: httpx.Headers) -> None:
@@ -170,21 +173,21 @@ class GitHubClient:
         delay = self.backoff_base_s * 2 ** (attempt - 1)
         self._sleep(delay / 2 + self._rng() * delay / 2)
 
-    def _authorization(self, url: str) -> tuple[Budget, str | None]:
-        """The budget that governs a request to ``url`` and the token it carries."""
+    def _authorization(self, url: str, cost: int = 1) -> tuple[Budget, str | None]:
+        """The budget that governs a request to ``url`` and the token it carries (``cost`` reserved)."""
         if isinstance(self.credentials, GitHubApp) and self._is_app_endpoint(url):
             return _UNMETERED, self.credentials.app_token()
         tokens = self.credentials.tokens()
-        return self.budget, self.budget.pick(tokens, _resource(url)) if tokens else None
+        return self.budget, self.budget.pick(tokens, _resource(url), cost) if tokens else None
 
     def _is_app_endpoint(self, url: str) -> bool:
         path = httpx.URL(url).path.removeprefix(httpx.URL(self.base_url).path.rstrip("/"))
         return path == "/app" or path.startswith("/app/")
 
     def _send_once(self, method: str, url: str, what: str, *, json: object = None,
-                   headers: Mapping[str, str] | None = None) -> httpx.Response:
+                   headers: Mapping[str, str] | None = None, cost: int = 1) -> httpx.Response:
         headers = dict(headers or {})
-        budget, token = self._authorization(url)
+        budget, token = self._authorization(url, cost)
         if token:
             headers["Authorization"] = f"Bearer {token}"
         self._count("requests")
@@ -216,15 +219,18 @@ class GitHubClient:
     # -- GraphQL ---------------------------------------------------------------------------------
 
     def graphql(self, name: str, variables: Mapping[str, Any], *, shrink: str = "first",
-                query: str | None = None) -> GraphQLResponse:
-        """Run the document ``name`` (or ``query``). On 502/504 the ``shrink`` variable is halved."""
+                query: str | None = None, points: int = 1) -> GraphQLResponse:
+        """Run the document ``name`` (or ``query``). On 502/504 the ``shrink`` variable is halved.
+        ``points``: what GitHub will charge for it, reserved from the budget before it is sent (several
+        workers each reserving 1 point for a 13-point page would spend the budget past its reserve)."""
         text = query or document(name)
         sent = dict(variables)
         what = f"GraphQL {name}"
         attempt = 0
         while True:
             try:
-                response = self._send_once("POST", self.graphql_url, what, json={"query": text, "variables": sent})
+                response = self._send_once("POST", self.graphql_url, what, json={"query": text, "variables": sent},
+                                           cost=points)
                 break
             except GitHubUnavailable as exc:
                 attempt += 1

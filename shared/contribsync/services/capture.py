@@ -36,6 +36,7 @@ PAGE_PRS = 100
 NESTED_REVIEWS = 10
 NESTED_REVIEW_COMMENTS = 10
 NESTED_COMMENTS = 20
+PAGE_POINTS = 13  # what GitHub charges for that page, reserved from the budget before it is asked for
 # GitHub's states filter splits a repository's pull requests into disjoint streams paged in parallel.
 STREAMS = ("OPEN", "CLOSED", "MERGED")
 # repository.sync queues details for PRs open or updated this recently (contributor.info: ≤50, <7 days).
@@ -161,20 +162,26 @@ def _page_stream(ctx: RunContext, repo: dict[str, Any], state: str, progress: di
         answer = ctx.github.graphql("pull_requests_page", {
             "owner": repo["owner"], "name": repo["name"], "first": PAGE_PRS, "after": mine["cursor"],
             "states": [state], "orderBy": {"field": "UPDATED_AT", "direction": "DESC"},
-            "reviews": NESTED_REVIEWS, "comments": NESTED_COMMENTS, "reviewComments": NESTED_REVIEW_COMMENTS})
+            "reviews": NESTED_REVIEWS, "comments": NESTED_COMMENTS, "reviewComments": NESTED_REVIEW_COMMENTS},
+            points=PAGE_POINTS)
         page = answer.data["repository"]["pullRequests"]
         batch, overflow, reached_since = _pull_requests_page(page["nodes"], progress["since"])
         # Follow-ups go before the page is stored: if the run dies in between, the page is fetched
         # again and the same ids are sent again (the receiving function runs each id once).
         ctx.send_many("capture/pr.details", [_details_event(repo, n) for n in overflow])
         with lock:  # one writer at a time, so the progress stored never goes back for any stream
-            if mine["highWater"] is None and page["nodes"]:
-                mine["highWater"] = page["nodes"][0]["updatedAt"]
-            mine.update(cursor=page["pageInfo"]["endCursor"], total=page["totalCount"],
-                        done=reached_since or not page["pageInfo"]["hasNextPage"])
-            progress.update(pages=progress["pages"] + 1, prs=progress["prs"] + len(batch.pull_requests),
-                            details=progress["details"] + len(overflow))
-            written = _write(ctx, repo, batch, progress)
+            # The page's progress is stored with its rows, and taken into the shared progress only once
+            # they are: if this write fails, another stream's next write must not store this stream's
+            # cursor past a page that was never stored.
+            after = {"cursor": page["pageInfo"]["endCursor"], "total": page["totalCount"],
+                     "done": reached_since or not page["pageInfo"]["hasNextPage"],
+                     "highWater": mine["highWater"] or (page["nodes"][0]["updatedAt"] if page["nodes"] else None)}
+            counts = {"pages": progress["pages"] + 1, "prs": progress["prs"] + len(batch.pull_requests),
+                      "details": progress["details"] + len(overflow)}
+            written = _write(ctx, repo, batch, {**progress, **counts,
+                                                "streams": {**progress["streams"], state: {**mine, **after}}})
+            mine.update(after)
+            progress.update(counts)
             total.add(written)
             log.add(written, processed=len(batch))
 

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 
 PAGE_ISSUES = 50
 NESTED_COMMENTS = 20
+PAGE_POINTS = 2  # what GitHub charges for a page of that shape, reserved from the budget before asking
 
 
 def repository_issues(data: RepositoryIssues, ctx: RunContext) -> dict[str, Any]:
@@ -37,7 +38,7 @@ def repository_issues(data: RepositoryIssues, ctx: RunContext) -> dict[str, Any]
             ctx.checkpoint()
             answer = ctx.github.graphql("issues_page", {
                 "owner": repo["owner"], "name": repo["name"], "first": PAGE_ISSUES, "after": progress["cursor"],
-                "since": progress["since"], "comments": NESTED_COMMENTS})
+                "since": progress["since"], "comments": NESTED_COMMENTS}, points=PAGE_POINTS)
             page = answer.data["repository"]["issues"]
             batch, overflow = Batch(), []
             for node in page["nodes"]:
