@@ -64,14 +64,15 @@ demo: $(VENV)/.installed
 dev: $(VENV)/.installed
 	$(BIN)/contribsync dev
 
-# The benchmarks: each writes bench/results/<scenario>.json; the last step gathers them into
-# bench/results.json and the table bench/RESULTS.md.
+# The benchmarks (about 75 minutes, most of it the peer tools at 150 ms per REST request): each writes
+# bench/results/<scenario>.json; the last step gathers them into bench/results.json and bench/RESULTS.md.
 bench: $(VENV)/.installed
 	$(BIN)/python -m devtools.bench
 	$(BIN)/python -m devtools.bench_webhooks
 	$(BIN)/python -m devtools.bench_workspaces
 	$(BIN)/python -m devtools.bench_embeddings
 	$(BIN)/python -m devtools.bench_imports
+	$(BIN)/python -m devtools.bench_peers
 	$(BIN)/python -m devtools.bench_report
 
 # The chaos suite at full size (5 repositories of 2,000 PRs, 1,000 changes, every fault at once):

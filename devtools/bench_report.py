@@ -54,9 +54,12 @@ def _table(header: list[str], rows: list[list[Any]]) -> list[str]:
 
 
 def _full_sync(r: dict[str, Any]) -> list[str]:
+    """The peers' run when there is one (every tool measured in that one run), else the capture run."""
     capture, peers = r["capture"], r["peers"]
+    if peers is not None:
+        return _peers(peers)
     if capture is None:
-        return ["Not measured (run `python -m devtools.bench`).", ""]
+        return ["Not measured (run `python -m devtools.bench` and `python -m devtools.bench_peers`).", ""]
     sync, seed = capture.get("sync", {}), capture.get("seed_like", {})
     rows: list[list[Any]] = [
         ["contribsync", sync.get("wall_s"), sync.get("requests"), sync.get("points"),
@@ -65,30 +68,50 @@ def _full_sync(r: dict[str, Any]) -> list[str]:
          _get(seed, "extrapolated_to_all", "requests"), seed.get("points"), "100 newest PRs only",
          f"extrapolated from {seed.get('prs_captured')} PRs"],
     ]
-    for tool in (peers or {}).get("tools", {}).values() if isinstance(peers, dict) else []:
-        rows.append([f"{tool.get('name')} {tool.get('version', '')}".strip(), tool.get("wall_s"), tool.get("requests"),
-                     tool.get("points"), _completeness(tool.get("completeness")), tool.get("wall_kind", "")])
-    lines = [f"{sync.get('prs', '?')} PRs with reviews and comments; latency {_get(sync, 'graphql_latency_s')} s per "
-             f"GraphQL page, {seed.get('rest_latency_s')} s per REST request.", ""]
-    lines += _table(["tool", "wall s", "GitHub requests", "points", "completeness", "wall time is"], rows)
-    if peers is None:
-        lines += ["Peers not measured in this run (run `python -m devtools.bench_peers`).", ""]
-    for note in (peers or {}).get("notes", []) if isinstance(peers, dict) else []:
-        lines.append(f"- {note}")
-    if ratios := capture.get("ratios"):
-        lines += ["", f"Seed-like vs contribsync: {ratios.get('seed_like_wall_vs_ours')}x the wall time, "
-                      f"{ratios.get('seed_like_requests_vs_ours')}x the requests.", ""]
-    return lines
+    return [f"{sync.get('prs', '?')} PRs; {sync.get('graphql_latency_s')} s per GraphQL page, "
+            f"{seed.get('rest_latency_s')} s per REST request. Peers not measured (`python -m devtools.bench_peers`).",
+            "", *_table(["tool", "wall s", "GitHub requests", "points", "completeness", "wall time is"], rows)]
+
+
+def _peers(peers: dict[str, Any]) -> list[str]:
+    rows = []
+    for name, tool in peers.get("tools", {}).items():
+        projected = str(tool.get("wall_basis", "")).startswith("projected")
+        requests = tool.get("projected_requests") if projected else tool.get("requests")
+        points = _get(tool, "projected_points" if projected else "points", "total")
+        basis = tool.get("wall_basis", "")
+        if projected and tool.get("measured_wall_s"):
+            basis = f"{basis}, from {tool['measured_wall_s']:.0f} s measured"
+        rows.append([f"{name} {tool.get('version', '')}".strip(), tool.get("wall_s"), requests, points,
+                     _completeness(tool.get("completeness")), basis])
+    lines = [f"{peers.get('prs')} PRs with reviews and comments, {peers.get('graphql_latency_s')} s per GraphQL "
+             f"request and {peers.get('rest_latency_s')} s per REST request, every tool in one run "
+             f"(`bench/results/peers.json`, measured {peers.get('measured_at')}). Completeness is the share of "
+             "the simulator's items, by GitHub id, that the tool delivered.", "",
+             *_table(["tool", "wall s", "GitHub requests", "points", "completeness %", "wall time is"], rows)]
+    for name, tool in peers.get("tools", {}).items():
+        lines += [f"- **{name}**: {note}" for note in tool.get("notes", [])]
+    if ratios := peers.get("ratios"):
+        lines += ["", "Against contribsync in the same run: " + "; ".join(
+            f"{name} {r.get('wall_vs_contribsync')}x the wall time and {r.get('requests_vs_contribsync')}x the "
+            f"requests ({r.get('basis')})" for name, r in ratios.items()) + "."]
+    return [*lines, ""]
 
 
 def _completeness(value: Any) -> str:  # noqa: ANN401 - JSON values
+    """``{kind: percent}`` or ``{kind: {"percent": ...}}`` as "pull_requests 100, reviews 26, …"."""
     if not isinstance(value, dict):
         return _fmt(value)
-    return ", ".join(f"{k} {v:.0f}%" if isinstance(v, int | float) else f"{k} {v}" for k, v in value.items())
+    parts = []
+    for kind, v in value.items():
+        percent = v.get("percent") if isinstance(v, dict) else v
+        parts.append(f"{kind} {percent:.0f}" if isinstance(percent, int | float) else f"{kind} n/a")
+    return ", ".join(parts)
 
 
 def _incremental(r: dict[str, Any]) -> list[str]:
-    inc = _get(r["capture"], "sync", "incremental")
+    inc = _get(r["capture"], "sync", "incremental") or _get(r["peers"], "tools", "contribsync", "bench_sync",
+                                                              "incremental")
     if inc is None:
         return ["Not measured.", ""]
     return _table(["changes", "wall s", "requests", "points", "vs full sync (requests / wall)", "DB = ground truth"],
