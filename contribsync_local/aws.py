@@ -9,8 +9,11 @@ code change through ``AWS_ENDPOINT_URL_SQS``; the benchmarks do that.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -25,26 +28,59 @@ FAKE_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "te
                     "AWS_SESSION_TOKEN": "testing"}
 
 
+# Run in the child: moto's threaded server on a free port, which it prints, until its stdin closes (the
+# parent stopped it, or died: no orphan is left behind).
+_CHILD = """
+import logging, os, sys
+from moto.server import ThreadedMotoServer
+logging.getLogger("werkzeug").setLevel(logging.WARNING)  # else one access-log line per SQS call
+server = ThreadedMotoServer(ip_address="127.0.0.1", port=int(sys.argv[1]), verbose=False)
+server.start()
+print(server.get_host_and_port()[1], flush=True)
+sys.stdin.read()
+os._exit(0)  # nothing to flush: moto keeps its state in memory
+"""
+
+
 class MotoServer:
-    """moto's threaded server on 127.0.0.1 (a free port unless one is given)."""
+    """moto's server on 127.0.0.1 (a free port unless one is given), in a process of its own.
+
+    Its own process, as AWS is outside a Lambda: moto's request handling is Python, and in the process of
+    the local stack it would compete for the interpreter with every handler and poller there (measured:
+    the webhook path ran at 0.73x moto's raw rate in one process). The child ends when its stdin
+    closes, so it cannot outlive the process that started it."""
 
     def __init__(self, port: int = 0) -> None:
-        import logging
-
-        from moto.server import ThreadedMotoServer
-
-        logging.getLogger("werkzeug").setLevel(logging.WARNING)  # else one access-log line per SQS call
-        self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+        self.port = port
         self.endpoint = ""
+        self._process: subprocess.Popen[str] | None = None
 
     def start(self) -> str:
-        self._server.start()
-        host, port = self._server.get_host_and_port()
-        self.endpoint = f"http://{host}:{port}"
+        self._process = subprocess.Popen(  # our own interpreter, fixed code
+            [sys.executable, "-c", _CHILD, str(self.port)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            text=True)
+        assert self._process.stdout is not None
+        line = self._process.stdout.readline().strip()
+        if not line.isdigit():
+            self.stop()
+            raise RuntimeError(f"moto's server did not start (exit code {self._process.poll()})")
+        self.endpoint = f"http://127.0.0.1:{line}"
         return self.endpoint
 
     def stop(self) -> None:
-        self._server.stop()
+        if self._process is None:
+            return
+        with contextlib.suppress(OSError):
+            assert self._process.stdin is not None
+            self._process.stdin.close()
+        try:
+            self._process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self._process.kill()
+            self._process.wait()
+        if self._process.stdout is not None:
+            self._process.stdout.close()
+        self._process = None
 
 
 def aws_environment(endpoint: str, region: str = "us-east-1") -> dict[str, str]:

@@ -13,16 +13,18 @@ import json
 import threading
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
-from werkzeug.serving import make_server
+from werkzeug.serving import BaseWSGIServer
 from werkzeug.wrappers import Request, Response
 
 from contribsync_local.poller import LambdaContext, discard_unpublished_metrics
 
 if TYPE_CHECKING:
+    import socket
     from collections.abc import Callable, Iterable
-    from wsgiref.types import StartResponse, WSGIEnvironment
+    from wsgiref.types import StartResponse, WSGIApplication, WSGIEnvironment
 
     UrlHandler = Callable[[dict[str, Any], Any], dict[str, Any]]
     PageHandler = Callable[[Request], Response]
@@ -62,8 +64,35 @@ def _to_response(result: dict[str, Any]) -> Response:
     return Response(data, status=int(result.get("statusCode", 200)), headers=result.get("headers") or {})
 
 
+class PooledServer(BaseWSGIServer):
+    """werkzeug's server answering from a fixed pool of threads, not a new thread per request.
+
+    Each handler thread keeps its Postgres connection (``Database`` holds one per thread), as a warm
+    Lambda container does; with a thread per request, every webhook delivery opened a connection of its
+    own. The standard library's ``ThreadingMixIn`` and werkzeug only offer the thread per request."""
+
+    def __init__(self, host: str, port: int, app: WSGIApplication, *, workers: int = 16) -> None:
+        super().__init__(host, port, app)
+        self._pool = ThreadPoolExecutor(workers, thread_name_prefix="http-request")
+
+    def process_request(self, request: socket.socket, client_address: tuple[str, int]) -> None:  # type: ignore[override]
+        self._pool.submit(self._serve, request, client_address)
+
+    def _serve(self, request: socket.socket, client_address: tuple[str, int]) -> None:
+        try:
+            self.finish_request(request, client_address)
+        except Exception:
+            self.handle_error(request, client_address)
+        finally:
+            self.shutdown_request(request)
+
+    def server_close(self) -> None:
+        super().server_close()
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+
 class LocalHttp:
-    """A threaded werkzeug server routing to Function URL handlers, and to ``dashboard`` for other paths."""
+    """A werkzeug server (a pool of threads) routing to Function URL handlers, and to ``dashboard`` for other paths."""
 
     def __init__(self, *, event_api: UrlHandler, webhook: UrlHandler | None = None,
                  health: Callable[[], dict[str, Any]] | None = None, dashboard: PageHandler | None = None,
@@ -72,7 +101,7 @@ class LocalHttp:
         self.webhook = webhook
         self.health = health or (lambda: {"status": "ok"})
         self.dashboard = dashboard
-        self._server = make_server("127.0.0.1", port, self._wsgi, threaded=True)
+        self._server = PooledServer("127.0.0.1", port, self._wsgi)
         self.port = self._server.server_port
         self._thread: threading.Thread | None = None
 
@@ -107,3 +136,4 @@ class LocalHttp:
         self._server.shutdown()
         if self._thread:
             self._thread.join(timeout=10)
+        self._server.server_close()

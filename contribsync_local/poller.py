@@ -6,6 +6,12 @@ context), delete the records the handler did not report in ``batchItemFailures``
 and leave the failed ones to reappear when their visibility timeout ends. If the handler raises,
 nothing is deleted, as on Lambda. maxReceiveCount → DLQ is SQS's own redrive policy.
 
+Like the managed mapping, it scales with the backlog: one lead worker per function always long-polls
+(10 s), and the others poll only while receives keep finding messages, going back to sleep at the first
+empty one. An idle function so costs one long poll at a time, not ``concurrency`` of them: with some 30
+functions in one process, idle receives would otherwise take a large share of its CPU (botocore spends
+milliseconds of interpreter time on each call).
+
 ``kill`` makes a worker die the way a Lambda instance does (killed, out of memory) for chaos tests:
 after its handler wrote everything and before it deleted anything, or wherever a ``WorkerKilled`` is
 raised inside the handler. Its batch comes back when the visibility timeout ends, and a new worker takes
@@ -17,6 +23,7 @@ mode invokes functions, it does not poll queues).
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 import uuid
@@ -112,7 +119,7 @@ class FunctionPoller:
 
     def __init__(self, sqs: SQSClient, *, function: str, queue_url: str, handler: Handler,
                  batch_size: int = 10, concurrency: int = 2, timeout_s: int = 300,
-                 region: str = "us-east-1", wait_s: int = 1) -> None:
+                 region: str = "us-east-1", wait_s: int = 1, lead_wait_s: int = 10) -> None:
         self.sqs = sqs
         self.function = function
         self.queue_url = queue_url
@@ -122,6 +129,7 @@ class FunctionPoller:
         self.timeout_s = timeout_s
         self.region = region
         self.wait_s = wait_s
+        self.lead_wait_s = lead_wait_s
         self.queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])[
             "Attributes"]["QueueArn"]
         self._stop = threading.Event()
@@ -130,11 +138,13 @@ class FunctionPoller:
         self.busy = 0
         self.killed = 0
         self._kills: list[float | None] = []  # armed by kill(): each entry kills one batch's worker
+        self._backlog = threading.Event()  # set while receives find messages: the helpers poll too
         self._lock = threading.Lock()
 
     def start(self) -> None:
         for n in range(self.concurrency):
-            thread = threading.Thread(target=self._loop, name=f"poll-{self.function}-{n}", daemon=True)
+            thread = threading.Thread(target=self._loop, args=(n == 0,), name=f"poll-{self.function}-{n}",
+                                      daemon=True)
             thread.start()
             self._threads.append(thread)
 
@@ -150,35 +160,59 @@ class FunctionPoller:
     def signal_stop(self) -> None:
         """Ask the workers to stop after their current poll (see ``stop``)."""
         self._stop.set()
+        self._backlog.set()
 
-    def stop(self) -> None:
+    def stop(self, timeout_s: float = 10) -> None:
+        """Stop: wait for the batches being handled (up to ``timeout_s``), not for the long polls. A lead
+        worker still in its receive ends when that returns, and hands nothing it receives to the handler."""
         self._stop.set()
+        self._backlog.set()  # wakes the sleeping helpers, which then see the stop
+        deadline = time.monotonic() + timeout_s
+        while self.busy and time.monotonic() < deadline:
+            time.sleep(0.01)
         for thread in self._threads:
-            thread.join(timeout=self.wait_s + 10)
+            thread.join(timeout=0.01)
 
-    def _loop(self) -> None:
+    def _loop(self, lead: bool = True) -> None:
         while not self._stop.is_set():
+            if not lead and not self._backlog.wait(self.wait_s):
+                continue  # a helper sleeps while the lead's receives come back empty
             try:
-                self.poll_once()
+                if self.poll_once(self.lead_wait_s if lead else self.wait_s):
+                    self._backlog.set()
+                elif not lead:
+                    self._backlog.clear()
             except WorkerKilled:
-                self._replace_worker()
+                self._replace_worker(lead)
                 return
             except Exception:  # a poller never dies: log and go on, as the managed mapping would
+                if self._stop.is_set():
+                    return  # the endpoint may be gone already: a stopping poller has nothing to report
                 logger.exception("poller error", extra={"function": self.function})
                 self._stop.wait(1)
 
-    def poll_once(self) -> int:
-        """Receive one batch and run it; returns how many messages were received."""
+    def poll_once(self, wait_s: int | None = None) -> int:
+        """Receive one batch (long-polling up to ``wait_s``, default ``self.wait_s``) and run it; returns
+        how many messages were received. After ``stop`` nothing received is run."""
         response = self.sqs.receive_message(
-            QueueUrl=self.queue_url, MaxNumberOfMessages=self.batch_size, WaitTimeSeconds=self.wait_s,
+            QueueUrl=self.queue_url, MaxNumberOfMessages=self.batch_size,
+            WaitTimeSeconds=self.wait_s if wait_s is None else wait_s,
             AttributeNames=["All"], MessageAttributeNames=["All"], VisibilityTimeout=6 * self.timeout_s,
         )
         messages = response.get("Messages", [])
         if not messages:
             return 0
         with self._lock:
-            self.busy += 1
-            self.invocations += 1
+            stopped = self._stop.is_set()
+            if not stopped:
+                self.busy += 1
+                self.invocations += 1
+        if stopped:  # received after stop: made visible again at once, for whoever polls next
+            with contextlib.suppress(Exception):
+                self.sqs.change_message_visibility_batch(QueueUrl=self.queue_url, Entries=[
+                    {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"], "VisibilityTimeout": 0}
+                    for i, m in enumerate(messages)])
+            return 0
         try:
             self._invoke(messages)
         finally:
@@ -186,13 +220,14 @@ class FunctionPoller:
                 self.busy -= 1
         return len(messages)
 
-    def _replace_worker(self) -> None:
+    def _replace_worker(self, lead: bool) -> None:
         """A killed worker's thread ends here; a new one takes its place, as a new Lambda instance would."""
         with self._lock:
             self.killed += 1
             if self._stop.is_set():
                 return
-            thread = threading.Thread(target=self._loop, name=f"poll-{self.function}-r{self.killed}", daemon=True)
+            thread = threading.Thread(target=self._loop, args=(lead,), name=f"poll-{self.function}-r{self.killed}",
+                                      daemon=True)
             self._threads.append(thread)
         thread.start()
 

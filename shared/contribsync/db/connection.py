@@ -50,7 +50,7 @@ class Database:
 
     def connection(self) -> psycopg.Connection[DictRow]:
         conn: psycopg.Connection[DictRow] | None = getattr(self._local, "conn", None)
-        if conn is None or conn.closed or conn.broken or _closed_by_server(conn):
+        if conn is None or conn.closed or conn.broken or _closed_by_server(conn, self._local.watch):
             stale = conn
             if stale is not None:
                 stale.close()
@@ -62,6 +62,8 @@ class Database:
             except psycopg.Error as exc:
                 raise StoreError(f"cannot connect to Postgres: {exc}") from exc
             self._local.conn = conn
+            self._local.watch = select.poll()  # made once per connection: it is checked before every use
+            self._local.watch.register(conn.fileno(), select.POLLIN)  # not select(): no limit on the fd
             with self._lock:
                 ended = [c for t, c in self._all if not t.is_alive()]
                 self._all = [(t, c) for t, c in self._all if t.is_alive() and c is not stale]
@@ -107,7 +109,7 @@ class Database:
         self._local = threading.local()
 
 
-def _closed_by_server(conn: psycopg.Connection[DictRow]) -> bool:
+def _closed_by_server(conn: psycopg.Connection[DictRow], watch: select.poll) -> bool:
     """Whether the server closed this idle connection while it was not in use. A server that ends a
     connection sends its reason and EOF at once, and a healthy idle connection has nothing to read, so a
     readable socket is checked by reading it (no round trip; TLS records just read are not a close). Not
@@ -116,10 +118,8 @@ def _closed_by_server(conn: psycopg.Connection[DictRow]) -> bool:
     if conn.info.transaction_status != TransactionStatus.IDLE:
         return False
     try:
-        socket = select.poll()  # not select(): no limit on the descriptor's number
-        socket.register(conn.fileno(), select.POLLIN)
         for _ in range(3):  # the reason, then EOF
-            if not socket.poll(0):
+            if not watch.poll(0):
                 break
             conn.pgconn.consume_input()
     except (OSError, psycopg.OperationalError):
