@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import weakref
 from dataclasses import dataclass, field
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from psycopg import pq
@@ -76,7 +77,7 @@ STAGED_TABLES = ("contributors", "pull_requests", "issues", "reviews", "comments
 _STAGED: weakref.WeakSet[psycopg.Connection[DictRow]] = weakref.WeakSet()
 
 
-def _ensure_staging(conn: psycopg.Connection[DictRow]) -> None:
+def ensure_staging(conn: psycopg.Connection[DictRow]) -> None:
     """Create every staging table at once, outside any transaction, so no rollback can undo it. Inside
     a caller's transaction nothing is cached: ``_stage`` then checks each table as it comes."""
     if conn in _STAGED or conn.info.transaction_status != pq.TransactionStatus.IDLE:
@@ -100,10 +101,18 @@ def _upsert(conn: psycopg.Connection[DictRow], table: str, columns: Sequence[str
     _stage(conn, table, columns, rows)
     if table == "contributors":
         conn.execute(sql("contributors_free_usernames"))
-    results = conn.execute(sql(f"{table}_upsert"), params).fetchall()
-    inserted = sum(1 for r in results if r["inserted"])
+    counted = conn.execute(_counted(table), params).fetchone()
+    assert counted is not None  # an aggregate always returns its row
     distinct = len({row[0] for row in rows})
-    return Counts(inserted, len(results) - inserted, distinct - len(results))
+    return Counts(counted["inserted"], counted["written"] - counted["inserted"], distinct - counted["written"])
+
+
+@cache
+def _counted(table: str) -> str:
+    """The table's upsert, counted by the server: one row back instead of one per row written (each
+    upsert file returns ``(xmax = 0) AS inserted`` for every row it inserted or updated)."""
+    return (f"WITH upserted AS (\n{sql(f'{table}_upsert')}\n)\n"
+            "SELECT count(*) FILTER (WHERE inserted) AS inserted, count(*) AS written FROM upserted")
 
 
 def write(db: Database, batch: Batch, *, repository_id: str, repository_full_name: str,
@@ -112,7 +121,7 @@ def write(db: Database, batch: Batch, *, repository_id: str, repository_full_nam
     (the parameters of ``run_progress_save``)."""
     written = Written()
     repo = {"repository_id": repository_id, "repository_full_name": repository_full_name}
-    _ensure_staging(db.connection())
+    ensure_staging(db.connection())
     with db.transaction() as conn:
         written.count("contributors").add(
             _upsert(conn, "contributors", CONTRIBUTOR_COLUMNS, list(batch.contributors.values())))
@@ -128,4 +137,4 @@ def write(db: Database, batch: Batch, *, repository_id: str, repository_full_nam
     return written
 
 
-__all__ = ["Counts", "Written", "write"]
+__all__ = ["Counts", "Written", "ensure_staging", "write"]

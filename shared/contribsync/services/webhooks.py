@@ -98,6 +98,7 @@ def _failed(ctx: RunContext, delivery_id: str, error: BaseException) -> None:
 @contextmanager
 def locked(db: Database, ids: Iterable[int]) -> Iterator[psycopg.Connection[DictRow]]:
     """A transaction holding the advisory locks of the GitHub ids ``ids`` (none: a plain transaction)."""
+    store.ensure_staging(db.connection())  # before BEGIN, so the session keeps them (see store)
     with db.transaction() as conn:
         if ids := sorted(set(ids)):
             conn.execute(sql("advisory_lock_ids"), {"ids": ids}).fetchall()
