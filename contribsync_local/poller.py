@@ -135,6 +135,7 @@ class FunctionPoller:
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self.invocations = 0
+        self.receives = 0  # receive calls made, empty ones included
         self.busy = 0
         self.killed = 0
         self._kills: list[float | None] = []  # armed by kill(): each entry kills one batch's worker
@@ -200,6 +201,8 @@ class FunctionPoller:
             AttributeNames=["All"], MessageAttributeNames=["All"], VisibilityTimeout=6 * self.timeout_s,
         )
         messages = response.get("Messages", [])
+        with self._lock:
+            self.receives += 1
         if not messages:
             return 0
         with self._lock:

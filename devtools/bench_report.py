@@ -128,8 +128,13 @@ def _webhooks(r: dict[str, Any]) -> list[str]:
              _get(v, "local_stack", "deliveries_per_s"), _get(v, "raw_sqs", "messages_per_s"),
              v.get("stack_vs_raw_sqs")]
             for name, v in w.items() if isinstance(v, dict) and "receiver_in_process" in v]
-    return _table(["SQS endpoint", "receiver p50 ms", "p99 ms", "stack deliveries/s", "raw SQS msgs/s",
-                   "stack / raw (target ≥ 0.8)"], rows)
+    lines = _table(["SQS endpoint", "receiver p50 ms", "p99 ms", "stack deliveries/s", "raw SQS msgs/s",
+                    "stack / raw (target ≥ 0.8)"], rows)
+    rounds = {name: v["rounds"] for name, v in w.items() if isinstance(v, dict) and "rounds" in v}
+    if rounds:
+        lines += ["The median of alternated rounds; every round's stack / raw: " + "; ".join(
+            f"{name} {', '.join(str(x['stack_vs_raw_sqs']) for x in each)}" for name, each in rounds.items()), ""]
+    return lines
 
 
 def _upserts(r: dict[str, Any]) -> list[str]:
@@ -137,11 +142,19 @@ def _upserts(r: dict[str, Any]) -> list[str]:
     if u is None:
         return ["Not measured.", ""]
     narrow = u.get("narrow_table", {})
-    return _table(["table", "rows", "set-based rows/s", "row by row rows/s", "ratio"], [
-        ["pull_requests (wide, 6 indexes)", u.get("rows"), _get(u, "copy_upsert", "rows_per_s"),
-         _get(u, "executemany", "rows_per_s"), u.get("copy_vs_executemany")],
+    lines = _table(["table", "rows", "COPY + upsert rows/s", "executemany rows/s", "ratio"], [
+        ["pull_requests (25 columns, 7 indexes, 3 foreign keys, 5 CHECKs)", u.get("rows"),
+         _get(u, "copy_upsert", "rows_per_s"), _get(u, "executemany", "rows_per_s"), u.get("copy_vs_executemany")],
         ["narrow (4 columns, primary key)", narrow.get("rows"), narrow.get("copy_upsert_rows_per_s"),
          narrow.get("executemany_rows_per_s"), narrow.get("copy_vs_executemany")]])
+    if "execute_per_row_rows_per_s" in narrow:
+        lines += ["Every method DESIGN.md calibrated, on the narrow table (rows/s):", "",
+                  *_table(["COPY text + upsert (store.write's)", "COPY binary + upsert", "unnest arrays",
+                           "executemany (pipelined)", "one execute per row"],
+                          [[narrow.get(f"{m}_rows_per_s") for m in ("copy_upsert", "copy_binary_upsert",
+                                                                    "unnest_upsert", "executemany",
+                                                                    "execute_per_row")]])]
+    return lines
 
 
 def _embeddings(r: dict[str, Any]) -> list[str]:
