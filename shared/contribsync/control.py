@@ -19,6 +19,8 @@ if TYPE_CHECKING:
 
     from contribsync.db import Database
 
+_CANCELLED = "cancelled by cancel/function"  # the reason of a cancellation that gave none
+
 
 class Clock(Protocol):
     def now(self) -> datetime: ...
@@ -88,7 +90,19 @@ class FlowControl:
         })
         if row is None:
             return None
-        return str(row["reason"] or "cancelled by cancel/function")
+        return str(row["reason"] or _CANCELLED)
+
+    def precheck(self, *, event_id: str, function: str, event_names: Sequence[str], event_time: datetime,
+                 data: dict[str, Any]) -> tuple[bool, str | None]:
+        """Whether ``event_id`` already completed on ``function``, and the reason of a cancellation that
+        applies (``cancellation``), in one round trip: every run starts with these two checks."""
+        row = self.db.query_one("run_precheck", {
+            "event_id": event_id, "function": function, "event_names": list(event_names),
+            "event_time": event_time, "data": json.dumps(data, default=str), "now": self.clock.now(),
+        })
+        assert row is not None  # a SELECT without FROM always returns its row
+        cancelled = row["cancelled"]
+        return bool(row["completed"]), None if cancelled is None else str(cancelled or _CANCELLED)
 
 
 __all__ = ["Clock", "FlowControl", "Grant", "SystemClock"]

@@ -409,11 +409,14 @@ class _Run:
         if not_before and (wait := (datetime.fromisoformat(not_before) - self.deps.clock.now()).total_seconds()) > 1:
             self.rt.requeue(self.record.body, delay_s=wait, spent_attempts=self.spent)
             return
-        if self.deps.history.completed(event_id=self.event_id, function=self.event.function):
+        completed, reason = self.deps.flow.precheck(
+            event_id=self.event_id, function=self.event.function, event_names=self.event.all_names,
+            event_time=self.event_time, data=self.raw_data)
+        if completed:
             logger.info("duplicate delivery skipped", extra={"event_id": self.event_id})
             self._record("skipped", NonRetriable("already completed: duplicate delivery"))
             return
-        if reason := self._cancellation():
+        if reason is not None:
             self._record("cancelled", Cancelled(reason))
             return
         if not self._admitted():

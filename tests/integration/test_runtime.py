@@ -11,7 +11,7 @@ import pytest
 
 from contribsync import catalog
 from contribsync.catalog import Event, Limit, Throttle
-from contribsync.control import FlowControl
+from contribsync.control import FlowControl, SystemClock
 from contribsync.errors import NonRetriable, RateLimited
 from contribsync.history import RunHistory
 from contribsync.payloads import Empty, RepositoryIssues
@@ -371,3 +371,23 @@ def test_a_worker_killed_after_its_handler_is_replaced_and_its_batch_is_skipped_
     assert poller.killed == 1
     assert sorted(seen) == sorted(ids)
     assert all([r["status"] for r in runs_of(db, i)].count("completed") == 1 for i in ids)
+
+
+def test_the_precheck_answers_what_the_duplicate_and_cancel_checks_answer(db):
+    flow, history = FlowControl(db, SystemClock()), RunHistory(db)
+    done, fresh, target = str(uuid.uuid4()), str(uuid.uuid4()), str(uuid.uuid4())
+    before = SystemClock().now()
+    run = history.start(event_id=done, event_name="test/job", function=FUNCTION, key=None, attempt=1,
+                        data={}, message_id=None, now=before)
+    history.finish(run, status="completed", now=before)
+    # a cancellation without a reason, for one repository's runs of this function
+    flow.cancel(function=FUNCTION, event_name=None, match={"repositoryId": target}, reason=None, event_id=None)
+
+    def both(event_id: str, data: dict) -> tuple[tuple[bool, str | None], tuple[bool, str | None]]:
+        args = {"function": FUNCTION, "event_names": ["test/job"], "event_time": before, "data": data}
+        return (flow.precheck(event_id=event_id, **args),
+                (history.completed(event_id=event_id, function=FUNCTION), flow.cancellation(**args)))
+
+    assert both(done, {"repositoryId": str(uuid.uuid4())}) == ((True, None),) * 2
+    assert both(fresh, {"repositoryId": target}) == ((False, "cancelled by cancel/function"),) * 2
+    assert both(fresh, {"repositoryId": str(uuid.uuid4())}) == ((False, None),) * 2
