@@ -67,6 +67,11 @@ class MotoServer:
         self.endpoint = f"http://127.0.0.1:{line}"
         return self.endpoint
 
+    @property
+    def pid(self) -> int | None:
+        """The server process's id while it runs (the benchmarks account its CPU time)."""
+        return self._process.pid if self._process is not None else None
+
     def stop(self) -> None:
         if self._process is None:
             return

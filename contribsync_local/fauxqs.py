@@ -68,6 +68,11 @@ class FauxqsServer:
         self.stop()
         raise RuntimeError(f"fauxqs did not listen on 127.0.0.1:{port} within {timeout_s} s")
 
+    @property
+    def pid(self) -> int | None:
+        """The server process's id while it runs (the benchmarks account its CPU time)."""
+        return self._process.pid if self._process is not None else None
+
     def stop(self) -> None:
         if self._process is not None and self._process.poll() is None:
             self._process.terminate()

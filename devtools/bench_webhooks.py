@@ -17,6 +17,10 @@ and fauxqs, a faster one, behind ``AWS_ENDPOINT_URL_SQS`` (moto's SQS slows down
 fauxqs the figures show contribsync's own cost). The local stack runs every poller and handler in one
 Python process, so its deliveries/s is bounded by the handlers' CPU on this machine's 2 cores.
 
+Both measured stretches also account the CPU seconds each part spent (from ``/proc``: this process,
+which is the whole local stack or the raw client, Postgres, the SQS endpoint, GitHub's senders) and how
+busy the machine's cores were, so the ratio comes with where the time went.
+
 Timings live here, never in the tests.
 """
 
@@ -50,6 +54,69 @@ RESULTS = Path(__file__).resolve().parent.parent / "bench" / "results" / "webhoo
 SECRET = "bench-webhook-secret"
 SENDERS = 8
 console = Console(width=120)
+
+
+_TICK = os.sysconf("SC_CLK_TCK")
+
+
+def _machine_cpu() -> float:
+    """CPU seconds the whole machine has been busy since boot (``/proc/stat``: all but idle and iowait)."""
+    fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
+    return (sum(fields) - fields[3] - fields[4]) / _TICK
+
+
+def _process_cpu() -> dict[int, tuple[str, float]]:
+    """Every process's name and CPU seconds, its reaped children's included (Postgres's backends)."""
+    out: dict[int, tuple[str, float]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:  # ended while listed
+            continue
+        fields = stat[stat.rindex(")") + 2:].split()  # from field 3 (state): utime is field 14
+        out[int(entry.name)] = (stat[stat.index("(") + 1:stat.rindex(")")],
+                                sum(int(f) for f in fields[11:15]) / _TICK)
+    return out
+
+
+class CpuMeter:
+    """CPU seconds by part over a measured stretch (Linux ``/proc``), and the machine's busy cores.
+
+    Parts: ``this_process`` (the whole local stack, or the raw client), ``postgres``, ``sqs_endpoint``,
+    ``github_senders`` and ``other``. A process that ends inside the stretch is not counted, except
+    Postgres's backends, which the postmaster's children's times hold."""
+
+    def __init__(self, endpoint_pid: int | None, sender_pid: int | None = None) -> None:
+        self.parts = {os.getpid(): "this_process", endpoint_pid: "sqs_endpoint", sender_pid: "github_senders"}
+
+    def __enter__(self) -> CpuMeter:
+        return self.start()
+
+    def __exit__(self, *_: object) -> None:
+        self.stop()
+
+    def start(self) -> CpuMeter:
+        self._started = time.monotonic()
+        self._machine = _machine_cpu()
+        self._before = _process_cpu()
+        return self
+
+    def stop(self) -> None:
+        self.wall_s = time.monotonic() - self._started
+        self.machine_s = _machine_cpu() - self._machine
+        after = _process_cpu()
+        self.cpu_s: dict[str, float] = {}
+        for pid, (name, seconds) in after.items():
+            part = self.parts.get(pid) or ("postgres" if name == "postgres" else "other")
+            spent = seconds - self._before.get(pid, (name, 0.0))[1]
+            self.cpu_s[part] = self.cpu_s.get(part, 0.0) + spent
+
+    def report(self, units: int) -> dict[str, Any]:
+        """CPU ms per unit (delivery, message) by part, and cores busy on average (of ``os.cpu_count()``)."""
+        return {"ms_per_unit": {part: round(seconds * 1000 / units, 2) for part, seconds in sorted(self.cpu_s.items())},
+                "cores_busy": round(self.machine_s / self.wall_s, 2), "cores": os.cpu_count()}
 
 
 def _percentile(values: list[float], q: float) -> float:
@@ -87,7 +154,7 @@ def _post_all(url: str, posts: list[tuple[bytes, dict[str, str]]]) -> list[int]:
         return list(pool.map(lambda p: client.post(url, content=p[0], headers=p[1]).status_code, posts))
 
 
-def bench_stack(stack: LocalStack, sim: Simulator, n: int, seed: int) -> dict[str, Any]:
+def bench_stack(stack: LocalStack, sim: Simulator, n: int, seed: int, endpoint_pid: int | None) -> dict[str, Any]:
     deliveries = _deliveries(sim, n, seed)
     since = stack.db.connection().execute("SELECT now() AS t").fetchone()["t"]  # type: ignore[index]
     assert stack.http is not None  # started with the stack
@@ -96,6 +163,7 @@ def bench_stack(stack: LocalStack, sim: Simulator, n: int, seed: int) -> dict[st
     posts = [(d.body, dict(d.headers)) for d in deliveries]
     with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as github:
         github.submit(_post_all, url, []).result()  # started and imported before the clock starts
+        meter = CpuMeter(endpoint_pid, github.submit(os.getpid).result()).start()
         started = time.monotonic()
         statuses = github.submit(_post_all, url, posts).result()
         accepted = time.monotonic() - started
@@ -109,6 +177,7 @@ def bench_stack(stack: LocalStack, sim: Simulator, n: int, seed: int) -> dict[st
     if not stack.wait_idle(900, until=processed):
         raise SystemExit("the webhook functions did not process every delivery in 15 minutes")
     wall = time.monotonic() - started
+    meter.stop()
     failed = stack.db.connection().execute(
         "SELECT count(*) AS n FROM webhook_deliveries WHERE received_at >= %s AND status = 'failed'",
         (since,)).fetchone()
@@ -116,10 +185,10 @@ def bench_stack(stack: LocalStack, sim: Simulator, n: int, seed: int) -> dict[st
     return {"deliveries": n, "senders": SENDERS, "accepted_s": round(accepted, 2), "wall_s": round(wall, 2),
             "sqs_receives": receives,
             "deliveries_per_s": round(n / wall, 1), "all_202": statuses.count(202) == n,
-            "failed": failed["n"] if failed else None}
+            "failed": failed["n"] if failed else None, "cpu": meter.report(n)}
 
 
-def bench_raw_sqs(stack: LocalStack, n: int) -> dict[str, Any]:
+def bench_raw_sqs(stack: LocalStack, n: int, endpoint_pid: int | None) -> dict[str, Any]:
     """``n`` messages through one queue as the pipeline moves them: ``SENDERS`` threads send one message
     each time while as many receive (10 at a time) and delete, all at once, so the queue stays as shallow
     as it does under the stack (moto slows down as a queue deepens: a send-everything-then-drain
@@ -148,7 +217,7 @@ def bench_raw_sqs(stack: LocalStack, n: int) -> dict[str, Any]:
                     return
 
     started = time.monotonic()
-    with ThreadPoolExecutor(2 * SENDERS) as pool:
+    with CpuMeter(endpoint_pid) as meter, ThreadPoolExecutor(2 * SENDERS) as pool:
         drains = [pool.submit(drain, i) for i in range(SENDERS)]
         list(pool.map(lambda _: sqs.send_message(QueueUrl=url, MessageBody=body), range(n)))
         sending = time.monotonic() - started
@@ -158,7 +227,8 @@ def bench_raw_sqs(stack: LocalStack, n: int) -> dict[str, Any]:
     wall = time.monotonic() - started
     sqs.delete_queue(QueueUrl=url)
     return {"messages": n, "received": received, "senders": SENDERS, "receivers": SENDERS,
-            "send_s": round(sending, 2), "wall_s": round(wall, 2), "messages_per_s": round(n / wall, 1)}
+            "send_s": round(sending, 2), "wall_s": round(wall, 2), "messages_per_s": round(n / wall, 1),
+            "cpu": meter.report(n)}
 
 
 def run(n: int, seed: int, sqs: str, rounds: int = 3) -> dict[str, Any]:
@@ -166,14 +236,14 @@ def run(n: int, seed: int, sqs: str, rounds: int = 3) -> dict[str, Any]:
     if fauxqs is not None:
         os.environ["AWS_ENDPOINT_URL_SQS"] = fauxqs.start()
     try:
-        return _run(n, seed, sqs, rounds)
+        return _run(n, seed, sqs, rounds, fauxqs.pid if fauxqs is not None else None)
     finally:
         if fauxqs is not None:
             fauxqs.stop()
             os.environ.pop("AWS_ENDPOINT_URL_SQS", None)
 
 
-def _run(n: int, seed: int, sqs: str, rounds: int) -> dict[str, Any]:
+def _run(n: int, seed: int, sqs: str, rounds: int, endpoint_pid: int | None) -> dict[str, Any]:
     dsn = postgres.create_database(postgres.server_url(), "contribsync_bench_webhooks", drop_first=True)
     sim = Simulator(dataset=generate(seed, repos=2, prs_per_repo=50))
     os.environ["GITHUB_WEBHOOK_SECRET"] = SECRET
@@ -181,6 +251,8 @@ def _run(n: int, seed: int, sqs: str, rounds: int) -> dict[str, Any]:
     with LocalStack(database_url=dsn, port=0, prefix=f"benchwh{uuid.uuid4().hex[:6]}", cron=False,
                     simulator=sim, poller_concurrency=4, retry_base_s=1, pollers=False) as stack:
         endpoint = os.environ.get("AWS_ENDPOINT_URL_SQS") or stack.aws_endpoint
+        if endpoint_pid is None and stack.moto is not None:
+            endpoint_pid = stack.moto.pid
         results: dict[str, Any] = {"sqs_endpoint": f"{sqs} {endpoint}"}
         console.print(f"[{sqs}] receiver in process, {n} deliveries …")
         results["receiver_in_process"] = bench_receiver(stack, sim, n, seed + 1)
@@ -194,8 +266,8 @@ def _run(n: int, seed: int, sqs: str, rounds: int) -> dict[str, Any]:
         pairs = []
         for i in range(rounds):  # alternated, so a slow spell of the machine falls on both sides
             console.print(f"[{sqs}] round {i + 1}/{rounds}: raw SQS rate, then the local stack, {n} each …")
-            raw = bench_raw_sqs(stack, n)
-            through = bench_stack(stack, sim, n, seed + 2 + i)
+            raw = bench_raw_sqs(stack, n, endpoint_pid)
+            through = bench_stack(stack, sim, n, seed + 2 + i, endpoint_pid)
             pairs.append((round(through["deliveries_per_s"] / raw["messages_per_s"], 2), raw, through))
     pairs.sort(key=lambda pair: pair[0])
     ratio, results["raw_sqs"], results["local_stack"] = pairs[len(pairs) // 2]  # the median round
