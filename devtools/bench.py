@@ -345,16 +345,20 @@ def main(argv: list[str] | None = None) -> None:
     results: dict[str, Any] = {}
     if args.only and RESULTS.exists():  # one section re-measured: keep the others' last figures
         results = json.loads(RESULTS.read_text())
-    results["measured_at"] = datetime.now(UTC).isoformat(timespec="seconds")
+    results["measured_at"] = datetime.now(UTC).isoformat(timespec="seconds")  # the last run, of any section
+
+    def measured(figures: dict[str, Any]) -> dict[str, Any]:  # each section says when it was measured
+        return {**figures, "measured_at": datetime.now(UTC).isoformat(timespec="seconds")}
+
     if args.only in (None, "upserts"):
         console.print("upserts …")
-        results["upserts"] = bench_upserts(args.upsert_rows, args.seed)
+        results["upserts"] = measured(bench_upserts(args.upsert_rows, args.seed))
     if args.only in (None, "sync"):
         console.print(f"enhanced sync of {args.prs} PRs at {GRAPHQL_LATENCY_S:g} s per GraphQL page …")
-        results["sync"] = bench_sync(args.prs, args.seed)
+        results["sync"] = measured(bench_sync(args.prs, args.seed))
     if args.only in (None, "seed"):
         console.print("seed-like strategy …")
-        results["seed_like"] = bench_seed_like(args.prs, args.seed)
+        results["seed_like"] = measured(bench_seed_like(args.prs, args.seed))
     if "sync" in results and "seed_like" in results:
         seed = results["seed_like"]["extrapolated_to_all"]
         results["ratios"] = {"seed_like_wall_vs_ours": round(seed["wall_s"] / results["sync"]["run_s"], 1),
