@@ -9,7 +9,7 @@
 3. **Raw SQS rate** of that endpoint in the same run: one message per delivery through the same
    operations the path above makes on it (send, receive in batches of 10, delete), with the same
    concurrency, sending and receiving at once as the pipeline does. The ratio of 2 to 3 is the share of
-   the endpoint's own rate the pipeline keeps. 2 and 3 alternate for ``--rounds`` rounds (3) on the
+   the endpoint's own rate the pipeline keeps. 2 and 3 alternate for ``--rounds`` rounds (5) on the
    same stack; the round with the median ratio is reported, with every round beside it.
 
 Both SQS endpoints are measured (``--sqs`` picks one): moto, which the local stack uses by default,
@@ -66,7 +66,8 @@ def _machine_cpu() -> float:
 
 
 def _process_cpu() -> dict[int, tuple[str, float]]:
-    """Every process's name and CPU seconds, its reaped children's included (Postgres's backends)."""
+    """Every process's name and CPU seconds; a Postgres process's include its reaped children's (the
+    backends that ended), no other's (this process reaps GitHub's senders, whose time is their own)."""
     out: dict[int, tuple[str, float]] = {}
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
@@ -76,8 +77,8 @@ def _process_cpu() -> dict[int, tuple[str, float]]:
         except OSError:  # ended while listed
             continue
         fields = stat[stat.rindex(")") + 2:].split()  # from field 3 (state): utime is field 14
-        out[int(entry.name)] = (stat[stat.index("(") + 1:stat.rindex(")")],
-                                sum(int(f) for f in fields[11:15]) / _TICK)
+        name = stat[stat.index("(") + 1:stat.rindex(")")]
+        out[int(entry.name)] = (name, sum(int(f) for f in fields[11:15 if name == "postgres" else 13]) / _TICK)
     return out
 
 
@@ -85,11 +86,16 @@ class CpuMeter:
     """CPU seconds by part over a measured stretch (Linux ``/proc``), and the machine's busy cores.
 
     Parts: ``this_process`` (the whole local stack, or the raw client), ``postgres``, ``sqs_endpoint``,
-    ``github_senders`` and ``other``. A process that ends inside the stretch is not counted, except
-    Postgres's backends, which the postmaster's children's times hold."""
+    ``other``, and what ``add`` reports (GitHub's senders time themselves: their process ends inside the
+    stretch). A process that ends inside the stretch is not counted, except Postgres's backends, which
+    the postmaster's children's times hold."""
 
-    def __init__(self, endpoint_pid: int | None, sender_pid: int | None = None) -> None:
-        self.parts = {os.getpid(): "this_process", endpoint_pid: "sqs_endpoint", sender_pid: "github_senders"}
+    def __init__(self, endpoint_pid: int | None) -> None:
+        self.parts = {os.getpid(): "this_process", endpoint_pid: "sqs_endpoint"}
+        self.cpu_s: dict[str, float] = {}
+
+    def add(self, part: str, seconds: float) -> None:
+        self.cpu_s[part] = self.cpu_s.get(part, 0.0) + seconds
 
     def __enter__(self) -> CpuMeter:
         return self.start()
@@ -106,12 +112,9 @@ class CpuMeter:
     def stop(self) -> None:
         self.wall_s = time.monotonic() - self._started
         self.machine_s = _machine_cpu() - self._machine
-        after = _process_cpu()
-        self.cpu_s: dict[str, float] = {}
-        for pid, (name, seconds) in after.items():
+        for pid, (name, seconds) in _process_cpu().items():
             part = self.parts.get(pid) or ("postgres" if name == "postgres" else "other")
-            spent = seconds - self._before.get(pid, (name, 0.0))[1]
-            self.cpu_s[part] = self.cpu_s.get(part, 0.0) + spent
+            self.add(part, seconds - self._before.get(pid, (name, 0.0))[1])
 
     def report(self, units: int) -> dict[str, Any]:
         """CPU ms per unit (delivery, message) by part, and cores busy on average (of ``os.cpu_count()``)."""
@@ -147,11 +150,14 @@ def bench_receiver(stack: LocalStack, sim: Simulator, n: int, seed: int) -> dict
             "mean_ms": round(statistics.fmean(timings), 1)}
 
 
-def _post_all(url: str, posts: list[tuple[bytes, dict[str, str]]]) -> list[int]:
-    """GitHub's side: POST every delivery with ``SENDERS`` threads. Run in a process of its own, so the
-    sending does not take the interpreter from the stack it measures (GitHub is not on this machine)."""
+def _post_all(url: str, posts: list[tuple[bytes, dict[str, str]]]) -> tuple[list[int], float]:
+    """GitHub's side: POST every delivery with ``SENDERS`` threads; the statuses, and the CPU seconds it
+    took. Run in a process of its own, so the sending does not take the interpreter from the stack it
+    measures (GitHub is not on this machine)."""
+    cpu = time.process_time()
     with httpx.Client(timeout=30) as client, ThreadPoolExecutor(SENDERS) as pool:
-        return list(pool.map(lambda p: client.post(url, content=p[0], headers=p[1]).status_code, posts))
+        statuses = list(pool.map(lambda p: client.post(url, content=p[0], headers=p[1]).status_code, posts))
+    return statuses, time.process_time() - cpu
 
 
 def bench_stack(stack: LocalStack, sim: Simulator, n: int, seed: int, endpoint_pid: int | None) -> dict[str, Any]:
@@ -163,9 +169,10 @@ def bench_stack(stack: LocalStack, sim: Simulator, n: int, seed: int, endpoint_p
     posts = [(d.body, dict(d.headers)) for d in deliveries]
     with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as github:
         github.submit(_post_all, url, []).result()  # started and imported before the clock starts
-        meter = CpuMeter(endpoint_pid, github.submit(os.getpid).result()).start()
+        meter = CpuMeter(endpoint_pid).start()
         started = time.monotonic()
-        statuses = github.submit(_post_all, url, posts).result()
+        statuses, senders_cpu_s = github.submit(_post_all, url, posts).result()
+        meter.add("github_senders", senders_cpu_s)
         accepted = time.monotonic() - started
 
     def processed() -> bool:  # by arrival time, not a list of ids: checking must not load the stack
@@ -231,7 +238,7 @@ def bench_raw_sqs(stack: LocalStack, n: int, endpoint_pid: int | None) -> dict[s
             "cpu": meter.report(n)}
 
 
-def run(n: int, seed: int, sqs: str, rounds: int = 3) -> dict[str, Any]:
+def run(n: int, seed: int, sqs: str, rounds: int = 5) -> dict[str, Any]:
     fauxqs = FauxqsServer() if sqs == "fauxqs" else None
     if fauxqs is not None:
         os.environ["AWS_ENDPOINT_URL_SQS"] = fauxqs.start()
@@ -282,7 +289,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m devtools.bench_webhooks", description=__doc__)
     parser.add_argument("--deliveries", type=int, default=500)
     parser.add_argument("--seed", type=int, default=11)
-    parser.add_argument("--rounds", type=int, default=3, help="raw/stack pairs per endpoint; the median counts")
+    parser.add_argument("--rounds", type=int, default=5, help="raw/stack pairs per endpoint; the median counts")
     parser.add_argument("--sqs", choices=["moto", "fauxqs"], action="append",
                         help="the SQS endpoint(s) to measure (default: both)")
     args = parser.parse_args(argv)
