@@ -65,7 +65,7 @@ def _dev(args: argparse.Namespace) -> None:
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     with LocalStack(port=args.port, write_state=True, github=args.github,
                     simulator=_simulator(args) if args.github != "env" else None,
-                    changes_every_s=args.change_every) as stack:
+                    changes_every_s=args.change_every, http_process=True) as stack:
         url = stack.http.url if stack.http else "?"
         console.print(f"[bold green]contribsync dev[/] on {url}")
         console.print(f"  dashboard   {url}/   (read-only: status, run history, failures, DLQs)")

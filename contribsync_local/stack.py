@@ -7,7 +7,8 @@ With ``changes_every_s`` the simulator's change mode delivers signed webhooks to
 
 ``contribsync dev``, ``make demo`` and the integration tests all use this one class, so they run the
 same handlers in the same way. Handlers are the real ``functions/*/app.py`` modules, imported
-in-process and called with Lambda-shaped events.
+in-process and called with Lambda-shaped events. With ``http_process`` (``contribsync dev``, the webhook
+benchmark) the HTTP endpoint runs the same way in a process of its own (``http_process``).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from contribsync_local import postgres
 from contribsync_local.aws import MotoServer, aws_environment, create_queues, sqs_client
 from contribsync_local.dashboard import Dashboard
 from contribsync_local.http import LocalHttp
+from contribsync_local.http_process import HttpProcess
 from contribsync_local.poller import FunctionPoller
 from contribsync_local.scheduler import CronDriver
 from contribsync_sim.simulator import SIM_TOKEN, Simulator
@@ -65,7 +67,7 @@ class LocalStack:
                  pollers: bool = True, cron: bool = True, poller_concurrency: int = 2,
                  retry_base_s: float = 10.0, write_state: bool = False, aws_endpoint: str | None = None,
                  github: str = "auto", simulator: Simulator | None = None, changes_every_s: float = 0.0,
-                 github_token: str = SIM_TOKEN) -> None:
+                 github_token: str = SIM_TOKEN, http_process: bool = False) -> None:
         self.database_url = database_url
         self.aws_endpoint = aws_endpoint  # reuse a running AWS endpoint instead of starting moto
         self.port = port
@@ -79,7 +81,7 @@ class LocalStack:
         self._saved_env: dict[str, str | None] = {}
         self.pollers: dict[str, FunctionPoller] = {}
         self.handlers: dict[str, ModuleType] = {}
-        self.http: LocalHttp | None = None
+        self.http: LocalHttp | HttpProcess | None = None
         self.cron: CronDriver | None = None
         self.queue_urls: dict[str, str] = {}
         if github not in ("auto", "sim", "env"):
@@ -88,6 +90,7 @@ class LocalStack:
         self.simulator: Simulator | None = (simulator or Simulator()) if use_sim else None
         self.changes_every_s = changes_every_s
         self.github_token = github_token  # what the functions send the simulator (it accepts any token)
+        self.http_process = http_process  # the HTTP endpoint in a process of its own (see http_process)
 
     # -- lifecycle ------------------------------------------------------------------------------
 
@@ -126,9 +129,12 @@ class LocalStack:
             self.cron = CronDriver(self.queues)
             self.cron.start()
         webhook = self.handlers.get("WebhookReceiver")
-        self.http = LocalHttp(event_api=self.handlers["EventApi"].lambda_handler,
-                              webhook=webhook.lambda_handler if webhook else None,
-                              health=self.health, dashboard=Dashboard(self.db, self.queues), port=self.port)
+        if self.http_process:
+            self.http = HttpProcess(port=self.port, functions=len(self.pollers), prefix=self.prefix)
+        else:
+            self.http = LocalHttp(event_api=self.handlers["EventApi"].lambda_handler,
+                                  webhook=webhook.lambda_handler if webhook else None,
+                                  health=self.health, dashboard=Dashboard(self.db, self.queues), port=self.port)
         self.http.start()
         if self.simulator is not None and self.changes_every_s > 0:
             self.simulator.start_changes(f"{self.http.url}/webhook", os.environ["GITHUB_WEBHOOK_SECRET"],
@@ -200,7 +206,7 @@ class LocalStack:
                 "github_api_url": os.environ.get("GITHUB_API_URL", "https://api.github.com")}
 
     def health(self) -> dict[str, Any]:
-        return {"status": "ok", "functions": len(self.pollers), "queue_prefix": self.prefix}
+        return {"status": "ok", "functions": len(self.pollers), "queue_prefix": self.prefix, "pid": os.getpid()}
 
     def depth(self, queue: str) -> int:
         """Messages in a queue, visible or in flight (delayed ones included)."""

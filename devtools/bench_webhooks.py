@@ -5,7 +5,8 @@
    SQS endpoint, before the pollers start (so nothing else competes for the 2 cores). p50/p99/max.
 2. **Through the local stack**: the same kind of deliveries POSTed to ``/webhook`` by 8 senders (in a
    process of their own, as GitHub is elsewhere), until every one is processed by the webhook functions'
-   pollers into Postgres: deliveries/s.
+   pollers into Postgres: deliveries/s. The stack serves HTTP from a process of its own, as
+   ``contribsync dev`` does (the receiver is a Lambda of its own on AWS).
 3. **Raw SQS rate** of that endpoint in the same run: one message per delivery through the same
    operations the path above makes on it (send, receive in batches of 10, delete), with the same
    concurrency, sending and receiving at once as the pipeline does. The ratio of 2 to 3 is the share of
@@ -15,7 +16,8 @@
 Both SQS endpoints are measured (``--sqs`` picks one): moto, which the local stack uses by default,
 and fauxqs, a faster one, behind ``AWS_ENDPOINT_URL_SQS`` (moto's SQS slows down as queues fill; with
 fauxqs the figures show contribsync's own cost). The local stack runs every poller and handler in one
-Python process, so its deliveries/s is bounded by the handlers' CPU on this machine's 2 cores.
+Python process (the HTTP endpoint in a second), so its deliveries/s is bounded by the handlers' CPU on
+this machine's 2 cores.
 
 Both measured stretches also account the CPU seconds each part spent (from ``/proc``: this process,
 which is the whole local stack or the raw client, Postgres, the SQS endpoint, GitHub's senders) and how
@@ -256,7 +258,8 @@ def _run(n: int, seed: int, sqs: str, rounds: int, endpoint_pid: int | None) -> 
     os.environ["GITHUB_WEBHOOK_SECRET"] = SECRET
     os.environ["POWERTOOLS_METRICS_DISABLED"] = "true"  # the receiver runs outside the stack's handlers too
     with LocalStack(database_url=dsn, port=0, prefix=f"benchwh{uuid.uuid4().hex[:6]}", cron=False,
-                    simulator=sim, poller_concurrency=4, retry_base_s=1, pollers=False) as stack:
+                    simulator=sim, poller_concurrency=4, retry_base_s=1, pollers=False,
+                    http_process=True) as stack:
         endpoint = os.environ.get("AWS_ENDPOINT_URL_SQS") or stack.aws_endpoint
         if endpoint_pid is None and stack.moto is not None:
             endpoint_pid = stack.moto.pid

@@ -133,3 +133,33 @@ def test_change_mode_webhooks_land_in_the_stack(stack):
         "SELECT count(*) AS n FROM webhook_deliveries WHERE delivery_id = ANY(%s)",
         ([d.id for d in deliveries],)).fetchone()
     assert stored["n"] == len(deliveries)
+
+
+def test_the_http_endpoint_in_a_process_of_its_own_serves_and_feeds_the_stack(pg_dsn, aws_endpoint):
+    # GIVEN a stack whose HTTP endpoint (receiver, event API, dashboard) runs in its own process
+    with LocalStack(database_url=pg_dsn, port=0, prefix=f"lsp{uuid.uuid4().hex[:6]}", cron=False,
+                    retry_base_s=1, aws_endpoint=aws_endpoint, github="sim", http_process=True) as stack:
+        health = httpx.get(f"{stack.http.url}/healthz").json()
+        assert health["status"] == "ok"
+        assert health["pid"] != os.getpid()
+        assert health["functions"] == len(stack.pollers) > 0
+        assert httpx.get(f"{stack.http.url}/").status_code == 200  # the dashboard
+        # WHEN GitHub delivers to its /webhook
+        feed = stack.simulator.feed(os.environ["GITHUB_WEBHOOK_SECRET"], seed=21)
+        sender = WebhookSender(f"{stack.http.url}/webhook")
+        deliveries = feed.step("open_pr")
+        sender.send(deliveries)
+        assert sender.result.statuses == {202: len(deliveries)}
+
+        # THEN this process's pollers apply what the other process received
+        def applied() -> bool:
+            row = stack.db.connection().execute(
+                "SELECT count(*) FILTER (WHERE status = 'processed') AS n FROM webhook_deliveries"
+                " WHERE delivery_id = ANY(%s)", ([d.id for d in deliveries],)).fetchone()
+            return row["n"] == len(deliveries)
+
+        assert wait_for(applied)
+        url = stack.http.url
+    # and the endpoint ends with the stack
+    with pytest.raises(httpx.ConnectError):
+        httpx.get(f"{url}/healthz", timeout=2)
