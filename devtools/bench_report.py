@@ -134,17 +134,18 @@ def _webhooks(r: dict[str, Any]) -> list[str]:
     if rounds:
         lines += ["The median of alternated rounds; every round's stack / raw: " + "; ".join(
             f"{name} {', '.join(str(x['stack_vs_raw_sqs']) for x in each)}" for name, each in rounds.items()), ""]
-    parts = ("this_process", "postgres", "sqs_endpoint", "github_senders", "other")
+    parts = ("this_process", "stack_http", "postgres", "sqs_endpoint", "github_senders", "other")
     cpu = [[f"{name}: {label}", *(_get(v, side, "cpu", "ms_per_unit", part, default=0) for part in parts),
             _get(v, side, "cpu", "cores_busy")]
            for name, v in w.items() if isinstance(v, dict)
            for side, label in (("raw_sqs", "raw SQS, per message"), ("local_stack", "stack, per delivery"))
            if _get(v, side, "cpu")]
     if cpu:
-        lines += ["CPU ms by process in the median round (`this_process` is the whole local stack, or the raw "
-                  "SQS client), and the machine's busy cores of 2:", "",
-                  *_table(["round", "this process", "Postgres", "SQS endpoint", "GitHub senders", "other",
-                           "cores busy"], cpu)]
+        lines += ["CPU ms by process in the median round (`this process`: the stack's pollers and handlers, or "
+                  "the raw SQS client; `stack HTTP`: the stack's HTTP process, the webhook receiver), and the "
+                  "machine's busy cores of 2:", "",
+                  *_table(["round", "this process", "stack HTTP", "Postgres", "SQS endpoint", "GitHub senders",
+                           "other", "cores busy"], cpu)]
     return lines
 
 
