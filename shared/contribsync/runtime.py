@@ -255,7 +255,10 @@ class Runtime:
     def _prepare(self, record: SqsRecord, attempt: int) -> _Run | None:
         """The run of a record; None when it is rejected (dead-lettered) or forwarded instead."""
         deps = self.deps
-        logger.append_keys(message_id=record.messageId, function=self.event.function, attempt=attempt)
+        # Per-thread keys: the local stack runs many functions' records at once in one interpreter, where
+        # keys appended to the shared logger showed up in other threads' lines. Lambda runs one at a time.
+        logger.thread_safe_clear_keys()
+        logger.thread_safe_append_keys(message_id=record.messageId, function=self.event.function, attempt=attempt)
         try:
             envelope = EventEnvelope.model_validate_json(record.body)
             event = self._resolve(envelope.name)
@@ -457,7 +460,7 @@ class _Run:
         )
         ctx = RunContext(self.event_id, self.event_name, self.event.function, self.attempt, self.raw_data,
                          deps.db, deps.queues, deps.clock, self._cancellation, deps.github)
-        logger.append_keys(event_id=self.event_id, run_id=str(run_id))
+        logger.thread_safe_append_keys(event_id=self.event_id, run_id=str(run_id))
         try:
             if self.rt.before_run is not None:
                 self.rt.before_run(ctx)

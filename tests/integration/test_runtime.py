@@ -14,9 +14,11 @@ from contribsync.catalog import Event, Limit, Throttle
 from contribsync.control import FlowControl, SystemClock
 from contribsync.errors import NonRetriable, RateLimited
 from contribsync.history import RunHistory
+from contribsync.observability import logger
 from contribsync.payloads import Empty, RepositoryIssues
 from contribsync.runtime import Runtime
 from contribsync_local.poller import FunctionPoller, LambdaContext, lambda_sqs_event
+from devtools.chaos import captured_logs
 
 pytestmark = pytest.mark.integration
 
@@ -391,3 +393,36 @@ def test_the_precheck_answers_what_the_duplicate_and_cancel_checks_answer(db):
     assert both(done, {"repositoryId": str(uuid.uuid4())}) == ((True, None),) * 2
     assert both(fresh, {"repositoryId": target}) == ((False, "cancelled by cancel/function"),) * 2
     assert both(fresh, {"repositoryId": str(uuid.uuid4())}) == ((False, None),) * 2
+
+
+def test_log_lines_carry_their_own_records_keys_when_runs_overlap(db, queues):
+    # GIVEN two runs of one function in two threads at once (as the local stack runs them)
+    both_in = threading.Barrier(2)
+
+    def service(data, ctx):
+        both_in.wait(10)  # each run's keys are set before either logs
+        logger.info("inside the run", extra={"own_event_id": ctx.event_id})
+        both_in.wait(10)
+
+    event = make_event()
+    runtime = Runtime(event, db=db, queues=queues, service=service)
+    ids = [send(queues, event, repo_data()) for _ in range(2)]
+    got: list[dict] = []
+    while len(got) < 2:
+        got += queues.sqs.receive_message(QueueUrl=queues.url(event.queue), MaxNumberOfMessages=2,
+                                          AttributeNames=["All"], MessageAttributeNames=["All"],
+                                          WaitTimeSeconds=2).get("Messages", [])
+    batches = [lambda_sqs_event([m], queue_arn="arn:x", region="us-east-1") for m in got]
+    # WHEN both run
+    with captured_logs() as lines:
+        threads = [threading.Thread(target=runtime.handle, args=(b, None)) for b in batches]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(30)
+    # THEN each line names its own run's event, message and run
+    inside = [json.loads(line) for line in lines if '"inside the run"' in line]
+    assert sorted(line["own_event_id"] for line in inside) == sorted(ids)
+    assert all(line["event_id"] == line["own_event_id"] for line in inside)
+    assert {line["message_id"] for line in inside} == {m["MessageId"] for m in got}
+    assert len({line["run_id"] for line in inside}) == 2
