@@ -32,6 +32,13 @@ class SystemClock:
 
 
 @dataclass(frozen=True)
+class Precheck:
+    claimed: bool  # no other run of this event on this function is under way (see FlowControl.precheck)
+    completed: bool
+    cancelled: str | None  # the cancellation's reason, or None
+
+
+@dataclass(frozen=True)
 class Grant:
     granted: bool
     wait_s: float = 0.0
@@ -93,16 +100,22 @@ class FlowControl:
         return str(row["reason"] or _CANCELLED)
 
     def precheck(self, *, event_id: str, function: str, event_names: Sequence[str], event_time: datetime,
-                 data: dict[str, Any]) -> tuple[bool, str | None]:
-        """Whether ``event_id`` already completed on ``function``, and the reason of a cancellation that
-        applies (``cancellation``), in one round trip: every run starts with these two checks."""
+                 data: dict[str, Any]) -> Precheck:
+        """What a run of ``event_id`` on ``function`` starts with, in one round trip: the run's claim (an
+        advisory lock of this session, ``release_run`` gives it back), whether the event already
+        completed there, and the reason of a cancellation that applies (``cancellation``)."""
         row = self.db.query_one("run_precheck", {
             "event_id": event_id, "function": function, "event_names": list(event_names),
             "event_time": event_time, "data": json.dumps(data, default=str), "now": self.clock.now(),
         })
         assert row is not None  # a SELECT without FROM always returns its row
         cancelled = row["cancelled"]
-        return bool(row["completed"]), None if cancelled is None else str(cancelled or _CANCELLED)
+        return Precheck(bool(row["claimed"]), bool(row["completed"]),
+                        None if cancelled is None else str(cancelled or _CANCELLED))
+
+    def release_run(self, *, event_id: str, function: str) -> None:
+        """Give back the claim ``precheck`` took (on this thread's connection, which took it)."""
+        self.db.query("run_release", {"event_id": event_id, "function": function})
 
 
-__all__ = ["Clock", "FlowControl", "Grant", "SystemClock"]
+__all__ = ["Clock", "FlowControl", "Grant", "Precheck", "SystemClock"]

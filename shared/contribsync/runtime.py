@@ -6,7 +6,9 @@ For each record it parses the body into the event's model, then, in order:
    an event Postgres cannot record: NUL or an unpaired surrogate in its name, id or data, which JSON
    carries escaped, or a ``ts`` no datetime holds);
 2. a message sent to the wrong function's queue is forwarded to the right one;
-3. an event that already completed on this function (SQS redelivery) is skipped;
+3. an event that already completed on this function (SQS redelivery) is skipped; a copy of a message
+   whose run is under way elsewhere (SQS may hand out copies at once) is re-queued with a short delay,
+   so one event never runs twice at the same time;
 4. a matching ``cancel/function`` → recorded as cancelled, not run;
 5. the throttle and the per-key concurrency limit are taken from Postgres; over either, the message
    is re-queued with a delay (no attempt spent);
@@ -21,6 +23,7 @@ re-queued message (``contribsync-prior-attempts``), so a deferral never resets t
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import json
 import random
@@ -39,7 +42,7 @@ from pydantic import BaseModel, ValidationError
 from contribsync import catalog
 from contribsync.control import FlowControl, SystemClock
 from contribsync.envelope import ATTEMPTS_ATTR, ERROR_ATTR, NOT_BEFORE_ATTR, PRIOR_ATTEMPTS_ATTR, EventEnvelope
-from contribsync.errors import Cancelled, Deferred, InvalidEvent, NonRetriable
+from contribsync.errors import Cancelled, Deferred, InvalidEvent, NonRetriable, StoreError
 from contribsync.history import RunHistory
 from contribsync.observability import logger, metrics
 
@@ -49,7 +52,7 @@ if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
 
     from contribsync.catalog import Event
-    from contribsync.control import Clock
+    from contribsync.control import Clock, Precheck
     from contribsync.db import Database
     from contribsync.github import GitHubClient
     from contribsync.queues import Queues
@@ -412,15 +415,29 @@ class _Run:
         if not_before and (wait := (datetime.fromisoformat(not_before) - self.deps.clock.now()).total_seconds()) > 1:
             self.rt.requeue(self.record.body, delay_s=wait, spent_attempts=self.spent)
             return
-        completed, reason = self.deps.flow.precheck(
+        check = self.deps.flow.precheck(
             event_id=self.event_id, function=self.event.function, event_names=self.event.all_names,
             event_time=self.event_time, data=self.raw_data)
-        if completed:
+        try:
+            self._checked(check)
+        finally:
+            if check.claimed:
+                with contextlib.suppress(StoreError):  # a lost connection took its locks with it
+                    self.deps.flow.release_run(event_id=self.event_id, function=self.event.function)
+
+    def _checked(self, check: Precheck) -> None:
+        if check.completed:
             logger.info("duplicate delivery skipped", extra={"event_id": self.event_id})
             self._record("skipped", NonRetriable("already completed: duplicate delivery"))
             return
-        if reason is not None:
-            self._record("cancelled", Cancelled(reason))
+        if not check.claimed:
+            # Another copy of this message is being run (SQS delivers at least once, copies can arrive
+            # together): back after it, when the run history says how it ended.
+            low, high = self.rt.concurrency_retry_s
+            self._defer(low + self.rt.jitter() * (high - low), "a run of this event is under way")
+            return
+        if check.cancelled is not None:
+            self._record("cancelled", Cancelled(check.cancelled))
             return
         if not self._admitted():
             return

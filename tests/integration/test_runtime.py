@@ -387,7 +387,10 @@ def test_the_precheck_answers_what_the_duplicate_and_cancel_checks_answer(db):
 
     def both(event_id: str, data: dict) -> tuple[tuple[bool, str | None], tuple[bool, str | None]]:
         args = {"function": FUNCTION, "event_names": ["test/job"], "event_time": before, "data": data}
-        return (flow.precheck(event_id=event_id, **args),
+        check = flow.precheck(event_id=event_id, **args)
+        assert check.claimed
+        flow.release_run(event_id=event_id, function=FUNCTION)
+        return ((check.completed, check.cancelled),
                 (history.completed(event_id=event_id, function=FUNCTION), flow.cancellation(**args)))
 
     assert both(done, {"repositoryId": str(uuid.uuid4())}) == ((True, None),) * 2
@@ -426,3 +429,45 @@ def test_log_lines_carry_their_own_records_keys_when_runs_overlap(db, queues):
     assert all(line["event_id"] == line["own_event_id"] for line in inside)
     assert {line["message_id"] for line in inside} == {m["MessageId"] for m in got}
     assert len({line["run_id"] for line in inside}) == 2
+
+
+def test_two_copies_of_one_message_never_run_at_once(db, queues):
+    # GIVEN two copies of one event (SQS delivers at least once, and copies may arrive together)
+    started, release = threading.Event(), threading.Event()
+    runs: list[str] = []
+
+    def service(data, ctx):
+        runs.append(ctx.event_id)
+        started.set()
+        release.wait(10)
+
+    event = make_event()
+    runtime = Runtime(event, db=db, queues=queues, service=service, concurrency_retry_s=(1.0, 1.0))
+    event_id, data = str(uuid.uuid4()), repo_data()
+    send(queues, event, data, event_id=event_id)
+    send(queues, event, data, event_id=event_id)
+    got: list[dict] = []
+    while len(got) < 2:
+        got += queues.sqs.receive_message(QueueUrl=queues.url(event.queue), MaxNumberOfMessages=2,
+                                          AttributeNames=["All"], MessageAttributeNames=["All"],
+                                          WaitTimeSeconds=2).get("Messages", [])
+    first, second = (lambda_sqs_event([m], queue_arn="arn:x", region="us-east-1") for m in got)
+    # WHEN the second is handled while the first runs (each on its own thread and connection)
+    running = threading.Thread(target=runtime.handle, args=(first, None))
+    running.start()
+    assert started.wait(10)
+    assert runtime.handle(second, None) == {"batchItemFailures": []}
+    release.set()
+    running.join(15)
+    # THEN the second waits its turn instead of running, and when it comes back the history skips it
+    assert runs == [event_id]
+    assert sorted(r["status"] for r in runs_of(db, event_id)) == ["completed", "deferred"]
+    assert [r["error"] for r in runs_of(db, event_id) if r["status"] == "deferred"] == [
+        "a run of this event is under way"]
+    poller = poll(runtime, queues)
+    try:
+        assert wait_for(lambda: len(runs_of(db, event_id)) == 3, timeout=20)
+    finally:
+        poller.stop()
+    assert sorted(r["status"] for r in runs_of(db, event_id)) == ["completed", "deferred", "skipped"]
+    assert runs == [event_id]
