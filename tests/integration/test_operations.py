@@ -136,8 +136,12 @@ def test_dead_letters_are_redriven_with_fresh_attempts(stack, fault):
     fault.on = False
     assert operations.redrive(stack.queues, FUNCTION) == {FUNCTION: 1}
     assert wait(stack, lambda: size(stack, repo) is not None)
-    statuses = [r["status"] for r in runs(stack, repositoryId=repo) if r["event_id"] == event_id]
-    assert sorted(statuses) == ["completed", "failed"]  # the same event, run again from its first attempt
+
+    def statuses() -> list[str]:
+        return sorted(r["status"] for r in runs(stack, repositoryId=repo) if r["event_id"] == event_id)
+
+    # the same event, run again from its first attempt (its run is recorded just after the size is stored)
+    assert wait(stack, lambda: statuses() == ["completed", "failed"]), statuses()
     assert stack.queues.dead_letters(dlq) == []
     assert operations.redrive(stack.queues, FUNCTION) == {}
 
