@@ -73,3 +73,31 @@ def test_a_delivery_the_queue_refused_is_503_and_its_redelivery_is_queued(db):
     assert redelivered["statusCode"] == 202 and json.loads(redelivered["body"])["duplicate"] is False
     assert [r["status"] for r in stored(db, delivery_id)] == ["queued"]
     assert [name for name, _, _ in queues.sent] == ["webhook/pull_request"]
+
+
+def test_a_repository_described_unchanged_is_not_rewritten_and_an_older_description_never_wins(db):
+    from contribsync.services.webhooks import repository_params
+
+    repository = {**json.loads(PAYLOAD)["repository"], "id": 7_000_000_000 + uuid.uuid4().int % 1_000_000}
+    repository["full_name"] = f"octo/{uuid.uuid4().hex[:8]}"
+    repository["name"] = repository["full_name"].split("/")[1]
+
+    def apply(**changes) -> tuple[dict, dict]:
+        returned = db.query_one("repository_from_webhook", repository_params({**repository, **changes}))
+        row = db.connection().execute("SELECT xmin::text AS version, description, last_webhook_event_at"
+                                      " FROM repositories WHERE github_id = %s", (repository["id"],)).fetchone()
+        return returned, row
+
+    first, stored = apply()
+    assert first["inserted"] and first["github_id"] == repository["id"]
+    # the same description again: the stored row comes back as it is, no new row version
+    again, unchanged = apply()
+    assert (again["id"], again["inserted"]) == (first["id"], False)
+    assert unchanged == stored
+    # a newer description is written
+    newer, changed = apply(description="now with a description", updated_at="2099-01-01T00:00:00Z")
+    assert (newer["id"], changed["description"]) == (first["id"], "now with a description")
+    assert changed["version"] != stored["version"]
+    # an older one is not, and the stored row still comes back
+    older, kept = apply(description="stale", updated_at="2001-01-01T00:00:00Z")
+    assert (older["id"], older["inserted"], kept) == (first["id"], False, changed)

@@ -192,7 +192,7 @@ def repository_row(ctx: RunContext, repository: Payload) -> Repo:
         with ctx.db.transaction():
             ctx.db.query("repository_free_name", params)
             row = ctx.db.query_one("repository_from_webhook", params)
-    if row is None:  # the stored description is newer than this payload's: keep it
+    if row is None:  # another transaction stored it after this statement's snapshot: read it now
         row = repos.find(ctx.db, github_id=params["github_id"])
         if row is None:
             raise NonRetriable(f"repository {params['full_name']} could not be stored")

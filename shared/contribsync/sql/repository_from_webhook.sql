@@ -1,6 +1,10 @@
 -- A repository as a webhook payload describes it, keyed by GitHub id (renames and transfers keep the
 -- row). Only a newer or equal description replaces the stored one (GitHub's updated_at); counts
 -- GitHub does not put in payloads (pull_request_count) and the sync clocks are never touched.
+-- Every delivery carries its repository, so on a busy repository nearly every one describes it
+-- unchanged: then the row is left alone (no new row version, no lock held on it) unless its
+-- last_webhook_event_at is a minute old, and the stored row is returned as it is.
+WITH upserted AS (
 INSERT INTO repositories AS r (github_id, full_name, owner, name, description, homepage, language, topics, license,
                                default_branch, stargazers_count, watchers_count, forks_count, open_issues_count,
                                is_fork, is_archived, is_disabled, is_private, has_issues, has_projects, has_wiki,
@@ -38,5 +42,23 @@ ON CONFLICT (github_id) DO UPDATE SET
     github_pushed_at      = GREATEST(r.github_pushed_at, EXCLUDED.github_pushed_at),
     last_webhook_event_at = now(),
     updated_at            = now()
- WHERE r.github_updated_at IS NULL OR r.github_updated_at <= EXCLUDED.github_updated_at
+ WHERE (r.github_updated_at IS NULL OR r.github_updated_at <= EXCLUDED.github_updated_at)
+   AND (r.last_webhook_event_at IS NULL OR r.last_webhook_event_at < now() - interval '1 minute'
+        OR (r.full_name, r.owner, r.name, r.description, r.homepage, r.language, r.topics, r.license,
+            r.default_branch, r.stargazers_count, r.watchers_count, r.forks_count, r.open_issues_count,
+            r.is_fork, r.is_archived, r.is_disabled, r.is_private, r.has_issues, r.has_projects, r.has_wiki,
+            r.has_discussions, r.github_created_at, r.github_updated_at, r.github_pushed_at)
+           IS DISTINCT FROM
+           (EXCLUDED.full_name, EXCLUDED.owner, EXCLUDED.name, EXCLUDED.description, EXCLUDED.homepage,
+            EXCLUDED.language, EXCLUDED.topics, EXCLUDED.license, EXCLUDED.default_branch,
+            EXCLUDED.stargazers_count, EXCLUDED.watchers_count, EXCLUDED.forks_count,
+            EXCLUDED.open_issues_count, EXCLUDED.is_fork, EXCLUDED.is_archived, EXCLUDED.is_disabled,
+            EXCLUDED.is_private, EXCLUDED.has_issues, EXCLUDED.has_projects, EXCLUDED.has_wiki,
+            EXCLUDED.has_discussions, EXCLUDED.github_created_at, EXCLUDED.github_updated_at,
+            GREATEST(r.github_pushed_at, EXCLUDED.github_pushed_at)))
 RETURNING id, github_id, full_name, owner, name, is_active, (xmax = 0) AS inserted
+)
+SELECT * FROM upserted
+UNION ALL
+SELECT id, github_id, full_name, owner, name, is_active, false FROM repositories
+ WHERE github_id = %(github_id)s AND NOT EXISTS (SELECT FROM upserted)
