@@ -3,8 +3,8 @@
 On AWS the webhook receiver is a Lambda of its own, never in the interpreter of the functions it feeds.
 In the local stack's process, each receiver request waited for the interpreter behind the pollers'
 batches at every socket and database round trip: GitHub's senders saw 90 ms a delivery where moto's
-send alone took 55 ms, and the stack kept 0.70x moto's raw rate; served from here, 0.77x to 0.87x
-over six runs (``make bench``, webhook ingest). This child serves the same ``LocalHttp`` with its own
+send alone took 55 ms, and the stack kept 0.70x moto's raw rate; served from here, 0.76x to 0.87x
+over eight runs (``make bench``, webhook ingest). This child serves the same ``LocalHttp`` with its own
 handlers and clients, built from the environment the stack set before starting it; it ends when its
 parent closes the pipe (or dies), so it cannot outlive the stack. Its health answer is fixed at start
 (the pollers' count).
