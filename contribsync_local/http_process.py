@@ -29,7 +29,7 @@ def _serve(port: int, functions: int, prefix: str, conn: Connection) -> None:
     from contribsync_local.aws import sqs_client
     from contribsync_local.dashboard import Dashboard
     from contribsync_local.http import LocalHttp
-    from contribsync_local.stack import load_handler
+    from contribsync_local.stack import close_handler, load_handler
 
     settings = Settings.from_env()
     db = Database(settings.database_url, application_name="contribsync-local-http")
@@ -47,10 +47,8 @@ def _serve(port: int, functions: int, prefix: str, conn: Connection) -> None:
         pass
     finally:
         http.stop()
-        for module in (event_api, webhook):
-            for name in ("RUNTIME", "WEBHOOK_RECEIVER"):
-                if (closable := getattr(module, name, None)) is not None:
-                    closable.close()
+        close_handler(event_api)
+        close_handler(webhook)
         db.close()
 
 

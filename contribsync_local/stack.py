@@ -60,6 +60,13 @@ def load_handler(function: str, *, tag: str = "") -> ModuleType:
     return module
 
 
+def close_handler(module: ModuleType) -> None:
+    """Close the connections a handler module's runtime or receiver opened."""
+    for name in ("RUNTIME", "WEBHOOK_RECEIVER"):
+        if (closable := getattr(module, name, None)) is not None:
+            closable.close()
+
+
 class LocalStack:
     """Start with ``with LocalStack() as stack:``; everything stops on exit."""
 
@@ -177,9 +184,7 @@ class LocalStack:
         if self.moto:
             self.moto.stop()
         for module in self.handlers.values():
-            for name in ("RUNTIME", "WEBHOOK_RECEIVER"):
-                if (closable := getattr(module, name, None)) is not None:
-                    closable.close()
+            close_handler(module)
         self.db.close()
         self._restore_env()
         if self.write_state and STATE_FILE.exists():
