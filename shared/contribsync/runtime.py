@@ -404,6 +404,11 @@ class _Run:
         self._record("deferred", Deferred(reason, defer_until=at), next_attempt_at=at)
         metrics.add_metric(name="Deferred", unit=MetricUnit.Count, value=1)
 
+    def _defer_shortly(self, reason: str) -> None:
+        """Come back soon (``concurrency_retry_s``), with jitter so waiting runs don't stampede together."""
+        low, high = self.rt.concurrency_retry_s
+        self._defer(low + self.rt.jitter() * (high - low), reason)
+
     def _cancellation(self) -> str | None:
         return self.deps.flow.cancellation(
             function=self.event.function, event_names=self.event.all_names, event_time=self.event_time,
@@ -433,8 +438,7 @@ class _Run:
         if not check.claimed:
             # Another copy of this message is being run (SQS delivers at least once, copies can arrive
             # together): back after it, when the run history says how it ended.
-            low, high = self.rt.concurrency_retry_s
-            self._defer(low + self.rt.jitter() * (high - low), "a run of this event is under way")
+            self._defer_shortly("a run of this event is under way")
             return
         if check.cancelled is not None:
             self._record("cancelled", Cancelled(check.cancelled))
@@ -447,10 +451,7 @@ class _Run:
                 scope=self.event.function, key=self.key or "", limit=limit.n, ttl_s=self.event.timeout_s
             )
             if lease is None:
-                # Over the limit: come back soon, with jitter so waiting runs don't stampede together.
-                low, high = self.rt.concurrency_retry_s
-                self._defer(low + self.rt.jitter() * (high - low),
-                            f"concurrency limit {limit.n} reached for {self.key or 'all'}")
+                self._defer_shortly(f"concurrency limit {limit.n} reached for {self.key or 'all'}")
                 return
         try:
             self._run()
