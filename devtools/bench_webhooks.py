@@ -20,8 +20,9 @@ Python process (the HTTP endpoint in a second), so its deliveries/s is bounded b
 this machine's 2 cores.
 
 Both measured stretches also account the CPU seconds each part spent (from ``/proc``: this process,
-which is the whole local stack or the raw client, Postgres, the SQS endpoint, GitHub's senders) and how
-busy the machine's cores were, so the ratio comes with where the time went.
+which runs the stack's pollers and handlers or the raw client, the stack's HTTP process, Postgres, the
+SQS endpoint, GitHub's senders) and how busy the machine's cores were, so the ratio comes with where
+the time went.
 
 Timings live here, never in the tests.
 """
