@@ -59,7 +59,7 @@ integration: $(VENV)/.installed .chromium
 	$(BIN)/pytest -q tests/integration
 
 demo: $(VENV)/.installed
-	$(BIN)/contribsync demo $(if $(KEEP),--keep)
+	$(BIN)/contribsync demo $(if $(KEEP),--keep) $(if $(VERBOSE),--verbose)
 
 dev: $(VENV)/.installed
 	$(BIN)/contribsync dev

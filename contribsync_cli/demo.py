@@ -40,8 +40,9 @@ from rich.table import Table
 
 from contribsync import logger
 from contribsync.history import RunHistory
-from contribsync_cli.main import print_runs
+from contribsync_cli.main import _shown, print_runs
 from contribsync_local import postgres
+from contribsync_local.http import ACCESS_LOG_FILE
 from contribsync_local.scheduler import CronDriver
 from contribsync_local.stack import LocalStack
 from contribsync_sim.dataset import RepoSpec, generate, ground_truth
@@ -364,7 +365,7 @@ def _keep(stack: LocalStack, console: Console) -> None:
     console.print("stopping…")
 
 
-def run_demo(console: Console, *, keep: bool = False) -> int:
+def run_demo(console: Console, *, keep: bool = False, verbose: bool = False) -> int:
     checks: list[tuple[str, bool]] = []
 
     def check(label: str, ok: bool) -> None:
@@ -383,11 +384,13 @@ def run_demo(console: Console, *, keep: bool = False) -> int:
     now = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
     simulator = Simulator(dataset=generate(DATASET_SEED, org=ORG, layout=LAYOUT, now=now))
     with LocalStack(database_url=_demo_database(console), port=_free_port(), retry_base_s=2, cron=False,
-                    simulator=simulator, poller_concurrency=3, write_state=keep) as stack:
+                    simulator=simulator, poller_concurrency=3, write_state=keep,
+                    access_log="stderr" if verbose else "file") as stack:
         assert stack.http is not None
         console.print(f"stack up: {len(stack.pollers)} Lambda handlers polling their SQS queues on moto "
                       f"{stack.aws_endpoint}; Postgres {stack.database_url}; GitHub simulator {simulator.url}; "
-                      f"event API, webhooks and dashboard on {stack.http.url}")
+                      f"event API, webhooks and dashboard on {stack.http.url} (a line per request in "
+                      f"{'standard error' if verbose else _shown(ACCESS_LOG_FILE)})")
         _organisation(simulator, console)
         console.print(Rule("1. discovery and backfill"))
         _backfill(stack, console, check)

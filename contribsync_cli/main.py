@@ -57,7 +57,13 @@ def _db(args: argparse.Namespace) -> None:
     console.print(f"schema up to date ({len(applied)} applied now: {', '.join(applied) or 'none'})")
 
 
+def _shown(path: Path) -> str:
+    """A path as the operator typed it: relative to the working folder when inside it."""
+    return str(path.relative_to(Path.cwd())) if path.is_relative_to(Path.cwd()) else str(path)
+
+
 def _dev(args: argparse.Namespace) -> None:
+    from contribsync_local.http import ACCESS_LOG_FILE
     from contribsync_local.stack import LocalStack
 
     stop = threading.Event()
@@ -65,7 +71,8 @@ def _dev(args: argparse.Namespace) -> None:
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     with LocalStack(port=args.port, write_state=True, github=args.github,
                     simulator=_simulator(args) if args.github != "env" else None,
-                    changes_every_s=args.change_every, http_process=True) as stack:
+                    changes_every_s=args.change_every, http_process=True,
+                    access_log="stderr" if args.verbose else "file") as stack:
         url = stack.http.url if stack.http else "?"
         console.print(f"[bold green]contribsync dev[/] on {url}")
         console.print(f"  dashboard   {url}/   (read-only: status, run history, failures, DLQs)")
@@ -77,6 +84,8 @@ def _dev(args: argparse.Namespace) -> None:
                           f"{len(stack.simulator.ds.prs)} PRs{changes})")
         else:
             console.print(f"  GitHub      {os.environ.get('GITHUB_API_URL', 'https://api.github.com')}")
+        console.print(f"  HTTP log    {_shown(ACCESS_LOG_FILE) if stack.access_log == 'file' else 'stderr'}"
+                      "   (a line per request; --verbose prints them here)")
         console.print(f"  {len(stack.pollers)} function pollers, crons on; Ctrl-C stops")
         stop.wait()
         console.print("stopping…")
@@ -318,7 +327,7 @@ def _github(args: argparse.Namespace) -> None:
 def _demo(args: argparse.Namespace) -> None:
     from contribsync_cli.demo import run_demo
 
-    sys.exit(run_demo(console, keep=args.keep))
+    sys.exit(run_demo(console, keep=args.keep, verbose=args.verbose))
 
 
 def _simulate_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -343,6 +352,18 @@ def _backfill_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -
     b.set_defaults(func=_backfill_discussions)
 
 
+def _verbose_option(command: argparse.ArgumentParser) -> None:
+    command.add_argument("--verbose", action="store_true",
+                         help="print a line per HTTP request (by default they go to .local/logs/http-access.log)")
+
+
+def _demo_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    m = sub.add_parser("demo", help="start the local stack and run the demo end to end")
+    m.add_argument("--keep", action="store_true", help="then keep the stack and its dashboard up until Ctrl-C")
+    _verbose_option(m)
+    m.set_defaults(func=_demo)
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="contribsync", description=__doc__)
     sub = p.add_subparsers(dest="command", required=True)
@@ -356,6 +377,7 @@ def parser() -> argparse.ArgumentParser:
     v.add_argument("--port", type=int, default=8288)
     v.add_argument("--github", choices=["auto", "sim", "env"], default="auto",
                    help="auto: the simulator unless GITHUB_TOKEN/GITHUB_APP_ID/GITHUB_API_URL is set")
+    _verbose_option(v)
     _sim_options(v, port=False)
     v.set_defaults(func=_dev)
     _simulate_parser(sub)
@@ -392,9 +414,7 @@ def parser() -> argparse.ArgumentParser:
     control.register(sub, console)
     backfill.register(sub, console)
     gaps.register(sub, console)
-    m = sub.add_parser("demo", help="start the local stack and run the demo end to end")
-    m.add_argument("--keep", action="store_true", help="then keep the stack and its dashboard up until Ctrl-C")
-    m.set_defaults(func=_demo)
+    _demo_parser(sub)
     return p
 
 

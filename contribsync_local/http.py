@@ -4,19 +4,27 @@ and the read-only operator dashboard on every other path (``/``, ``/functions/..
 Each request to a handler becomes a Lambda Function URL event (payload format 2.0) and goes to the same
 handler object the Lambda runs, so what works here works behind a Function URL. The dashboard is the
 local stack's own (``contribsync_local.dashboard``): it is not deployed.
+
+Each request is logged on ``contribsync_local.http.access`` (one plain line: client, request line,
+status, size), not on werkzeug's logger, which would print it on the terminal. ``access_log`` sends it
+to a file (``.local/logs/http-access.log``: ``contribsync dev`` and the demo) or to standard error
+(their ``--verbose``); with neither, the line goes nowhere.
 """
 
 from __future__ import annotations
 
 import base64
 import json
+import logging
+import sys
 import threading
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
-from typing import TYPE_CHECKING, Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
 
-from werkzeug.serving import BaseWSGIServer
+from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler
 from werkzeug.wrappers import Request, Response
 
 from contribsync_local.poller import LambdaContext, discard_unpublished_metrics
@@ -28,6 +36,39 @@ if TYPE_CHECKING:
 
     UrlHandler = Callable[[dict[str, Any], Any], dict[str, Any]]
     PageHandler = Callable[[Request], Response]
+
+
+AccessLog = Literal["off", "file", "stderr"]
+ACCESS_LOG = logging.getLogger("contribsync_local.http.access")
+ACCESS_LOG_FILE = Path(__file__).resolve().parent.parent / ".local" / "logs" / "http-access.log"
+
+
+def access_log(where: AccessLog) -> None:
+    """Where request lines go from now on in this process: ``"stderr"``, ``"file"`` (``ACCESS_LOG_FILE``,
+    appended) or ``"off"``."""
+    for old in list(ACCESS_LOG.handlers):
+        ACCESS_LOG.removeHandler(old)
+        old.close()
+    ACCESS_LOG.propagate = False
+    handler: logging.Handler
+    if where == "off":
+        handler = logging.NullHandler()
+    elif where == "stderr":
+        handler = logging.StreamHandler(sys.stderr)
+    else:
+        ACCESS_LOG_FILE.parent.mkdir(parents=True, exist_ok=True)
+        handler = logging.FileHandler(ACCESS_LOG_FILE, encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(message)s"))
+    ACCESS_LOG.addHandler(handler)
+    ACCESS_LOG.setLevel(logging.INFO)
+
+
+class _AccessLogHandler(WSGIRequestHandler):
+    """werkzeug's request handler, its access line on ``ACCESS_LOG`` instead of werkzeug's logger (which
+    adds a terminal handler of its own when nothing configured it), and without colour codes."""
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        ACCESS_LOG.info("%s \"%s\" %s %s", self.address_string(), self.requestline, code, size)
 
 
 def function_url_event(request: Request) -> dict[str, Any]:
@@ -72,7 +113,7 @@ class PooledServer(BaseWSGIServer):
     own. The standard library's ``ThreadingMixIn`` and werkzeug only offer the thread per request."""
 
     def __init__(self, host: str, port: int, app: WSGIApplication, *, workers: int = 16) -> None:
-        super().__init__(host, port, app)
+        super().__init__(host, port, app, handler=_AccessLogHandler)
         self._pool = ThreadPoolExecutor(workers, thread_name_prefix="http-request")
 
     def process_request(self, request: socket.socket, client_address: tuple[str, int]) -> None:  # type: ignore[override]

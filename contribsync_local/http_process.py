@@ -20,17 +20,20 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from multiprocessing.connection import Connection
 
+    from contribsync_local.http import AccessLog
 
-def _serve(port: int, functions: int, prefix: str, conn: Connection) -> None:
+
+def _serve(port: int, functions: int, prefix: str, log: AccessLog, conn: Connection) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C stops the stack, and the stack stops this
     from contribsync.db import Database
     from contribsync.queues import Queues
     from contribsync.settings import Settings
     from contribsync_local.aws import sqs_client
     from contribsync_local.dashboard import Dashboard
-    from contribsync_local.http import LocalHttp
+    from contribsync_local.http import LocalHttp, access_log
     from contribsync_local.stack import close_handler, load_handler
 
+    access_log(log)
     settings = Settings.from_env()
     db = Database(settings.database_url, application_name="contribsync-local-http")
     queues = Queues(sqs_client(), prefix=prefix)
@@ -55,8 +58,8 @@ def _serve(port: int, functions: int, prefix: str, conn: Connection) -> None:
 class HttpProcess:
     """``LocalHttp``'s interface (``url``, ``port``, ``start``, ``stop``), served by a child process."""
 
-    def __init__(self, *, port: int, functions: int, prefix: str) -> None:
-        self._args: tuple[Any, ...] = (port, functions, prefix)
+    def __init__(self, *, port: int, functions: int, prefix: str, access_log: AccessLog = "off") -> None:
+        self._args: tuple[Any, ...] = (port, functions, prefix, access_log)
         self.port = 0
         self._conn: Connection | None = None
         self._process: multiprocessing.process.BaseProcess | None = None

@@ -27,6 +27,7 @@ import contextlib
 import threading
 import time
 import uuid
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -41,6 +42,11 @@ if TYPE_CHECKING:
     from mypy_boto3_sqs.type_defs import MessageTypeDef
 
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
+
+# The local stack runs every function's handler in threads of one process, which share Powertools'
+# module-level Metrics: one handler's flush can take another's metrics (never so on Lambda, one
+# invocation per process at a time), and the other's flush then warns that it has nothing to publish.
+warnings.filterwarnings("ignore", "No application metrics to publish", UserWarning)
 
 
 def discard_unpublished_metrics() -> None:

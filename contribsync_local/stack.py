@@ -27,7 +27,7 @@ from contribsync.queues import Queues
 from contribsync_local import postgres
 from contribsync_local.aws import MotoServer, aws_environment, create_queues, sqs_client
 from contribsync_local.dashboard import Dashboard
-from contribsync_local.http import LocalHttp
+from contribsync_local.http import LocalHttp, access_log
 from contribsync_local.http_process import HttpProcess
 from contribsync_local.poller import FunctionPoller
 from contribsync_local.scheduler import CronDriver
@@ -36,6 +36,8 @@ from contribsync_sim.simulator import SIM_TOKEN, Simulator
 if TYPE_CHECKING:
     from collections.abc import Callable
     from types import ModuleType
+
+    from contribsync_local.http import AccessLog
 
 ROOT = Path(__file__).resolve().parent.parent
 FUNCTIONS = ROOT / "functions"
@@ -74,7 +76,7 @@ class LocalStack:
                  pollers: bool = True, cron: bool = True, poller_concurrency: int = 2,
                  retry_base_s: float = 10.0, write_state: bool = False, aws_endpoint: str | None = None,
                  github: str = "auto", simulator: Simulator | None = None, changes_every_s: float = 0.0,
-                 github_token: str = SIM_TOKEN, http_process: bool = False) -> None:
+                 github_token: str = SIM_TOKEN, http_process: bool = False, access_log: AccessLog = "off") -> None:
         self.database_url = database_url
         self.aws_endpoint = aws_endpoint  # reuse a running AWS endpoint instead of starting moto
         self.port = port
@@ -98,6 +100,7 @@ class LocalStack:
         self.changes_every_s = changes_every_s
         self.github_token = github_token  # what the functions send the simulator (it accepts any token)
         self.http_process = http_process  # the HTTP endpoint in a process of its own (see http_process)
+        self.access_log = access_log  # where the HTTP endpoint's request lines go (see http.access_log)
 
     # -- lifecycle ------------------------------------------------------------------------------
 
@@ -137,8 +140,10 @@ class LocalStack:
             self.cron.start()
         webhook = self.handlers.get("WebhookReceiver")
         if self.http_process:
-            self.http = HttpProcess(port=self.port, functions=len(self.pollers), prefix=self.prefix)
+            self.http = HttpProcess(port=self.port, functions=len(self.pollers), prefix=self.prefix,
+                                    access_log=self.access_log)
         else:
+            access_log(self.access_log)
             self.http = LocalHttp(event_api=self.handlers["EventApi"].lambda_handler,
                                   webhook=webhook.lambda_handler if webhook else None,
                                   health=self.health, dashboard=Dashboard(self.db, self.queues), port=self.port)

@@ -3,8 +3,8 @@
 ``ChangeFeed.step()`` applies one change (a new pull request or issue, an edit, a review with an inline
 comment, a close or merge, a new or deleted comment) and returns the deliveries it causes, built from
 the same REST shapes the API serves, so a payload matches what a later REST or GraphQL read returns.
-Payloads follow octokit's webhook schema (``../shared/corpus/webhooks/schema.json``; a test validates
-them) and carry GitHub's delivery headers, signed with ``X-Hub-Signature-256`` (and the legacy SHA-1
+Payloads follow octokit's webhook schema (``tests/fixtures/github/webhooks/schema.json``; a
+test validates them) and carry GitHub's delivery headers, signed with ``X-Hub-Signature-256`` (and the legacy SHA-1
 header, which GitHub still sends).
 
 ``WebhookSender`` posts deliveries to a URL. Like GitHub it may send one twice (a redelivery keeps the

@@ -1,10 +1,10 @@
 """GraphQL over GitHub's real public schema, resolved from the simulator's dataset.
 
-graphql-core parses, validates and executes every query against the schema in
-``../shared/corpus/github-schema.graphql``, so a query GitHub would refuse is refused here too; the
-resolvers below serve what contribsync and the peer tools ask for (repository, pull requests,
-issues, discussions with ordering and cursors, nested reviews, comments, files, authors, labels,
-totalCount, rateLimit). Costs and node limits come from ``cost.py``.
+graphql-core parses, validates and executes every query against GitHub's public schema, octokit's copy
+in ``github_schema/`` beside this module (MIT; its README gives the commit), so a query GitHub would
+refuse is refused here too; the resolvers below serve what contribsync and the peer tools ask for
+(repository, pull requests, issues, discussions with ordering and cursors, nested reviews, comments,
+files, authors, labels, totalCount, rateLimit). Costs and node limits come from ``cost.py``.
 
 GitHub's own quirks kept on purpose: a Bot's GraphQL ``login`` has no ``[bot]`` suffix (REST has it);
 ``databaseId`` is a 32-bit Int, so asking it of a comment whose id passed 2^31 is an error, as on
@@ -32,14 +32,12 @@ if TYPE_CHECKING:
 
     from contribsync_sim.dataset import Dataset, Discussion, Issue, IssueComment, PullRequest, Review, ReviewComment
 
-SCHEMA_FILE = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "github-schema.graphql"
+SCHEMA_FILE = Path(__file__).resolve().parent / "github_schema" / "github-schema.graphql"
 WEB = "https://github.com"
 
 
 @cache
 def schema(path: Path = SCHEMA_FILE) -> graphql.GraphQLSchema:
-    if not path.exists():
-        raise FileNotFoundError(f"GitHub's schema is expected at {path} (the reference corpus beside the project)")
     built = graphql.build_schema(path.read_text(), assume_valid_sdl=True)
     built._validation_errors = []  # upstream's own SDL has harmless duplicates; queries still validate
     return built

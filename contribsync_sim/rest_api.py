@@ -1,7 +1,7 @@
 """The simulator's REST API over the dataset: what contribsync calls, plus what Perceval (under ``/api/v3``)
 and MeltanoLabs tap-github call for pulls, issues, comments, reviews, commits and users.
 
-Behaviour copied from GitHub (see ``../shared/PEER_TOOLS.md`` for the peers' calls):
+Behaviour copied from GitHub, as the peers call it (Perceval's and tap-github's own sources):
 - ``page``/``per_page`` pagination (default 30, capped at 100) with a ``Link`` header (next/last/first/prev)
   that repeats the request's other parameters; repeated query parameters are accepted (the first counts);
 - ``GET /repos/{o}/{r}/issues`` is also cursor-paginated: its ``next`` link carries ``after=<cursor>`` beside

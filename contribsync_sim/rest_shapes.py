@@ -1,7 +1,7 @@
 """Dataset records as GitHub's REST objects (also the objects inside webhook payloads).
 
 Field sets follow GitHub's REST responses and the octokit webhook schema in
-``../shared/corpus/webhooks/schema.json``; a test validates generated webhook payloads against it.
+``tests/fixtures/github/webhooks/schema.json``; a test validates generated webhook payloads against it.
 Every ``*_url`` points at the simulator (``api``) so a client that follows them stays local.
 
 GitHub's quirks kept on purpose: REST logins of bots end in ``[bot]`` (GraphQL drops it); issue lists

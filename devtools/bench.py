@@ -15,8 +15,8 @@
    extrapolated to the whole repository for the ratio.
 3. **Upserts**: the same pull request rows stored by COPY + ``INSERT ... ON CONFLICT`` (``store.write``)
    and by ``executemany`` of a row-at-a-time upsert, into fresh repositories of one database. Beside
-   them, the same two methods on a narrow four-column table with only a primary key (DESIGN.md's
-   50,000-row measurement), so the figures show what is the machine and what is ``pull_requests``'
+   them, the same two methods on a narrow four-column table with only a primary key (the
+   50,000-row calibration), so the figures show what is the machine and what is ``pull_requests``'
    width, six indexes, three foreign keys and three CHECKs.
 
 Timings live here, never in the tests.
@@ -265,8 +265,8 @@ def bench_upserts(n: int, seed: int) -> dict[str, Any]:
 
 
 def _narrow_upserts(dsn: str, n: int) -> dict[str, Any]:
-    """DESIGN.md's calibration: ``n`` rows of (id, login, name, updated_at) into a table with only a
-    primary key, by each method DESIGN.md measured (fresh ids each time): COPY into a temp table then
+    """The calibration: ``n`` rows of (id, login, name, updated_at) into a table with only a
+    primary key, by each method calibrated (fresh ids each time): COPY into a temp table then
     upsert (text, as ``store.write`` does, and binary), one upsert from ``unnest`` arrays, psycopg's
     ``executemany`` (which pipelines since psycopg 3.1: no round trip per row), and one ``execute`` per
     row (a round trip per row, as a row-at-a-time writer makes)."""

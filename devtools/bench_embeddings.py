@@ -22,12 +22,13 @@ same run.
    sets a floor on the wall time (``tokens_per_minute_floor_s``), whatever the HTTP and SQL take
    meanwhile. ``--tokens-per-minute`` tries another limit (OpenAI's tier 2 is 5,000,000). Then a
    second run, which should find nothing to do.
-3. **Seed-like strategy**, as contributor.info's ``compute-embeddings`` runs (CONTRIBUTOR_INFO.md §1,
-   §5): one run takes the 200 items of ``items_needing_embeddings_priority``, embeds them in requests
-   of 20, one after the other, and stores each vector by its own ``UPDATE``. One run is measured for
-   real against the same fake, then undone (untimed). ``embeddings/backfill-embeddings-priority.sh 100
-   15`` triggers a run, sleeps 15 s and triggers the next one without waiting for the run (Inngest runs
-   it), and never sleeps after the last: 5,000 items take 25 runs, started at least 15 s apart, so
+3. **Seed-like strategy**, as contributor.info's ``compute-embeddings`` runs (its
+   ``src/lib/inngest/`` functions): one run takes the 200 items of ``items_needing_embeddings_priority``,
+   embeds them in requests of 20, one after the other, and stores each vector by its own ``UPDATE``.
+   One run is measured for real against the same fake, then undone (untimed).
+   ``embeddings/backfill-embeddings-priority.sh 100 15`` triggers a run, sleeps 15 s and triggers the
+   next one without waiting for the run (Inngest runs it), and never sleeps after the last: 5,000 items
+   take 25 runs, started at least 15 s apart, so
    ``24 x max(15 s, run) + run``. Beside it, the strictly sequential figure ``25 x (run + 15 s)``.
    Both leave out what favours us: Inngest's per-step invocations, the trigger script's start-up,
    the similarity_cache upserts and job-progress calls of each run, and the view's reach (it only

@@ -139,7 +139,9 @@ def run(sim: Simulator, name: str, command: list[str], timeout_s: float) -> dict
     wall = time.monotonic() - started
     by_resource = _delta(before[1], c.requests_by_resource)
     points = _delta(before[2], c.points_by_resource)
-    return {"command": command, "returncode": proc.returncode, "timed_out": timed_out, "wall_s": round(wall, 1),
+    # Paths inside the checkout are kept relative to it: the figures must not name this machine's folders.
+    shown = [part.replace(f"{ROOT}/", "") for part in command]
+    return {"command": shown, "returncode": proc.returncode, "timed_out": timed_out, "wall_s": round(wall, 1),
             "requests": c.requests - before[0], "requests_by_resource": by_resource,
             "points": {"rest": points.get("core", 0), "graphql": points.get("graphql", 0)},
             "endpoints": _delta(before[3], c.endpoints), "stdout": str(out.relative_to(ROOT)),
@@ -352,7 +354,7 @@ def bench_perceval(sim: Simulator, ds: Dataset, timeout_s: float, expected: dict
         command = [exe, "github", repo.owner.login, repo.name, "--enterprise-url", sim.url, "-t", "perceval-bench",
                    "--category", category, "--json-line", "--no-archive"]
         r = run(sim, f"perceval-{category}", command, timeout_s)
-        r["command"] = ["<sim>" if part == sim.url else part for part in command]
+        r["command"] = ["<sim>" if part == sim.url else part for part in r["command"]]
         ids, items = perceval_ids(ROOT / r["stdout"])
         for kind, values in ids.items():
             emitted.setdefault(kind, set()).update(values)
@@ -360,7 +362,7 @@ def bench_perceval(sim: Simulator, ds: Dataset, timeout_s: float, expected: dict
                             len(ds.users)))
         runs[category] = r
     return {"version": installed_version(PERCEVAL), "install": installed,
-            "command": [" ".join(r["command"]).replace(exe, "perceval") for r in runs.values()],
+            "command": [" ".join(r["command"]).replace(r["command"][0], "perceval") for r in runs.values()],
             "simulator": sim.url,
             **summarise(runs), "completeness": completeness(emitted, expected), "runs": runs,
             "notes": [

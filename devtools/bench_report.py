@@ -160,7 +160,7 @@ def _upserts(r: dict[str, Any]) -> list[str]:
         ["narrow (4 columns, primary key)", narrow.get("rows"), narrow.get("copy_upsert_rows_per_s"),
          narrow.get("executemany_rows_per_s"), narrow.get("copy_vs_executemany")]])
     if "execute_per_row_rows_per_s" in narrow:
-        lines += ["Every method DESIGN.md calibrated, on the narrow table (rows/s):", "",
+        lines += ["Every upsert method calibrated, on the narrow table (rows/s):", "",
                   *_table(["COPY text + upsert (store.write's)", "COPY binary + upsert", "unnest arrays",
                            "executemany (pipelined)", "one execute per row"],
                           [[narrow.get(f"{m}_rows_per_s") for m in ("copy_upsert", "copy_binary_upsert",

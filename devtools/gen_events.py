@@ -18,7 +18,8 @@ from devtools.gen_template import snake
 
 ROOT = Path(__file__).resolve().parent.parent
 EVENTS = ROOT / "events"
-CORPUS_PING = ROOT.parent / "shared" / "corpus" / "webhooks" / "ping" / "payload.json"
+# GitHub's ping payload, as octokit recorded it (tests/fixtures/github/README.md has its source and licence).
+CORPUS_PING = ROOT / "tests" / "fixtures" / "github" / "webhooks" / "ping" / "payload.json"
 WEBHOOK_SECRET = "demo-webhook-secret"
 REPO = "3f2b8c1e-5d4a-4e7b-9c10-2a6f8e9d0b11"
 WORKSPACE = "8a1c2d3e-4f50-4a6b-8c7d-9e0f1a2b3c4d"

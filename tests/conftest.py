@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import itertools
 import os
-from pathlib import Path
 
 import pytest
 
@@ -70,18 +69,13 @@ def db(pg_dsn):
     database.close()
 
 
-CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
-
-
 @pytest.fixture(scope="session")
 def github_schema():
-    """GitHub's public GraphQL schema from the corpus, ready for validation and execution.
+    """GitHub's public GraphQL schema (the simulator's copy), ready for validation and execution.
 
     Upstream defines two enterprise fields twice, so the strict build refuses the SDL; and
     validate() refuses the schema itself over deprecated implementations of interface fields
-    (e.g. PullRequest.databaseId). Neither affects queries (DESIGN.md, reference data)."""
-    import graphql
+    (e.g. PullRequest.databaseId). Neither affects queries."""
+    from contribsync_sim.graphql_api import schema
 
-    built = graphql.build_schema((CORPUS / "github-schema.graphql").read_text(), assume_valid_sdl=True)
-    built._validation_errors = []
-    return built
+    return schema()

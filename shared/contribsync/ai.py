@@ -2,7 +2,7 @@
 
 OpenAI is called over plain HTTP with httpx (``POST {base_url}/chat/completions``), not through the
 ``openai`` package: importing that costs about 1.2 s of every cold start, against 0.1 s for httpx,
-which the layer loads for GitHub anyway (DESIGN.md, "Cold import costs").
+which the layer loads for GitHub anyway (``bench/results/imports.json``).
 
 A summary is best effort. Every failure (no key, an HTTP error, a timeout, a refused connection, a
 malformed answer) becomes ``Summary(None, reason)`` and one log line, never an exception, so a sync

@@ -19,7 +19,6 @@ import uuid
 from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -37,6 +36,7 @@ from contribsync.webhooks import WebhookReceiver, signature
 from contribsync_local.aws import create_queues, sqs_client
 from contribsync_local.poller import lambda_sqs_event
 from tests.fakes import RecordingQueues
+from tests.fixtures import WEBHOOKS
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -47,7 +47,7 @@ FUNCTION = "ApplyIssueWebhook"
 EVENT = catalog.by_function(FUNCTION)
 OTHER_NAMES = sorted(name for e in catalog.EVENTS if e.function != FUNCTION for name in e.all_names)
 WEBHOOK_ELSEWHERE = sorted(n for n in OTHER_NAMES if n.startswith("webhook/"))
-CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpus" / "webhooks"
+CORPUS = WEBHOOKS
 GOOD = ["issues/opened", "issues/edited", "issues/labeled", "issue_comment/created", "issue_comment/edited"]
 # Stored, but without the objects their event type carries (KeyError, ValueError): refused at once,
 # dead-lettered; no retry can fix a payload.

@@ -12,6 +12,7 @@ import httpx
 import pytest
 
 from contribsync.history import RunHistory
+from contribsync_local.http import ACCESS_LOG_FILE
 from contribsync_local.scheduler import CronDriver
 from contribsync_local.stack import LocalStack
 from contribsync_sim.changes import WebhookSender
@@ -138,8 +139,12 @@ def test_change_mode_webhooks_land_in_the_stack(stack):
 def test_the_http_endpoint_in_a_process_of_its_own_serves_and_feeds_the_stack(pg_dsn, aws_endpoint):
     # GIVEN a stack whose HTTP endpoint (receiver, event API, dashboard) runs in its own process
     with LocalStack(database_url=pg_dsn, port=0, prefix=f"lsp{uuid.uuid4().hex[:6]}", cron=False,
-                    retry_base_s=1, aws_endpoint=aws_endpoint, github="sim", http_process=True) as stack:
-        health = httpx.get(f"{stack.http.url}/healthz").json()
+                    retry_base_s=1, aws_endpoint=aws_endpoint, github="sim", http_process=True,
+                    access_log="file") as stack:
+        marker = uuid.uuid4().hex
+        health = httpx.get(f"{stack.http.url}/healthz?probe={marker}").json()
+        # the child writes its request lines to the log file, as `contribsync dev` has it
+        assert wait_for(lambda: ACCESS_LOG_FILE.exists() and marker in ACCESS_LOG_FILE.read_text())
         assert health["status"] == "ok"
         assert health["pid"] != os.getpid()
         assert health["functions"] == len(stack.pollers) > 0

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 from functools import cache
-from pathlib import Path
 
 import httpx
 import jsonschema
@@ -20,10 +19,11 @@ from contribsync_sim.graphql_api import GraphQLApi
 from contribsync_sim.rest_api import RestApi
 from contribsync_sim.server import SimulatorApp, SimulatorServer
 from tests.fakes import RecordingQueues
+from tests.fixtures import WEBHOOKS
 
 pytestmark = pytest.mark.integration
 
-SCHEMA = Path(__file__).resolve().parents[3] / "shared" / "corpus" / "webhooks" / "schema.json"
+SCHEMA = WEBHOOKS / "schema.json"
 
 
 @cache

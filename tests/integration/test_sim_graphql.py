@@ -122,7 +122,7 @@ def test_invalid_queries_and_oversized_pages_are_refused_like_github(sim):
 
 
 def test_the_tap_githubs_repository_lookup(sim):
-    """MeltanoLabs tap-github's one GraphQL call (PEER_TOOLS.md), with its stray `?per_page=100`."""
+    """MeltanoLabs tap-github's one GraphQL call (its source), with its stray `?per_page=100`."""
     ds, server = sim
     repo = repo_named(ds, 2)
     query = (f'query {{repo0: repository(name: "{repo.name}", owner: "{repo.owner.login}") '

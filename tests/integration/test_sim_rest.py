@@ -8,7 +8,6 @@ import json
 import re
 from email.utils import parsedate_to_datetime
 from functools import cache
-from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
 import httpx
@@ -19,12 +18,13 @@ from contribsync_sim.dataset import generate, ground_truth
 from contribsync_sim.graphql_api import GraphQLApi
 from contribsync_sim.rest_api import RestApi
 from contribsync_sim.server import SimulatorApp, SimulatorServer
+from tests.fixtures import PYGITHUB_REPLAY
 
 pytestmark = pytest.mark.integration
 
-PYGITHUB = Path(__file__).resolve().parents[3] / "shared" / "corpus" / "api-fixtures" / "pygithub-replay"
+PYGITHUB = PYGITHUB_REPLAY
 _REPO = r"/repos/[^/]+/[^/]+"
-# The REST routes Perceval and tap-github read (../shared/PEER_TOOLS.md).
+# The REST routes Perceval and tap-github read (their sources: perceval/backends/core/github.py, tap_github/).
 PEER_ROUTES = {
     "pulls": rf"{_REPO}/pulls", "pull": rf"{_REPO}/pulls/\d+", "reviews": rf"{_REPO}/pulls/\d+/reviews",
     "review_comments": rf"{_REPO}/pulls/\d+/comments", "repo_review_comments": rf"{_REPO}/pulls/comments",

@@ -2,7 +2,7 @@
 
 A statement naming a column or table that the migrations do not create fails here, against a real
 Postgres, instead of in production (contributor.info's "could not find the column in the schema
-cache", PGRST204, went unnoticed for months: CONTRIBUTOR_INFO.md §7.1).
+cache", PGRST204, went unnoticed for months).
 """
 
 from __future__ import annotations

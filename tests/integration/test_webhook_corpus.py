@@ -12,7 +12,6 @@ import hmac
 import json
 import uuid
 from collections import defaultdict
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -20,10 +19,11 @@ import pytest
 
 from contribsync.webhooks import handled_events, signature
 from contribsync_local.stack import LocalStack
+from tests.fixtures import WEBHOOKS
 
 pytestmark = pytest.mark.integration
 
-CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpus" / "webhooks"
+CORPUS = WEBHOOKS
 CONTRADICTING = CORPUS / "pull_request_review" / "dismissed.payload.json"
 FILES = [*sorted(p for p in CORPUS.glob("*/*.json") if p != CONTRADICTING), CONTRADICTING]
 SECRET = "corpus-test-secret"

@@ -5,17 +5,16 @@ from __future__ import annotations
 
 import json
 import uuid
-from pathlib import Path
 
 import pytest
 
 from contribsync.webhooks import WebhookReceiver, signature
 from tests.fakes import RecordingQueues
+from tests.fixtures import WEBHOOKS
 
 pytestmark = pytest.mark.integration
 
-PAYLOAD = (Path(__file__).resolve().parents[3] / "shared" / "corpus" / "webhooks" / "pull_request"
-           / "opened.payload.json").read_bytes()
+PAYLOAD = (WEBHOOKS / "pull_request" / "opened.payload.json").read_bytes()
 
 
 def delivery(delivery_id: str, body: bytes = PAYLOAD, event: str = "pull_request") -> dict:

@@ -9,7 +9,7 @@ import pytest
 from contribsync import catalog
 from contribsync.errors import UnknownEvent
 
-DESIGN_TABLE = {  # DESIGN.md's event table: event → aliases in contributor.info's code
+DESIGN_TABLE = {  # the design's event table: event → aliases in contributor.info's code
     "capture/repository.sync": {"capture/repository.sync.graphql", "github/repository.sync"},
     "capture/repository.sync-enhanced": {"capture/repository.sync.enhanced"},
     "capture/pr.details": {"capture/pr.details.graphql"},

@@ -1,4 +1,4 @@
-"""The size rule of DESIGN.md's catalog: small < 100 pull requests, medium 100-500, large > 500."""
+"""The size rule of the event catalog: small < 100 pull requests, medium 100-500, large > 500."""
 
 from __future__ import annotations
 

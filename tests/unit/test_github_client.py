@@ -1,4 +1,4 @@
-"""The GitHub client against recorded real exchanges (../shared/corpus/api-fixtures) and injected faults.
+"""The GitHub client against recorded real exchanges (tests/fixtures/github/api-fixtures) and injected faults.
 
 Recorded responses are replayed through httpx.MockTransport, so the client's own HTTP handling
 (Link pagination, ETags, headers, error bodies) meets GitHub's real answers.
@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
-from pathlib import Path
 
 import httpx
 import pytest
@@ -24,10 +23,10 @@ from contribsync.errors import (
 )
 from contribsync.github.client import GitHubClient, graphql_url
 from contribsync.github.errors import error_for
+from tests.fixtures import OCTOKIT_FIXTURES, PYGITHUB_REPLAY
 
-FIXTURES = Path(__file__).resolve().parents[3] / "shared" / "corpus" / "api-fixtures"
-OCTOKIT = FIXTURES / "octokit-fixtures"
-PYGITHUB = FIXTURES / "pygithub-replay"
+OCTOKIT = OCTOKIT_FIXTURES
+PYGITHUB = PYGITHUB_REPLAY
 
 
 def octokit(name: str) -> list[dict]:

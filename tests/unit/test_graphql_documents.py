@@ -1,4 +1,4 @@
-"""Every GraphQL document validates against GitHub's public schema (../shared/corpus)."""
+"""Every GraphQL document validates against GitHub's public schema (contribsync_sim/github_schema)."""
 
 from __future__ import annotations
 

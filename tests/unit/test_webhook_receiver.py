@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 
 from contribsync.webhooks import MAX_BODY_BYTES, WebhookReceiver, signature, verify
+from tests.fixtures import GITHUB
 
-CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpus"
+CORPUS = GITHUB
 VECTORS = json.loads((CORPUS / "webhooks" / "signature-vectors.json").read_text())["vectors"]
 
 

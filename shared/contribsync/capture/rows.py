@@ -1,7 +1,7 @@
 """GitHub objects (GraphQL nodes, REST objects, webhook payload objects) as rows of the
 contributor.info tables, gathered in a ``Batch`` that ``store.write`` stores in one transaction.
 
-Mappings, as contributor.info has them (CONTRIBUTOR_INFO.md §3, §5):
+Mappings, as contributor.info has them (its ``supabase/migrations/`` and Inngest functions):
 - pull request state ``open|closed|merged``; review state one of the five upper-case values (webhooks
   send them lower case); comments typed ``issue_comment`` or ``review_comment``;
 - every actor becomes a contributor keyed by GitHub id. A bot's login is stored as REST and webhooks

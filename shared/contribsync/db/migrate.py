@@ -19,6 +19,19 @@ if TYPE_CHECKING:
 
 _LOCK_KEY = 0x636F6E7472696273  # "contribs"
 
+# Files whose comments were reworded after release, with the checksum each had before: only a comment
+# line changed (it named a document that is not in the repository), so a database that applied the
+# earlier text has the same schema. Its recorded checksum is moved to the current one.
+_REWORDED = {
+    "0002": "615a5037fd5e1819d0636c60f7da7df695475489976f58ba659119dd0c6510c7",
+    "0003": "8ab7affde311ba3dae8082b93cc4a58c3448cc836b92a9434f62bdf0d172fe81",
+    "0004": "f73b88688c20b38e5c42998cb41fa03b74cf1cae3f2aa7ecb4ba5cedec44bd55",
+    "0005": "24e5161c07ae0621722d748ff5103fe4ac451fb9d03c108b780f04bf1ea7393f",
+    "0006": "a79bd1a717ed5705b97794143e4812bfad11ab26d51d9fc67c2480a0200fbc9e",
+    "0007": "aecb4ea28886069df2c4682fa0b1ea5b2baa1581c21e71801e8139dbe9588bf2",
+    "0014": "8bbc9ee8a3c3eebafca65b8f63f56ff5c7c286d061a886aa349b58dc9b172f3e",
+}
+
 
 def _files() -> list[tuple[str, str]]:
     folder = resources.files("contribsync").joinpath("db", "migrations")
@@ -41,7 +54,9 @@ def migrate(db: Database) -> list[str]:
             version = name.split("_", 1)[0]
             checksum = hashlib.sha256(text.encode()).hexdigest()
             if version in done:
-                if done[version] != checksum:
+                if done[version] == _REWORDED.get(version):
+                    conn.execute("UPDATE schema_migrations SET checksum = %s WHERE version = %s", (checksum, version))
+                elif done[version] != checksum:
                     raise StoreError(f"migration {name} changed after it was applied; add a new migration")
                 continue
             with db.transaction() as tx:

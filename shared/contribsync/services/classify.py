@@ -1,9 +1,9 @@
-"""Repository size classification, as DESIGN.md's catalog has it: small under 100 pull requests,
+"""Repository size classification, as the event catalog has it: small under 100 pull requests,
 medium from 100 to 500, large above 500, counted by GitHub (``pullRequests.totalCount``, which
 discovery, the metadata read and every sync store in ``repositories.pull_request_count``).
 
-contributor.info's own classifier (CONTRIBUTOR_INFO.md §5) votes over stars, forks, PRs per 30 days,
-commits and contributors, with an ``xl`` bucket; those figures are still stored in ``metrics`` beside
+contributor.info's own repository classifier votes over stars, forks, PRs per 30 days, commits and
+contributors, with an ``xl`` bucket; those figures are still stored in ``metrics`` beside
 the size, so a UI can show them, but the size follows the catalog's rule.
 """
 

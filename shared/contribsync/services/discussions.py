@@ -1,6 +1,6 @@
 """``capture/repository.discussions``: a repository's discussions, their authors and AI summaries.
 
-As contributor.info documents the job (CONTRIBUTOR_INFO.md §1, §2c), in its order: a ``sync_logs`` row
+As contributor.info documents the job (``src/lib/inngest/functions/``), in its order: a ``sync_logs`` row
 (``repository_discussions``) is opened; the repository is loaded (missing, or discussions disabled:
 non-retriable); discussions are paged newest first up to ``maxItems`` with category, answer, counts,
 lock and author; authors go through the capture pipeline's contributor upsert; summaries are made and

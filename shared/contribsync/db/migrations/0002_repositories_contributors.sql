@@ -1,4 +1,4 @@
--- repositories and contributors, as contributor.info has them (CONTRIBUTOR_INFO.md §3).
+-- repositories and contributors, as contributor.info has them (its supabase/migrations).
 -- Differences, on purpose:
 -- * contributors.username accepts bot logins (`dependabot[bot]`) and GitHub Enterprise's `_`:
 --   contributor.info's CHECK `^[a-zA-Z0-9-]+$` rejected them (§7.4).

@@ -1,4 +1,4 @@
--- pull_requests, issues, reviews and comments (CONTRIBUTOR_INFO.md §3).
+-- pull_requests, issues, reviews and comments (contributor.info's supabase/migrations).
 -- Differences, on purpose:
 -- * pull_requests.state accepts `merged` (the jobs write it; the original CHECK allowed open|closed).
 -- * no length CHECKs on bodies and diff hunks: GitHub allows 65,536-character bodies and the

@@ -1,4 +1,4 @@
--- discussions and discussion_comments (CONTRIBUTOR_INFO.md §3).
+-- discussions and discussion_comments (contributor.info's supabase/migrations).
 -- Differences, on purpose:
 -- * github_id is GraphQL's databaseId (bigint, unique); contributor.info wrote the discussion
 --   number there. `number` has its own column.

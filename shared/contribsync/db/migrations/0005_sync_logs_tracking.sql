@@ -1,4 +1,4 @@
--- sync_logs, tracked_repositories and progressive capture (CONTRIBUTOR_INFO.md §0, §3).
+-- sync_logs, tracked_repositories and progressive capture (contributor.info's supabase/migrations).
 -- Difference, on purpose: sync_logs.sync_type accepts every type the jobs write (the original CHECK
 -- allowed four of them and rejected pr_details, repository_discussions and the rest: §0).
 

@@ -1,4 +1,4 @@
--- Workspaces and their metrics (CONTRIBUTOR_INFO.md §1, §3), plus the totals the backfill guide reads
+-- Workspaces and their metrics (contributor.info's migrations), plus the totals the backfill guide reads
 -- on workspaces (total_repositories, total_contributors, total_pull_requests, total_issues).
 
 CREATE TABLE IF NOT EXISTS workspaces (

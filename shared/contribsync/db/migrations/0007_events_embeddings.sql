@@ -1,5 +1,5 @@
 -- GitHub events cache, embedding jobs, similarity cache, vector indexes and the embeddings priority
--- view (CONTRIBUTOR_INFO.md §3, §5). contributor.info partitions github_events_cache by month; it is
+-- view (contributor.info's migrations). contributor.info partitions github_events_cache by month; it is
 -- a plain table here until volumes call for partitioning.
 
 CREATE TABLE IF NOT EXISTS github_events_cache (

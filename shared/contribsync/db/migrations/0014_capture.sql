@@ -12,7 +12,7 @@ CREATE TABLE IF NOT EXISTS run_progress (
 );
 
 -- GitHub's id of the comment a review comment replies to. in_reply_to_id (the uuid FK) is resolved
--- from it, also later, when the parent arrives in another page or run (CONTRIBUTOR_INFO.md §7.8).
+-- from it, also later, when the parent arrives in another page or run (contributor.info lost these links).
 ALTER TABLE comments ADD COLUMN IF NOT EXISTS in_reply_to_github_id bigint;
 CREATE INDEX IF NOT EXISTS comments_unresolved_reply_idx ON comments (repository_id)
     WHERE in_reply_to_id IS NULL AND in_reply_to_github_id IS NOT NULL;
