@@ -77,9 +77,13 @@ bench: $(VENV)/.installed
 
 # The chaos suite at full size (5 repositories of 2,000 PRs, 1,000 changes, every fault at once):
 # figures in bench/results/chaos.json; a reduced run is part of `make test` (tests/integration/test_chaos.py).
+# Then the webhook convergence test at its full size (500 changes, each delivered three times; `make test`
+# runs 150).
 .PHONY: chaos
 chaos: $(VENV)/.installed
 	$(BIN)/python -m devtools.chaos
+	CONTRIBSYNC_TEST_SIZE=full $(BIN)/pytest -q -p no:cacheprovider --timeout 1800 \
+		tests/integration/test_webhook_convergence.py
 
 clean:
 	-$(BIN)/python -c "from contribsync_local import postgres; postgres.stop()" 2>/dev/null

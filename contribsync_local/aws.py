@@ -11,10 +11,12 @@ code change through ``AWS_ENDPOINT_URL_SQS``; the benchmarks do that.
 from __future__ import annotations
 
 import contextlib
+import copy
 import json
 import os
 import subprocess
 import sys
+from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -107,7 +109,15 @@ def sqs_client(region: str = "us-east-1", *, pool: int = 64) -> SQSClient:
 
 def template_queues(template: Path = TEMPLATE) -> dict[str, dict[str, Any]]:
     """The AWS::SQS::Queue resources of template.yaml, by logical id."""
-    resources = yaml.safe_load(template.read_text())["Resources"]
+    return copy.deepcopy(_queues(template, template.stat().st_mtime_ns))
+
+
+@cache
+def _queues(template: Path, mtime_ns: int) -> dict[str, dict[str, Any]]:
+    # libyaml's loader when PyYAML has it: the pure-Python one takes about 1 s for the template, paid by
+    # every `contribsync invoke` and every local stack start.
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    resources = yaml.load(template.read_text(), Loader=loader)["Resources"]
     return {k: v["Properties"] for k, v in resources.items() if v["Type"] == "AWS::SQS::Queue"}
 
 
