@@ -33,7 +33,7 @@ $(VENV)/.installed: .python requirements-dev.txt shared/requirements.txt pyproje
 	$(BIN)/pip install -q uv==$(UV_VERSION) 2>&1 | grep -v "^WARNING: Location" || true
 	$(UV) pip install -q --python $(BIN)/python -r requirements-dev.txt
 	$(UV) pip install -q --python $(BIN)/python --no-deps -e .
-	$(BIN)/python -c "import contribsync, contribsync_local, pgserver, moto, psycopg"
+	$(BIN)/python -W ignore -c "import contribsync, contribsync_local, pgserver, moto, psycopg"
 	@touch $@
 
 $(SAM_VENV)/.installed: $(VENV)/.installed requirements-sam.txt

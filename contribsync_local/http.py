@@ -1,5 +1,6 @@
-"""HTTP on 127.0.0.1 in front of the Function URL handlers: ``/e/{key}``, ``/webhook``, ``/healthz``,
-and the read-only operator dashboard on every other path (``/``, ``/functions/...``, ``/runs/...``).
+"""HTTP on 127.0.0.1 in front of the Function URL handlers: ``/e/{key}`` and ``/v1/events``, ``/webhook``,
+``/healthz``, and the read-only operator dashboard on every other path (``/``, ``/functions/...``,
+``/runs/...``).
 
 Each request to a handler becomes a Lambda Function URL event (payload format 2.0) and goes to the same
 handler object the Lambda runs, so what works here works behind a Function URL. The dashboard is the
@@ -161,7 +162,7 @@ class LocalHttp:
     def _route(self, request: Request) -> Response:
         if request.path == "/healthz" and request.method == "GET":
             return Response(json.dumps(self.health()), content_type="application/json")
-        if request.path.startswith("/e/"):
+        if request.path.startswith("/e/") or request.path == "/v1/events":
             return _to_response(self.event_api(function_url_event(request), LambdaContext("EventApi", 10)))
         if request.path == "/webhook" and self.webhook is not None:
             return _to_response(self.webhook(function_url_event(request), LambdaContext("WebhookReceiver", 10)))

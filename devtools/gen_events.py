@@ -54,16 +54,23 @@ DATA: dict[str, dict[str, Any]] = {
                            "action": "answered", "repositoryGithubId": 186853002},
     "webhook/repository": {"deliveryId": "72d3162e-cc78-11e3-81ab-4c9367dc0961", "event": "repository",
                            "action": "renamed", "repositoryGithubId": 186853002},
+    "capture/commits.analyze": {"repositoryId": REPO, "commitSha": "9fceb02d0ae598e95dc970b74767f19372d61af8",
+                                "priority": "high", "batchId": "sample-batch"},
     "cancel/function": {"event": "capture/repository.sync", "match": {"repositoryId": REPO},
                         "reason": "repository removed from tracking"},
 }
 
 
+# The catch-all's sample carries a name contributor.info sends that no function handles.
+SENT_AS = {"(no function)": "capture/commits.analyze"}
+
+
 def sqs_event(event: catalog.Event, n: int) -> dict[str, Any]:
-    data, event_id = DATA.get(event.name, {}), f"00000000-0000-4000-8000-{n:012d}"
+    name = SENT_AS.get(event.name, event.name)
+    data, event_id = DATA.get(name, {}), f"00000000-0000-4000-8000-{n:012d}"
     if event.schedule:  # what the template's Scheduler target sends, its context attribute filled in
         data, event_id = {**data, "scheduledAt": SCHEDULED_AT}, f"cron:{event.name}:{SCHEDULED_AT}"
-    body = json.dumps({"name": event.name, "data": data, "id": event_id, "ts": TS})
+    body = json.dumps({"name": name, "data": data, "id": event_id, "ts": TS})
     return {"Records": [{
         "messageId": f"11111111-0000-4000-8000-{n:012d}",
         "receiptHandle": f"sample-receipt-handle-{n}",

@@ -63,6 +63,7 @@ class Event:
     batch_size: int = 10
     feeds: tuple[str, ...] = field(default=())
     summary: str = ""
+    catch_all: bool = False  # takes every name no other event declares (``NoFunction``)
 
     @property
     def queue(self) -> str:
@@ -169,7 +170,7 @@ EVENTS: tuple[Event, ...] = (
           summary="size bucket: small < 100 PRs, medium 100-500, large > 500 (GitHub's count)"),
     Event("discover/new-repository", p.NewRepository, "DiscoverNewRepository",
           "discover:discover_new_repository",
-          aliases=("discover/repository.new", "capture/repository.discover"),
+          aliases=("discover/repository.new", "capture/repository.discover", "github.repository.app_enabled"),
           retries=2, concurrency=Limit(10, "full_name_key"),
           feeds=("classify/single-repository", "capture/repository.sync-enhanced",
                  "capture/repository.discussions"),
@@ -198,13 +199,16 @@ EVENTS: tuple[Event, ...] = (
           summary="hourly: score workspace repositories; incremental syncs every 1 h (high), 6 h "
                   "(medium), 24 h (low)"),
     Event("embeddings/process.workspace", p.EmbeddingsWorkspace, "EmbeddingsProcessWorkspace",
-          "embeddings:process_workspace", aliases=("embeddings/compute.requested",), retries=2,
+          "embeddings:process_workspace", aliases=("embeddings/compute.requested", "embeddings.generate"),
+          retries=2,
           concurrency=Limit(2), timeout_s=900, batch_size=1, schedule="0 */6 * * *",
           feeds=("embeddings/process.workspace",),
           summary="embeddings for a workspace's items (or, from the 6-hourly cron, every item), in priority "
                   "order"),
     Event("embeddings/process.repository", p.EmbeddingsRepository, "EmbeddingsProcessRepository",
           "embeddings:process_repository",
+          aliases=("embedding/issue.generate", "embedding/pr.generate", "embedding/batch.process",
+                   "similarity/repository.recalculate", "embedding/progress.update"),
           retries=2, concurrency=Limit(2), timeout_s=900, batch_size=1, feeds=("embeddings/process.repository",),
           summary="embeddings for one repository's items"),
     Event("reconcile/webhook-deliveries", p.Scheduled, "ReconcileWebhookDeliveries",
@@ -225,14 +229,19 @@ EVENTS: tuple[Event, ...] = (
     Event("webhook/discussion", p.WebhookDelivery, "ApplyDiscussionWebhook", "webhooks:apply_delivery",
           aliases=("webhook/discussion_comment",), timeout_s=60, feeds=("discover/new-repository",),
           summary="discussions and discussion comments from webhook payloads"),
-    Event("webhook/repository", p.WebhookDelivery, "ApplyRepositoryWebhook", "webhooks:apply_delivery",
+    Event("webhook/repository", p.RepositoryWebhook, "ApplyRepositoryWebhook", "webhooks:apply_repository",
           aliases=("webhook/installation", "webhook/installation_repositories", "webhook/member",
-                   "webhook/star", "webhook/public", "webhook/push"),
+                   "webhook/star", "webhook/public", "webhook/push",
+                   "github.app.installed", "github.app.permissions_updated"),
           timeout_s=60, feeds=("discover/new-repository",),
           summary="repository renames, transfers, archival, deletion and visibility; installations; "
                   "members, stars and pushes"),
     Event("cancel/function", p.CancelFunction, "CancelFunction", "maintenance:cancel_function",
           summary="cancel queued or running work matching an event and its data"),
+    # Inngest accepts an event whose name no function handles and keeps it in its event log; so does the
+    # event API, which sends such an event here to be recorded in the run history.
+    Event("(no function)", p.AnyEvent, "NoFunction", "maintenance:no_function", retries=1, catch_all=True,
+          summary="record an event whose name no function handles (accepted, as Inngest accepts it)"),
 )
 
 
@@ -255,6 +264,14 @@ def resolve(name: str) -> Event:
         raise UnknownEvent(f"no function handles event {name!r}") from None
 
 
+def route(name: str) -> Event:
+    """Where the event API sends ``name``: its event, or the catch-all that records it."""
+    try:
+        return resolve(name)
+    except UnknownEvent:
+        return next(event for event in EVENTS if event.catch_all)
+
+
 def by_function(function: str) -> Event:
     for event in EVENTS:
         if event.function == function:
@@ -266,4 +283,4 @@ def names() -> list[str]:
     return sorted(_by_name())
 
 
-__all__ = ["DEFAULT_RETRIES", "EVENTS", "Event", "Limit", "Throttle", "by_function", "names", "resolve"]
+__all__ = ["DEFAULT_RETRIES", "EVENTS", "Event", "Limit", "Throttle", "by_function", "names", "resolve", "route"]

@@ -1,8 +1,11 @@
-"""The Inngest-compatible event API: ``POST /e/{event_key}`` with one event or a list.
+"""The Inngest-compatible event API: ``POST /e/{event_key}`` with one event or a list, and
+``POST /v1/events`` with ``Authorization: Bearer <event_key>`` (the seeds' form).
 
 Existing senders of contributor.info's events change only the base URL. Answers ``{"ids": [...],
-"status": 200}`` like Inngest. A wrong key is 401; a body that is not JSON, or an event that does not
-validate against its model, is 400 and nothing of that request is sent.
+"status": 200}`` like Inngest. A name no function handles is accepted, as Inngest accepts it, and
+recorded in the run history by ``NoFunction``. A wrong key is 401; a body that is not JSON is 400.
+One event of a list that does not validate never refuses the others: they are sent, its place in
+``ids`` is null, and ``errors`` says why (400 when no event of the request is valid).
 """
 
 from __future__ import annotations
@@ -16,13 +19,14 @@ from aws_lambda_powertools.metrics import MetricUnit
 
 from contribsync.errors import NonRetriable
 from contribsync.observability import logger, metrics
+from contribsync.queues import Queues
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
     from aws_lambda_powertools.utilities.typing import LambdaContext
 
-    from contribsync.queues import Queues
+    from contribsync.envelope import EventEnvelope
 
 MAX_BODY_BYTES = 512 * 1024  # Inngest's own limit for one request
 MAX_EVENTS = 5_000
@@ -40,6 +44,7 @@ class EventApi:
         self._keys = tuple(k.encode() for k in event_keys)
         self.app = LambdaFunctionUrlResolver()
         self.app.post("/e/<key>")(self._send)
+        self.app.post("/v1/events")(self._send_bearer)
 
     @classmethod
     def from_env(cls) -> EventApi:
@@ -53,7 +58,6 @@ class EventApi:
         if self._queues is None:
             import boto3
 
-            from contribsync.queues import Queues
             from contribsync.settings import Settings
 
             settings = Settings.from_env()
@@ -68,6 +72,10 @@ class EventApi:
         given = key.encode()
         return any(hmac.compare_digest(given, k) for k in self._keys)
 
+    def _send_bearer(self) -> Response[str]:
+        scheme, _, key = (self.app.current_event.headers.get("authorization") or "").partition(" ")
+        return self._send(key.strip() if scheme.lower() == "bearer" else "")
+
     def _send(self, key: str) -> Response[str]:
         if not self.authorised(key):
             logger.warning("event key rejected")
@@ -80,15 +88,36 @@ class EventApi:
         except ValueError:
             return _json_response(400, {"error": "body is not JSON", "status": 400})
         events = payload if isinstance(payload, list) else [payload]
-        if not events or len(events) > MAX_EVENTS or not all(isinstance(e, dict) for e in events):
+        if not events or len(events) > MAX_EVENTS:
             return _json_response(400, {"error": "send an event object or a list of them", "status": 400})
-        try:
-            ids = self.queues.send_events(events)
-        except NonRetriable as exc:
-            return _json_response(400, {"error": str(exc), "status": 400})
-        metrics.add_metric(name="EventsAccepted", unit=MetricUnit.Count, value=len(ids))
-        logger.info("events accepted", extra={"count": len(ids), "names": sorted({e.get("name") for e in events})})
-        return _json_response(200, {"ids": ids, "status": 200})
+        envelopes, errors = self._validated(events)
+        if not envelopes:
+            error = errors[0]["error"] if len(errors) == 1 else f"no valid event: {errors[0]['error']}"
+            return _json_response(400, {"error": error, "errors": errors, "status": 400})
+        sent = iter(self.queues.send_envelopes([e for e in envelopes if e is not None]))
+        ids = [next(sent) if envelope is not None else None for envelope in envelopes]
+        metrics.add_metric(name="EventsAccepted", unit=MetricUnit.Count, value=len(ids) - len(errors))
+        logger.info("events accepted", extra={"count": len(ids) - len(errors),
+                                              "names": sorted({e.name for e in envelopes if e is not None})})
+        return _json_response(200, {"ids": ids, "status": 200, **({"errors": errors} if errors else {})})
+
+    @staticmethod
+    def _validated(events: list[Any]) -> tuple[list[EventEnvelope | None], list[dict[str, Any]]]:
+        """Each event validated on its own: its envelope, or None and an entry in the errors."""
+        envelopes: list[EventEnvelope | None] = []
+        errors: list[dict[str, Any]] = []
+        for index, raw in enumerate(events):
+            try:
+                if not isinstance(raw, dict):
+                    raise NonRetriable("an event is an object with a name and data")
+                envelopes.append(Queues.validate(raw, accept_unknown=True))
+            except NonRetriable as exc:
+                envelopes.append(None)
+                errors.append({"index": index, "error": str(exc)[:1000]})
+                logger.warning("event refused", extra={"index": index, "error": str(exc)[:500]})
+        if errors:
+            metrics.add_metric(name="EventsRefused", unit=MetricUnit.Count, value=len(errors))
+        return (envelopes if any(e is not None for e in envelopes) else []), errors
 
 
 __all__ = ["EventApi"]

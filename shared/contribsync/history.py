@@ -7,6 +7,7 @@ import uuid
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
     from datetime import datetime
 
     from contribsync.db import Database
@@ -55,6 +56,19 @@ class RunHistory:
         })
         assert row is not None
         return uuid.UUID(str(row["id"]))
+
+    def job(self, data: Mapping[str, Any] | None, *, status: str, now: datetime,
+            error: BaseException | None = None) -> None:
+        """Move the ``progressive_capture_jobs`` row named by ``data.jobId`` (contributor.info's hybrid
+        queue) to ``status``; data without a job id, or with one that is not a uuid, names no row."""
+        job_id = (data or {}).get("jobId")
+        try:
+            job = uuid.UUID(str(job_id)) if job_id is not None else None
+        except ValueError:
+            return
+        if job is not None:
+            self.db.query("capture_job_status", {"job_id": job, "status": status, "now": now,
+                                                 "error": str(error)[:4000] if error else None})
 
     def completed(self, *, event_id: str, function: str) -> bool:
         return self.db.query_one("run_completed", {"event_id": event_id, "function": function}) is not None

@@ -9,10 +9,10 @@ them there and later steps may read them.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Literal, Self
+from typing import TYPE_CHECKING, Annotated, Literal, Self
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 if TYPE_CHECKING:
     from contribsync.control import Clock
@@ -46,7 +46,8 @@ class RepositoryRef(EventData):
 
 
 class RepositorySync(EventData):
-    """``{owner, repo}``, ``{repository:{owner,name,github_id}}`` or ``{repositoryId, days}``."""
+    """``{owner, repo}``, ``{repository:{owner,name,github_id}}`` or ``{repositoryId, days}``; the range
+    in days is ``days``, ``time_range_days`` or ``timeRange`` (contributor.info's scripts send each)."""
 
     owner: str | None = None
     repo: str | None = None
@@ -54,8 +55,14 @@ class RepositorySync(EventData):
     repository_id: UUID | None = Field(default=None, alias="repositoryId")
     days: int | None = Field(default=None, ge=1, le=3650)
     time_range_days: int | None = Field(default=None, ge=1, le=3650)
+    time_range: int | None = Field(default=None, alias="timeRange", ge=1, le=3650)
     force: bool = False
     reason: str | None = None
+
+    @property
+    def range_days(self) -> int | None:
+        """The range asked for, in days, whichever key carried it; None for no range."""
+        return self.time_range_days or self.days or self.time_range
 
     @model_validator(mode="after")
     def _one_shape(self) -> Self:
@@ -78,12 +85,27 @@ class RepositorySync(EventData):
 
 
 class PullRequestJob(EventData):
-    """``{repository:{owner,name}, pr_number}`` or contributor.info's ``{repositoryId, prNumber}``."""
+    """``{repository:{owner,name}, pr_number}`` or contributor.info's ``{repositoryId, prNumber}``.
+
+    contributor.info's hybrid queue also sends one job for several pull requests (``prNumbers``), or
+    for a repository's recently active ones (no number; ``days``, default 7)."""
 
     repository: RepositoryRef | None = None
     repository_id: UUID | None = Field(default=None, alias="repositoryId")
-    pr_number: int = Field(alias="prNumber", ge=1)
+    pr_number: int | None = Field(default=None, alias="prNumber", ge=1)
+    pr_numbers: tuple[Annotated[int, Field(ge=1)], ...] = Field(default=(), alias="prNumbers", max_length=100)
     pr_id: str | None = Field(default=None, alias="prId")
+    days: int | None = Field(default=None, ge=1, le=3650)
+
+    @property
+    def number(self) -> int:
+        """The one pull request this job is about (``for_number`` makes one of a several-PR job)."""
+        if self.pr_number is None:
+            raise ValueError("this job names no single pull request")
+        return self.pr_number
+
+    def for_number(self, number: int) -> PullRequestJob:
+        return self.model_copy(update={"pr_number": number, "pr_numbers": ()})
 
     @model_validator(mode="after")
     def _has_repo(self) -> Self:
@@ -166,9 +188,20 @@ class SingleRepository(EventData):
 
 
 class NewRepository(EventData):
+    """``{owner, repo}``; contributor.info's App sends ``github.repository.app_enabled`` with
+    ``repository_name: "owner/repo"`` instead."""
+
     owner: str = Field(min_length=1, max_length=39)
     repo: str = Field(min_length=1, max_length=100)
     source: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_full_name(cls, value: object) -> object:
+        if isinstance(value, dict) and "owner" not in value and isinstance(value.get("repository_name"), str):
+            owner, _, repo = value["repository_name"].partition("/")
+            return {**value, "owner": owner, "repo": repo, "source": value.get("source") or "github-app"}
+        return value
 
     @property
     def full_name_key(self) -> str:
@@ -183,6 +216,23 @@ class WebhookDelivery(EventData):
     event: str = Field(min_length=1, max_length=100)
     action: str | None = None
     repository_github_id: int | None = Field(default=None, alias="repositoryGithubId")
+
+
+class RepositoryWebhook(WebhookDelivery):
+    """What ``ApplyRepositoryWebhook`` takes: a stored delivery (the receiver's ``webhook/*`` events), or
+    one of the events contributor.info's App webhook handler sends after it stored an installation
+    (``github.app.installed``, ``github.app.permissions_updated``: ``{installation_id, account, ...}``)."""
+
+    delivery_id: str | None = Field(default=None, alias="deliveryId", min_length=1, max_length=200)  # type: ignore[assignment]
+    event: str | None = Field(default=None, min_length=1, max_length=100)  # type: ignore[assignment]
+    installation_id: int | None = None
+    account: str | None = None
+
+    @model_validator(mode="after")
+    def _one_shape(self) -> Self:
+        if not ((self.delivery_id and self.event) or self.installation_id is not None):
+            raise ValueError("give {deliveryId, event} (a stored delivery) or {installation_id} (an App event)")
+        return self
 
 
 class WorkspaceMetrics(EventData):
@@ -216,6 +266,9 @@ class CleanupWorkspaceMetrics(Scheduled):
     retention_days: int | None = Field(default=None, alias="retentionDays", ge=1, le=3650)
 
 
+_SINGULAR = {"issues": "issue", "pull_requests": "pull_request", "discussions": "discussion"}
+
+
 class EmbeddingsWorkspace(Scheduled):
     """``{workspace_id, batch_size?, delay_ms?}``; contributor.info's ``embeddings/compute.requested``
     shape ``{repositoryId?, forceRegenerate?, itemTypes?}`` too. Neither id: every item that needs one,
@@ -229,11 +282,36 @@ class EmbeddingsWorkspace(Scheduled):
     item_types: tuple[Literal["issue", "pull_request", "discussion"], ...] | None = Field(
         default=None, alias="itemTypes")
 
+    @field_validator("item_types", mode="before")
+    @classmethod
+    def _singular(cls, value: object) -> object:
+        """contributor.info's webhook and scripts send the plural (``issues``, ``pull_requests``,
+        ``discussions``), its cron the singular: both name the same item types."""
+        if isinstance(value, list | tuple):
+            return tuple(_SINGULAR.get(v, v) if isinstance(v, str) else v for v in value)
+        return value
+
 
 class EmbeddingsRepository(EventData):
-    repository_id: UUID = Field(alias="repositoryId")
+    """``{repositoryId}``, and what contribsync does the same work for: contributor.info's per-item
+    ``embedding/issue.generate`` (``issueId``) and ``embedding/pr.generate`` (``prId``),
+    ``embedding/batch.process`` (``items``) and ``similarity/repository.recalculate``, each for its
+    ``repositoryId``; and ``embedding/progress.update`` (``{jobId, processed, total, status}``, no
+    repository), which records an embedding job's progress."""
+
+    repository_id: UUID | None = Field(default=None, alias="repositoryId")
     batch_size: int | None = Field(default=None, alias="batchSize", ge=1, le=2048)
     force_regenerate: bool = Field(default=False, alias="forceRegenerate")
+    job_id: str | None = Field(default=None, alias="jobId", max_length=200)
+    processed: int | None = Field(default=None, ge=0)
+    total: int | None = Field(default=None, ge=0)
+    status: Literal["pending", "processing", "completed", "failed"] | None = None
+
+    @model_validator(mode="after")
+    def _one_shape(self) -> Self:
+        if self.repository_id is None and self.job_id is None:
+            raise ValueError("give {repositoryId} or an embedding job's {jobId, processed, total, status}")
+        return self
 
 
 class CancelFunction(EventData):
@@ -254,7 +332,12 @@ class CancelFunction(EventData):
         return self
 
 
+class AnyEvent(EventData):
+    """The data of an event no function handles: anything (``NoFunction`` records it)."""
+
+
 __all__ = [
+    "AnyEvent",
     "CancelFunction",
     "CleanupWorkspaceMetrics",
     "EmbeddingsRepository",
@@ -268,6 +351,7 @@ __all__ = [
     "RepositoryIssues",
     "RepositoryRef",
     "RepositorySync",
+    "RepositoryWebhook",
     "Scheduled",
     "SingleRepository",
     "WorkspaceMetrics",

@@ -98,3 +98,18 @@ def test_the_readme_lists_every_function_and_event():
         assert f"`{event.name}`" in readme, event.name
         row = rows[event.function]
         assert row.endswith(f"| `{event.service}` |" if event.service else "| not yet (dead-letters) |"), row
+
+
+def test_a_name_no_function_handles_routes_to_the_catch_all_only_for_the_event_api():
+    from contribsync.queues import Queues
+
+    assert catalog.route("capture/commits.analyze").function == "NoFunction"
+    assert catalog.route("github/repository.sync").function == "CaptureRepositorySync"
+    assert [e.function for e in catalog.EVENTS if e.catch_all] == ["NoFunction"]
+    with pytest.raises(UnknownEvent):
+        catalog.resolve("capture/commits.analyze")
+    # contribsync's own senders and the CLI refuse it; the event API accepts it, as Inngest does
+    with pytest.raises(UnknownEvent):
+        Queues.validate({"name": "capture/commits.analyze", "data": {}})
+    assert Queues.validate({"name": "capture/commits.analyze", "data": {}}, accept_unknown=True).name == (
+        "capture/commits.analyze")

@@ -133,6 +133,6 @@ def test_every_sqs_sample_validates_against_its_event_model():
     for event in EVENTS:
         sample = json.loads((ROOT / "events" / f"{gen_template.snake(event.function)}.json").read_text())
         body = json.loads(sample["Records"][0]["body"])
-        resolved = catalog.resolve(body["name"])
+        resolved = catalog.route(body["name"])
         assert resolved is event
         resolved.model.model_validate(body["data"])

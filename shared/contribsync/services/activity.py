@@ -42,14 +42,16 @@ def repository_comments_all(data: RepositoryComments, ctx: RunContext) -> dict[s
     """Queue ``capture/pr.comments`` for each pull request and ``capture/issue.comments`` for each issue
     updated in the last ``timeRange`` days (at most 100 of each)."""
     repo = repos.resolve(ctx, repository_id=data.repository_id)
-    rows = ctx.db.query("recently_updated_numbers", {"repository_id": str(repo["id"]),
-                                                     "since": ctx.clock.now() - timedelta(days=data.time_range)})
-    prs = [r["number"] for r in rows if r["kind"] == "pull_request"]
-    issues = [r["number"] for r in rows if r["kind"] == "issue"]
-    ctx.send_many("capture/pr.comments", [{"repository": {"owner": repo["owner"], "name": repo["name"]},
-                                           "prNumber": n, "repositoryId": str(repo["id"])} for n in prs])
-    ctx.send_many("capture/issue.comments", [{"repositoryId": str(repo["id"]), "issueNumber": n,
-                                              "priority": "low"} for n in issues])
+    with SyncLog(ctx, "repository_comments_all", str(repo["id"]), {"timeRange": data.time_range}) as log:
+        rows = ctx.db.query("recently_updated_numbers", {
+            "repository_id": str(repo["id"]), "since": ctx.clock.now() - timedelta(days=data.time_range)})
+        prs = [r["number"] for r in rows if r["kind"] == "pull_request"]
+        issues = [r["number"] for r in rows if r["kind"] == "issue"]
+        ctx.send_many("capture/pr.comments", [{"repository": {"owner": repo["owner"], "name": repo["name"]},
+                                               "prNumber": n, "repositoryId": str(repo["id"])} for n in prs])
+        ctx.send_many("capture/issue.comments", [{"repositoryId": str(repo["id"]), "issueNumber": n,
+                                                  "priority": "low"} for n in issues])
+        log.processed = len(rows)
     return {"repository": repo["full_name"], "pullRequests": len(prs), "issues": len(issues)}
 
 
@@ -57,7 +59,7 @@ def repository_events(data: RepositoryEvents, ctx: RunContext) -> dict[str, Any]
     """Stars (``WatchEvent``) and forks (``ForkEvent``) from the repository's events, every page GitHub
     serves (it keeps 300 events of the last 90 days); conditional requests make a re-read free."""
     repo = repos.resolve(ctx, repository_id=data.repository_id)
-    with SyncLog(ctx, "repository_sync", str(repo["id"]), {"job": "repository_events"}) as log:
+    with SyncLog(ctx, "repository_events", str(repo["id"]), {}) as log:
         seen = 0
         kept: list[dict[str, Any]] = []
         for event in ctx.github.paginate(f"/repos/{repo['full_name']}/events"):

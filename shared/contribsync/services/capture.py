@@ -21,8 +21,12 @@ from contribsync.capture.synclog import SyncLog
 from contribsync.errors import NotFound
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from contribsync.payloads import PullRequestJob, RepositorySync
     from contribsync.runtime import RunContext
+
+    PrService = Callable[[PullRequestJob, RunContext], dict[str, Any]]
 
 # A repository synced less than this long ago is skipped, unless the event says force or reason=manual.
 FRESHNESS_WINDOW = timedelta(hours=1)
@@ -76,7 +80,11 @@ def _write(ctx: RunContext, repo: dict[str, Any], batch: Batch, progress: dict[s
 
 def repository_sync(data: RepositorySync, ctx: RunContext) -> dict[str, Any]:
     """The 100 newest pull requests (GraphQL, ``CREATED_AT DESC``) with their authors, in one upsert;
-    then ``capture/pr.details`` for the open or recently updated ones."""
+    then ``capture/pr.details`` for the open or recently updated ones.
+
+    With a range (``days``, ``timeRange``), only the pull requests created in it are stored, as
+    contributor.info filters them; when all 100 are in range, older ones in range remain, and
+    ``capture/repository.sync-enhanced`` is queued for the range to read them."""
     repo = _repository(ctx, data)
     now = ctx.clock.now()
     last = repo["last_updated_at"]
@@ -87,21 +95,30 @@ def repository_sync(data: RepositorySync, ctx: RunContext) -> dict[str, Any]:
         answer = ctx.github.graphql("recent_pull_requests", {"owner": repo["owner"], "name": repo["name"],
                                                              "first": RECENT_PRS})
         prs = answer.data["repository"]["pullRequests"]
+        nodes = prs["nodes"]
+        if (days := data.range_days) is not None:
+            since = _iso(now - timedelta(days=days))
+            nodes = [n for n in nodes if n["createdAt"] >= since]
         batch = Batch()
-        for node in prs["nodes"]:
+        for node in nodes:
             batch.graphql_pull_request(node)
         written = _write(ctx, repo, batch)
-        log.add(written, processed=len(prs["nodes"]))
+        log.add(written, processed=len(nodes))
         ctx.db.query("repository_synced", {"repository_id": str(repo["id"]), "now": now,
                                            "prs_synced_through": None, "pull_request_count": prs["totalCount"]})
     recent = _iso(now - DETAILS_RECENT)
-    wanted = [n["number"] for n in prs["nodes"] if n["state"] == "OPEN" or n["updatedAt"] >= recent][:DETAILS_CAP]
+    wanted = [n["number"] for n in nodes if n["state"] == "OPEN" or n["updatedAt"] >= recent][:DETAILS_CAP]
     queued = ctx.send_many("capture/pr.details", [_details_event(repo, n) for n in wanted])
     ctx.send("capture/repository.events", {"repositoryId": str(repo["id"])})
+    jobs: dict[str, int] = {"details": len(queued), "events": 1}
+    if data.range_days is not None and len(nodes) == RECENT_PRS:  # the range reaches past the newest 100
+        ctx.send("capture/repository.sync-enhanced", {"repositoryId": str(repo["id"]),
+                                                       "time_range_days": data.range_days})
+        jobs["rangeSync"] = 1
     return {"repository": repo["full_name"], "method": "graphql", "status": "synced",
-            "prsFound": len(prs["nodes"]), "prsStored": written.count("pull_requests").inserted
+            "prsFound": len(nodes), "prsStored": written.count("pull_requests").inserted
             + written.count("pull_requests").updated, "totalCount": prs["totalCount"],
-            "jobsQueued": {"details": len(queued), "events": 1}, "written": written.as_dict(),
+            "jobsQueued": jobs, "written": written.as_dict(),
             "pointsUsed": answer.cost}
 
 
@@ -117,7 +134,7 @@ def repository_sync_enhanced(data: RepositorySync, ctx: RunContext) -> dict[str,
     repo = _repository(ctx, data)
     progress = ctx.progress()
     if progress is None:
-        days = data.time_range_days or data.days
+        days = data.range_days
         if days:
             mode, since = "range", _iso(ctx.clock.now() - timedelta(days=days))
         elif repo["prs_synced_through"] is not None:
@@ -209,12 +226,12 @@ def _pull_requests_page(nodes: list[dict[str, Any]], since: str | None) -> tuple
 # --------------------------------------------------------------------------------------------------- one PR
 
 
-def pr_details(data: PullRequestJob, ctx: RunContext) -> dict[str, Any]:
+def _pr_details(data: PullRequestJob, ctx: RunContext) -> dict[str, Any]:
     """One pull request with files, reviews, review comments and conversation comments: one GraphQL
     query, paged further where a list is longer; a review with more inline comments than one page is
     completed from REST."""
     repo = _pr_repository(ctx, data)
-    with SyncLog(ctx, "pr_details", str(repo["id"]), {"prNumber": data.pr_number}) as log:
+    with SyncLog(ctx, "pr_details", str(repo["id"]), {"prNumber": data.number}) as log:
         batch = Batch()
         cursors: dict[str, str | None] = {"filesAfter": None, "reviewsAfter": None, "commentsAfter": None}
         node: dict[str, Any] = {}
@@ -223,11 +240,11 @@ def pr_details(data: PullRequestJob, ctx: RunContext) -> dict[str, Any]:
         points = 0
         while True:
             answer = ctx.github.graphql("pull_request_details", {
-                "owner": repo["owner"], "name": repo["name"], "number": data.pr_number, **cursors})
+                "owner": repo["owner"], "name": repo["name"], "number": data.number, **cursors})
             points += answer.cost or 0
             node = answer.data["repository"]["pullRequest"] or {}
             if not node:
-                raise NotFound(f"{repo['full_name']} has no pull request #{data.pr_number}")
+                raise NotFound(f"{repo['full_name']} has no pull request #{data.number}")
             pr_id = int(node["fullDatabaseId"])
             if cursors == {"filesAfter": None, "reviewsAfter": None, "commentsAfter": None}:
                 batch.graphql_pull_request(node, merge_state=node.get("mergeStateStatus"))
@@ -251,11 +268,11 @@ def pr_details(data: PullRequestJob, ctx: RunContext) -> dict[str, Any]:
             if not more:
                 break
         if rest_reviews:
-            for comment in ctx.github.paginate(f"/repos/{repo['full_name']}/pulls/{data.pr_number}/comments"):
+            for comment in ctx.github.paginate(f"/repos/{repo['full_name']}/pulls/{data.number}/comments"):
                 batch.rest_review_comment(comment, pr_id)
         written = _write(ctx, repo, batch)
         log.add(written, processed=len(batch))
-    return {"success": True, "repository": repo["full_name"], "prNumber": data.pr_number, "method": "graphql",
+    return {"success": True, "repository": repo["full_name"], "prNumber": data.number, "method": "graphql",
             "fileChanges": files, "additions": additions, "deletions": deletions, "pointsUsed": points,
             "restFallback": rest_reviews, "breakdown": {"pr": 1, "reviews": len(batch.reviews),
                                                         "comments": len(batch.comments)},
@@ -270,36 +287,77 @@ def _rest_pull_request(ctx: RunContext, repo: dict[str, Any], number: int, batch
     return batch.rest_pull_request(pr)
 
 
-def pr_reviews(data: PullRequestJob, ctx: RunContext) -> dict[str, Any]:
+def _pr_reviews(data: PullRequestJob, ctx: RunContext) -> dict[str, Any]:
     """Every review of one pull request (REST, all pages)."""
     repo = _pr_repository(ctx, data)
-    with SyncLog(ctx, "pr_reviews", str(repo["id"]), {"prNumber": data.pr_number}) as log:
+    with SyncLog(ctx, "pr_reviews", str(repo["id"]), {"prNumber": data.number}) as log:
         batch = Batch()
-        pr_id = _rest_pull_request(ctx, repo, data.pr_number, batch)
-        for review in ctx.github.paginate(f"/repos/{repo['full_name']}/pulls/{data.pr_number}/reviews"):
+        pr_id = _rest_pull_request(ctx, repo, data.number, batch)
+        for review in ctx.github.paginate(f"/repos/{repo['full_name']}/pulls/{data.number}/reviews"):
             batch.rest_review(review, pr_id)
         written = _write(ctx, repo, batch)
         log.add(written, processed=len(batch.reviews))
-    return {"success": True, "repository": repo["full_name"], "prNumber": data.pr_number,
+    return {"success": True, "repository": repo["full_name"], "prNumber": data.number,
             "reviewsCount": len(batch.reviews), "written": written.as_dict()}
 
 
-def pr_comments(data: PullRequestJob, ctx: RunContext) -> dict[str, Any]:
+def _pr_comments(data: PullRequestJob, ctx: RunContext) -> dict[str, Any]:
     """Every review comment and conversation comment of one pull request (REST, all pages)."""
     repo = _pr_repository(ctx, data)
-    with SyncLog(ctx, "pr_comments", str(repo["id"]), {"prNumber": data.pr_number}) as log:
+    with SyncLog(ctx, "pr_comments", str(repo["id"]), {"prNumber": data.number}) as log:
         batch = Batch()
-        pr_id = _rest_pull_request(ctx, repo, data.pr_number, batch)
+        pr_id = _rest_pull_request(ctx, repo, data.number, batch)
         base = f"/repos/{repo['full_name']}"
         review_comments = [batch.rest_review_comment(c, pr_id)
-                           for c in ctx.github.paginate(f"{base}/pulls/{data.pr_number}/comments")]
+                           for c in ctx.github.paginate(f"{base}/pulls/{data.number}/comments")]
         issue_comments = [batch.rest_issue_comment(c, pr_github_id=pr_id)
-                          for c in ctx.github.paginate(f"{base}/issues/{data.pr_number}/comments")]
+                          for c in ctx.github.paginate(f"{base}/issues/{data.number}/comments")]
         written = _write(ctx, repo, batch)
         log.add(written, processed=len(batch.comments))
-    return {"success": True, "repository": repo["full_name"], "prNumber": data.pr_number,
+    return {"success": True, "repository": repo["full_name"], "prNumber": data.number,
             "reviewCommentsCount": len(review_comments), "issueCommentsCount": len(issue_comments),
             "totalCommentsCount": len(batch.comments), "written": written.as_dict()}
+
+
+def _per_number(one: PrService, *, without_numbers: PrService) -> PrService:
+    """A pull request job as contributor.info's senders shape it: one number (``prNumber``) runs ``one``;
+    several (``prNumbers``, its hybrid queue) run ``one`` for each in turn, in this run, so the job's
+    ``jobId`` row ends when all of them have; no number at all goes to ``without_numbers``."""
+
+    def run(data: PullRequestJob, ctx: RunContext) -> dict[str, Any]:
+        if data.pr_number is not None:
+            return one(data, ctx)
+        if not data.pr_numbers:
+            return without_numbers(data, ctx)
+        results = [one(data.for_number(number), ctx) for number in data.pr_numbers]
+        return {"success": True, "prNumbers": list(data.pr_numbers), "results": results}
+
+    run.__doc__ = one.__doc__
+    return run
+
+
+def _recent_pull_requests(data: PullRequestJob, ctx: RunContext) -> dict[str, Any]:
+    """Details of the repository's recently active pull requests (``update/pr.activity``'s work)."""
+    from contribsync.payloads import PrActivity
+    from contribsync.services.activity import update_pr_activity
+
+    repo = _pr_repository(ctx, data)
+    return update_pr_activity(PrActivity(repository_id=repo["id"], days=data.days or 7), ctx)
+
+
+def _recent_comments(data: PullRequestJob, ctx: RunContext) -> dict[str, Any]:
+    """Comments of the repository's recently active pull requests and issues
+    (``capture/repository.comments.all``'s work)."""
+    from contribsync.payloads import RepositoryComments
+    from contribsync.services.activity import repository_comments_all
+
+    repo = _pr_repository(ctx, data)
+    return repository_comments_all(RepositoryComments(repository_id=repo["id"], time_range=data.days or 7), ctx)
+
+
+pr_details = _per_number(_pr_details, without_numbers=_recent_pull_requests)
+pr_reviews = _per_number(_pr_reviews, without_numbers=_recent_pull_requests)
+pr_comments = _per_number(_pr_comments, without_numbers=_recent_comments)
 
 
 __all__ = ["pr_comments", "pr_details", "pr_reviews", "repository_sync", "repository_sync_enhanced"]

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import time
+import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -60,9 +61,27 @@ def process_workspace(data: EmbeddingsWorkspace, ctx: RunContext) -> dict[str, A
 
 
 def process_repository(data: EmbeddingsRepository, ctx: RunContext) -> dict[str, Any]:
-    """One repository's items."""
+    """One repository's items that need a vector. contributor.info's per-item, batch and similarity
+    events name a repository too: its pending items are embedded, the named ones among them (an
+    unchanged item keeps its vector), and similarity is read from the vectors at query time. Without a
+    repository, the event is ``embedding/progress.update``: the progress of the job it names."""
+    if data.repository_id is None:
+        return _job_progress(data, ctx)
     return embed_pending(ctx, Scope(repository_id=data.repository_id, force=data.force_regenerate),
                          batch_size=data.batch_size)
+
+
+def _job_progress(data: EmbeddingsRepository, ctx: RunContext) -> dict[str, Any]:
+    try:
+        job_id = uuid.UUID(str(data.job_id))
+    except ValueError:
+        return {"jobId": data.job_id, "updated": False, "reason": "not an embedding job id"}
+    row = ctx.db.query_one("embedding_job_progress", {"job_id": job_id, "processed": data.processed,
+                                                      "total": data.total, "status": data.status})
+    if row is None:
+        return {"jobId": str(job_id), "updated": False, "reason": "no such job, or it has ended"}
+    return {"jobId": str(job_id), "updated": True, "status": row["status"],
+            "processed": row["items_processed"], "total": row["items_total"]}
 
 
 def embed_pending(ctx: RunContext, scope: Scope, *, embedder: Embedder | None = None,

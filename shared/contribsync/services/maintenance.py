@@ -1,4 +1,4 @@
-"""Housekeeping: cancellations and retention."""
+"""Housekeeping: cancellations, retention, and events no function handles."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from contribsync.observability import logger, metrics
 from contribsync.settings import Settings
 
 if TYPE_CHECKING:
-    from contribsync.payloads import CancelFunction, CleanupWorkspaceMetrics
+    from contribsync.payloads import AnyEvent, CancelFunction, CleanupWorkspaceMetrics
     from contribsync.runtime import RunContext
 
 
@@ -45,3 +45,12 @@ def cleanup_workspace_metrics(data: CleanupWorkspaceMetrics, ctx: RunContext) ->
     metrics.add_metric(name="WorkspaceMetricsDeleted", unit="Count", value=len(rows))
     return {"deleted": len(rows), "queueRowsDeleted": len(queue), "retentionDays": retention,
             "before": cutoff.isoformat()}
+
+
+def no_function(data: AnyEvent, ctx: RunContext) -> dict[str, Any]:
+    """An event whose name no function handles, accepted by the event API as Inngest accepts it: its run
+    records it (name, data, when) and nothing else happens. The README lists the names contributor.info
+    sends that land here (the commit analysis contribsync does not do)."""
+    logger.info("event with no function recorded", extra={"event_name": ctx.event_name})
+    metrics.add_metric(name="EventsWithNoFunction", unit="Count", value=1)
+    return {"noFunction": True, "event": ctx.event_name, "reason": f"no function handles event {ctx.event_name!r}"}

@@ -48,7 +48,7 @@ if TYPE_CHECKING:
     from psycopg.rows import DictRow
 
     from contribsync.db import Database
-    from contribsync.payloads import WebhookDelivery
+    from contribsync.payloads import RepositoryWebhook, WebhookDelivery
     from contribsync.runtime import RunContext
 
 Payload = dict[str, Any]
@@ -57,6 +57,16 @@ Repo = dict[str, Any]
 
 class ParentMissing(ContribsyncError):
     """The object a delivery belongs to is not stored yet; retried with backoff while it is fetched."""
+
+
+def apply_repository(data: RepositoryWebhook, ctx: RunContext) -> dict[str, Any]:
+    """``ApplyRepositoryWebhook``: a stored delivery, or an event contributor.info's App webhook handler
+    sends once it stored an installation (``github.app.installed``, ``github.app.permissions_updated``).
+    Those name the account only; the repositories come with GitHub's own ``installation`` delivery, so
+    the App event is recorded, as an ``installation`` delivery without repositories is."""
+    if data.delivery_id is not None:
+        return apply_delivery(data, ctx)
+    return {"installation": data.installation_id, "account": data.account, "recorded": ctx.event_name}
 
 
 def apply_delivery(data: WebhookDelivery, ctx: RunContext) -> dict[str, Any]:
@@ -480,4 +490,4 @@ HANDLERS: dict[str, Callable[[Delivery], dict[str, Any]]] = {
     "installation_repositories": on_installation_repositories,
 }
 
-__all__ = ["HANDLERS", "ParentMissing", "apply_delivery", "repository_params", "repository_row"]
+__all__ = ["HANDLERS", "ParentMissing", "apply_delivery", "apply_repository", "repository_params", "repository_row"]

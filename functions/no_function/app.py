@@ -1,0 +1,25 @@
+"""NoFunction: records an event whose name no function handles, accepted by the event API as
+Inngest accepts it.
+
+Wiring only. The runtime parses the SQS batch (Powertools BatchProcessor + Parser), enforces the
+catalog's retries, concurrency and throttle through Postgres, records the run, and calls the
+service the catalog names (`contribsync.services.maintenance.no_function`).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from contribsync import Runtime, logger, metrics, tracer
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+
+RUNTIME = Runtime.for_function("NoFunction")
+
+
+@logger.inject_lambda_context(clear_state=True)
+@metrics.log_metrics
+@tracer.capture_lambda_handler
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return RUNTIME.handle(event, context)
