@@ -19,10 +19,11 @@ if TYPE_CHECKING:
 
 _LOCK_KEY = 0x636F6E7472696273  # "contribs"
 
-# Files whose comments were reworded after release, with the checksum each had before: only a comment
-# line changed (it named a document that is not in the repository), so a database that applied the
-# earlier text has the same schema. Its recorded checksum is moved to the current one.
-_REWORDED = {
+# Files changed after release, with the checksum each had before. A database that applied the earlier
+# text ends with the same schema: 0002-0007 and 0014 only had a comment reworded (it named a document
+# that is not in the repository); 0003 no longer creates the views pr_comments and issue_comments,
+# which 0022 replaces with contributor.info's. Its recorded checksum is moved to the current one.
+_EARLIER_CHECKSUMS = {
     "0002": "615a5037fd5e1819d0636c60f7da7df695475489976f58ba659119dd0c6510c7",
     "0003": "8ab7affde311ba3dae8082b93cc4a58c3448cc836b92a9434f62bdf0d172fe81",
     "0004": "f73b88688c20b38e5c42998cb41fa03b74cf1cae3f2aa7ecb4ba5cedec44bd55",
@@ -54,7 +55,7 @@ def migrate(db: Database) -> list[str]:
             version = name.split("_", 1)[0]
             checksum = hashlib.sha256(text.encode()).hexdigest()
             if version in done:
-                if done[version] == _REWORDED.get(version):
+                if done[version] == _EARLIER_CHECKSUMS.get(version):
                     conn.execute("UPDATE schema_migrations SET checksum = %s WHERE version = %s", (checksum, version))
                 elif done[version] != checksum:
                     raise StoreError(f"migration {name} changed after it was applied; add a new migration")

@@ -115,5 +115,4 @@ CREATE TABLE IF NOT EXISTS comments (
 CREATE INDEX IF NOT EXISTS comments_pull_request_idx ON comments (pull_request_id);
 CREATE INDEX IF NOT EXISTS comments_issue_idx ON comments (issue_id);
 
-CREATE OR REPLACE VIEW pr_comments AS SELECT * FROM comments WHERE pull_request_id IS NOT NULL;
-CREATE OR REPLACE VIEW issue_comments AS SELECT * FROM comments WHERE issue_id IS NOT NULL;
+-- The views pr_comments and issue_comments are contributor.info's, with their joined columns: 0022.
