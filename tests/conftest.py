@@ -38,10 +38,14 @@ def pg_template(pg_admin_dsn):
     postgres.drop_database(pg_admin_dsn, name)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def isolated_database(pg_admin_dsn, pg_template):
     """Makes a database of its own (a copy of the migrated template) for a test that syncs a simulated
-    organisation: simulated ids repeat across seeds, so two syncs into one database would meet."""
+    organisation: simulated ids repeat across seeds, so two syncs into one database would meet.
+
+    Module-scoped: a module's databases are dropped when it ends. Each DROP DATABASE waits for a
+    checkpoint; at the session's end, 57 of them in a row took minutes on a busy machine, all in the
+    last test's teardown and under its timeout."""
     names: list[str] = []
     counter = itertools.count()
 

@@ -1,5 +1,5 @@
 """A sync killed mid-run (the Lambda dies; SQS redelivers the message) resumes from its checkpoint: the
-simulator sees no page fetched twice except the one in flight, and the database has no duplicates.
+simulator sees no page fetched twice except those in flight, and the database has no duplicates.
 (The sync pages three state streams in parallel; the kill stops all of them, as a dying Lambda would.)"""
 
 from __future__ import annotations
@@ -104,9 +104,13 @@ def test_a_killed_sync_resumes_from_its_checkpoint(simulator, isolated_db, queue
     by_state = {s: sum(p.state == s for p in simulator.ds.prs.values()) for s in ("OPEN", "CLOSED", "MERGED")}
     pages = sum(-(-n // capture.PAGE_PRS) for n in by_state.values())
     cursors = simulator.cursors
-    assert len(cursors) == pages + 1  # every page once, plus the one in flight when it died
+    # Every page once, plus those in flight when it died: the one that killed it and, as the three state
+    # streams page in parallel, any other stream's page GitHub had answered but the dead process never
+    # stored (on a busy machine, two or three were seen in flight). Each of those is fetched once more.
     repeated = [c for c in set(cursors) if cursors.count(c) > 1]
-    assert len(repeated) == 1
+    assert 1 <= len(repeated) <= len(by_state)
+    assert all(cursors.count(c) == 2 for c in repeated)
+    assert len(cursors) == pages + len(repeated)
     counts = db.connection().execute(
         "SELECT count(*) AS n, count(DISTINCT github_id) AS d, count(DISTINCT number) AS numbers"
         " FROM pull_requests").fetchone()
