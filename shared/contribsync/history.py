@@ -13,6 +13,8 @@ if TYPE_CHECKING:
     from contribsync.db import Database
 
 # Statuses a run row can have: running, completed, failed, retrying, deferred, cancelled, skipped.
+# The progressive_capture_jobs status a run's status moves its job to (the others leave it).
+_JOB_STATUS = {"running": "processing", "completed": "completed", "failed": "failed", "cancelled": "cancelled"}
 
 
 def _json(value: object) -> str | None:
@@ -30,17 +32,19 @@ class RunHistory:
             "attempt": attempt, "data": _json(data), "message_id": message_id, "now": now,
         })
         assert row is not None
+        self._job(data, "running", now)
         return uuid.UUID(str(row["id"]))
 
     def finish(self, run_id: uuid.UUID, *, status: str, now: datetime, result: object = None,
                error: BaseException | None = None, next_attempt_at: datetime | None = None,
                dead_lettered: bool = False) -> None:
-        self.db.query("run_finish", {
+        row = self.db.query_one("run_finish", {
             "run_id": run_id, "status": status, "now": now, "result": _json(result),
             "error_type": type(error).__name__ if error else None,
             "error": str(error)[:4000] if error else None,
             "next_attempt_at": next_attempt_at, "dead_lettered": dead_lettered,
         })
+        self._job({"jobId": row["job_id"]} if row else None, status, now, error)
 
     def record(self, *, event_id: str, event_name: str, function: str, key: str | None, attempt: int,
                status: str, data: dict[str, Any] | None, message_id: str | None, now: datetime,
@@ -55,20 +59,25 @@ class RunHistory:
             "dead_lettered": dead_lettered,
         })
         assert row is not None
+        self._job(data, status, now, error)
         return uuid.UUID(str(row["id"]))
 
-    def job(self, data: Mapping[str, Any] | None, *, status: str, now: datetime,
-            error: BaseException | None = None) -> None:
+    def _job(self, data: Mapping[str, Any] | None, run_status: str, now: datetime,
+             error: BaseException | None = None) -> None:
         """Move the ``progressive_capture_jobs`` row named by ``data.jobId`` (contributor.info's hybrid
-        queue) to ``status``; data without a job id, or with one that is not a uuid, names no row."""
+        queue) with its run: ``processing`` when the run starts, ``completed``, ``failed`` or
+        ``cancelled`` when it ends. Retries, deferrals and skipped copies leave it as it is; data
+        without a job id, or with one that is not a uuid, names no row."""
+        status = _JOB_STATUS.get(run_status)
         job_id = (data or {}).get("jobId")
+        if status is None or job_id is None:
+            return
         try:
-            job = uuid.UUID(str(job_id)) if job_id is not None else None
+            job = uuid.UUID(str(job_id))
         except ValueError:
             return
-        if job is not None:
-            self.db.query("capture_job_status", {"job_id": job, "status": status, "now": now,
-                                                 "error": str(error)[:4000] if error else None})
+        self.db.query("capture_job_status", {"job_id": job, "status": status, "now": now,
+                                             "error": str(error)[:4000] if error else None})
 
     def completed(self, *, event_id: str, function: str) -> bool:
         return self.db.query_one("run_completed", {"event_id": event_id, "function": function}) is not None

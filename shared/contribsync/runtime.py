@@ -300,7 +300,6 @@ class Runtime:
             status="failed", data=data, message_id=record.messageId, now=deps.clock.now(), error=error,
             dead_lettered=True,
         )
-        deps.history.job(data, status="failed", now=deps.clock.now(), error=error)
         self.dead_letter(record.body, error, attempt)
 
     def dead_letter(self, body: str, error: BaseException, attempt: int) -> None:
@@ -443,8 +442,6 @@ class _Run:
             return
         if check.cancelled is not None:
             self._record("cancelled", Cancelled(check.cancelled))
-            self.deps.history.job(self.raw_data, status="cancelled", now=self.deps.clock.now(),
-                                  error=Cancelled(check.cancelled))
             return
         if not self._admitted():
             return
@@ -482,14 +479,12 @@ class _Run:
         ctx = RunContext(self.event_id, self.event_name, self.event.function, self.attempt, self.raw_data,
                          deps.db, deps.queues, deps.clock, self._cancellation, deps.github)
         logger.thread_safe_append_keys(event_id=self.event_id, run_id=str(run_id))
-        history.job(self.raw_data, status="processing", now=deps.clock.now())
         try:
             if self.rt.before_run is not None:
                 self.rt.before_run(ctx)
             result = self.rt.service()(self.data, ctx)
         except Cancelled as exc:
             history.finish(run_id, status="cancelled", now=deps.clock.now(), error=exc)
-            history.job(self.raw_data, status="cancelled", now=deps.clock.now(), error=exc)
         except Deferred as exc:
             at = self.rt.requeue(self.record.body, delay_s=exc.delay_seconds(deps.clock.now()),
                                  spent_attempts=self.spent)
@@ -497,7 +492,6 @@ class _Run:
         except NonRetriable as exc:
             logger.error("run failed, not retriable", extra={"error": str(exc)[:500]})
             history.finish(run_id, status="failed", now=deps.clock.now(), error=exc, dead_lettered=True)
-            history.job(self.raw_data, status="failed", now=deps.clock.now(), error=exc)
             self.rt.dead_letter(self.record.body, exc, self.attempt)
         except Exception as exc:
             self._retry_or_give_up(run_id, exc)
@@ -505,7 +499,6 @@ class _Run:
             if isinstance(result, BaseModel):
                 result = result.model_dump(mode="json", by_alias=True)
             history.finish(run_id, status="completed", now=deps.clock.now(), result=result)
-            history.job(self.raw_data, status="completed", now=deps.clock.now())
             metrics.add_metric(name="RunCompleted", unit=MetricUnit.Count, value=1)
 
     def _retry_or_give_up(self, run_id: uuid.UUID, exc: Exception) -> None:
@@ -513,7 +506,6 @@ class _Run:
         if self.attempt >= self.event.max_receive_count:
             logger.exception("run failed, retries spent", extra={"attempt": self.attempt})
             deps.history.finish(run_id, status="failed", now=deps.clock.now(), error=exc, dead_lettered=True)
-            deps.history.job(self.raw_data, status="failed", now=deps.clock.now(), error=exc)
             self.rt.dead_letter(self.record.body, exc, self.attempt)
             return
         delay = self.rt.backoff_s(self.attempt)

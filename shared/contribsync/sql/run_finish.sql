@@ -9,3 +9,4 @@ UPDATE function_runs
        next_attempt_at = %(next_attempt_at)s,
        dead_lettered   = %(dead_lettered)s
  WHERE id = %(run_id)s
+RETURNING data ->> 'jobId' AS job_id
