@@ -87,7 +87,7 @@ def repository_sync(data: RepositorySync, ctx: RunContext) -> dict[str, Any]:
     ``capture/repository.sync-enhanced`` is queued for the range to read them."""
     repo = _repository(ctx, data)
     now = ctx.clock.now()
-    last = repo["last_updated_at"]
+    last = repo["last_synced_at"]
     if not (data.force or data.reason == "manual") and last is not None and now - last < FRESHNESS_WINDOW:
         return {"repository": repo["full_name"], "status": "fresh", "lastSyncedAt": last.isoformat(),
                 "freshUntil": (last + FRESHNESS_WINDOW).isoformat()}

@@ -24,6 +24,10 @@ items AS (
     SELECT 'discussion', 3, d.id, d.repository_id, d.title, d.body, d.updated_at, d.embedding_generated_at,
            d.content_hash, d.embedding_model, d.embedding IS NOT NULL
       FROM discussions d JOIN scope USING (repository_id)
+     -- not where discussions.embedding is contributor.info's vector(1536): 384-dimension vectors do not fit
+     -- it, and its own similarity functions compare it with 384-dimension queries (README)
+     WHERE (SELECT a.atttypmod FROM pg_attribute a
+             WHERE a.attrelid = 'discussions'::regclass AND a.attname = 'embedding') = 384
 ),
 hashed AS (
     SELECT it.*, contribsync_content_hash(it.title, it.body) AS hash_now FROM items it

@@ -1,0 +1,198 @@
+"""contributor.info's own reads on data that contribsync synced, on its database and on an empty one.
+
+For each starting point (an empty database that ``contribsync db migrate`` builds, and contributor.info's
+schema replayed from its 203 migrations, then migrated), a simulated repository is synced through the
+local stack: pull requests with their reviews and comments, issues, discussions, stars and forks,
+embeddings, size and priority, and a workspace holding it. Then every view of theirs, the RPC functions
+its frontend and jobs call that read these tables, and the reads of ``frontend-queries.json`` run there:
+none may fail, and each returns rows where the synced data has them. The 55 events its code sends are
+all accepted there too.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import uuid
+
+import httpx
+import psycopg
+import pytest
+from psycopg.rows import dict_row
+
+from contribsync_local import postgres
+from contribsync_local.openai_fake import FakeOpenAI
+from contribsync_local.stack import LocalStack
+from contribsync_sim.dataset import generate
+from contribsync_sim.simulator import Simulator
+from tests.fixtures import CONTRIBUTOR_INFO
+from tests.integration.test_contributor_info_database import load_contributor_info
+
+pytestmark = pytest.mark.integration
+
+QUERIES = json.loads((CONTRIBUTOR_INFO / "frontend-queries.json").read_text())
+SENDERS = json.loads((CONTRIBUTOR_INFO / "sender-events.json").read_text())
+PLACEHOLDER_ID = "11111111-1111-1111-1111-111111111111"
+# The views of theirs that read only the tables both schemas share (the others read its users, roles
+# and trending tables, which contribsync neither writes nor creates).
+VIEWS = ("pr_comments", "issue_comments", "items_needing_embeddings", "items_needing_embeddings_priority",
+         "backfill_progress_summary", "connection_stats", "contributor_stats", "progressive_capture_stats",
+         "recent_activity", "repository_stats", "stuck_jobs_monitor")
+# Reads that return rows whenever the synced repository has pull requests, issues with comments,
+# discussions and open pull requests (the simulated one has all of them).
+NON_EMPTY = {"useWorkspacePRs PR list (PostgREST embed translated to joins)", "useWorkspaceIssues issue list",
+             "useWorkspaceDiscussions list", "my-work PRs awaiting response", "update-pr-activity job PR scan",
+             "issue metrics comments with commenter", "repository sync status"}
+
+
+@pytest.fixture(scope="module")
+def openai():
+    with FakeOpenAI() as server:
+        yield server
+
+
+@pytest.fixture(scope="module", params=["empty", "contributor-info"])
+def synced(request, pg_admin_dsn, aws_endpoint, openai):
+    name = f"contribsync_reads_{request.param.replace('-', '_')}_{os.getpid()}"
+    dsn = postgres.create_database(pg_admin_dsn, name, drop_first=True)
+    if request.param == "contributor-info":
+        load_contributor_info(dsn)
+        with psycopg.connect(dsn, autocommit=True) as conn:  # Supabase's grants, which the dump leaves out
+            conn.execute("GRANT ALL ON ALL TABLES IN SCHEMA public TO anon, authenticated, service_role;"
+                         " ALTER DEFAULT PRIVILEGES IN SCHEMA public"
+                         " GRANT ALL ON TABLES TO anon, authenticated, service_role")
+    patch = pytest.MonkeyPatch()
+    patch.setenv("OPENAI_API_KEY", "sk-test-not-a-real-key")
+    patch.setenv("OPENAI_BASE_URL", openai.base_url)
+    simulator = Simulator(dataset=generate(53, repos=1, prs_per_repo=60))
+    try:
+        with LocalStack(database_url=dsn, port=0, prefix=f"rd{uuid.uuid4().hex[:6]}", cron=False, retry_base_s=1,
+                        aws_endpoint=aws_endpoint, simulator=simulator) as stack:
+            sim_repo = next(iter(simulator.ds.repos.values()))
+            stack.queues.send_event("capture/repository.sync-enhanced",
+                                    {"owner": sim_repo.owner.login, "repo": sim_repo.name})
+            assert stack.wait_idle(180)
+            db = stack.db.connection()
+            repo = db.execute("SELECT id, owner, name FROM repositories").fetchone()
+            for event, data in (("capture/repository.issues", {"repositoryId": str(repo["id"]), "timeRange": 3650}),
+                                ("capture/repository.discussions", {"repositoryId": str(repo["id"])}),
+                                ("capture/repository.events", {"repositoryId": str(repo["id"])}),
+                                ("classify/single-repository", {"repositoryId": str(repo["id"]),
+                                                                "owner": repo["owner"], "repo": repo["name"]})):
+                stack.queues.send_event(event, data)
+            assert stack.wait_idle(180)
+            stack.queues.send_event("embeddings/process.repository", {"repositoryId": str(repo["id"])})
+            assert stack.wait_idle(180)
+            workspace = _workspace(db, repo["id"], theirs=request.param == "contributor-info")
+            failed = db.execute("SELECT function, error FROM function_runs WHERE status = 'failed'").fetchall()
+            yield {"stack": stack, "dsn": dsn, "repo": repo, "workspace": workspace, "failed": failed,
+                   "which": request.param}
+    finally:
+        patch.undo()
+        postgres.drop_database(pg_admin_dsn, name)
+
+
+def _workspace(db: psycopg.Connection, repository_id: uuid.UUID, *, theirs: bool) -> uuid.UUID:
+    """A public workspace holding the repository, as its app creates one (with an owner where it has users)."""
+    owner = None
+    if theirs:
+        user = db.execute("INSERT INTO auth.users (email) VALUES ('octocat@example.com') RETURNING id").fetchone()["id"]
+        # its workspace trigger names the owner as an auth user (contributor_groups.created_by), so the
+        # app user here has the auth user's id, as its sign-up makes it
+        owner = db.execute("INSERT INTO app_users (id, auth_user_id, github_id, github_username)"
+                           " VALUES (%s, %s, 42, 'octocat') RETURNING id", (user, user)).fetchone()["id"]
+    workspace = db.execute("INSERT INTO workspaces (name, slug, owner_id, visibility) VALUES ('Readers', 'readers',"
+                           " %s, 'public') RETURNING id", (owner,)).fetchone()["id"]
+    # its workspace_repositories triggers write workspace_tracked_repositories, a table its HEAD lacks (its
+    # app cannot add a repository to a workspace there): they are left out for this insert
+    db.execute("SET session_replication_role = replica")
+    db.execute("INSERT INTO workspace_repositories (workspace_id, repository_id, added_by) VALUES (%s, %s, %s)",
+               (workspace, repository_id, owner))
+    db.execute("SET session_replication_role = origin")
+    db.commit()
+    return workspace
+
+
+def read(dsn: str, sql: str, params: object = None) -> list[dict]:
+    with psycopg.connect(dsn, row_factory=dict_row) as conn:
+        return conn.execute(sql, params).fetchall()
+
+
+def test_the_sync_into_it_succeeds_and_fills_the_tables_its_frontend_reads(synced):
+    assert synced["failed"] == []
+    counts = read(synced["dsn"], """SELECT (SELECT count(*) FROM pull_requests) AS prs, (SELECT count(*) FROM reviews)
+        AS reviews, (SELECT count(*) FROM comments) AS comments, (SELECT count(*) FROM issues) AS issues,
+        (SELECT count(*) FROM discussions) AS discussions, (SELECT count(*) FROM contributors) AS contributors,
+        (SELECT count(*) FROM issues WHERE embedding IS NOT NULL) AS embedded,
+        (SELECT count(*) FROM tracked_repositories WHERE size IS NOT NULL) AS classified""")[0]
+    assert all(n > 0 for n in counts.values()), counts
+
+
+@pytest.mark.parametrize("view", VIEWS)
+def test_every_view_of_theirs_runs(synced, view):
+    rows = read(synced["dsn"], f"SELECT * FROM {view} LIMIT 50")
+    if view in ("pr_comments", "issue_comments", "contributor_stats", "repository_stats"):
+        assert rows, view
+    if view in ("pr_comments", "issue_comments"):
+        assert all(r["commenter_username"] for r in rows)
+
+
+def test_the_reads_of_its_frontend_run_and_return_rows_where_the_sync_has_them(synced):
+    repo = synced["repo"]
+    for query in QUERIES:
+        sql = (query["sql"].replace(PLACEHOLDER_ID, str(repo["id"]))
+               .replace("'octo'", f"'{repo['owner']}'").replace("'widgets'", f"'{repo['name']}'"))
+        rows = read(synced["dsn"], sql)
+        if query["name"] in NON_EMPTY:
+            assert rows, (query["name"], query["src"])
+
+
+def test_the_rpc_functions_its_frontend_and_jobs_call_run_and_return_rows(synced):
+    dsn, repo, workspace = synced["dsn"], synced["repo"], synced["workspace"]
+    issue = read(dsn, "SELECT id, embedding::text AS v FROM issues WHERE embedding IS NOT NULL LIMIT 1")[0]
+    assert read(dsn, "SELECT * FROM calculate_assignee_distribution(p_repository_ids => %s::uuid[],"
+                     " p_exclude_bots => true, p_limit => 100)", ([repo["id"]],))
+    assert read(dsn, "SELECT * FROM find_similar_issues(target_issue_id => %s::uuid, limit_count => 5)",
+                (issue["id"],))
+    assert read(dsn, "SELECT * FROM find_similar_items_cross_entity(query_embedding => %s::vector,"
+                     " repo_ids => %s::uuid[], match_count => 21, exclude_item_type => 'issue',"
+                     " exclude_item_id => %s)", (issue["v"], [repo["id"]], str(issue["id"])))
+    assert read(dsn, "SELECT * FROM get_workspace_repository_event_summaries(p_workspace_id => %s,"
+                     " p_start_date => '2000-01-01'::timestamptz, p_end_date => now())", (workspace,))
+    assert read(dsn, "SELECT generate_workspace_slug(workspace_name => 'Readers') AS slug")[0]["slug"] != "readers"
+    read(dsn, "SELECT cleanup_expired_cache()")
+
+
+def test_the_events_its_code_sends_are_all_accepted(synced):
+    stack = synced["stack"]
+    body = [{"name": sent["name"], "data": sent["data"]} for sent in SENDERS]
+    response = httpx.post(f"{stack.http.url}/e/contributor-info", content=json.dumps(body), timeout=30)
+    assert response.status_code == 200, response.text
+    answer = response.json()
+    assert len(answer["ids"]) == len(SENDERS) == 55 and all(answer["ids"]) and "errors" not in answer
+
+
+def test_anon_reads_public_rows_only_and_none_of_contribsyncs_own(synced):
+    """What PostgREST's anon key would see: a public repository's pull requests, none of a private one, and
+    no row of contribsync's run history (on contributor.info's database, Supabase grants anon every table
+    of ``public``; there, row-level security is what keeps contribsync's tables closed)."""
+    repository_id = synced["repo"]["id"]
+
+    def as_anon(conn: psycopg.Connection, sql: str) -> int:
+        conn.execute("SET ROLE anon")
+        try:
+            with conn.transaction():
+                return conn.execute(sql).fetchone()[0]
+        except psycopg.errors.InsufficientPrivilege:
+            return 0
+        finally:
+            conn.execute("RESET ROLE")
+
+    with psycopg.connect(synced["dsn"]) as conn:
+        assert conn.execute("SELECT count(*) FROM function_runs").fetchone()[0] > 0
+        assert as_anon(conn, "SELECT count(*) FROM function_runs") == 0
+        assert as_anon(conn, "SELECT count(*) FROM webhook_deliveries") == 0
+        assert as_anon(conn, "SELECT count(*) FROM pull_requests") > 0
+        conn.execute("UPDATE repositories SET is_private = true WHERE id = %s", (repository_id,))
+        assert as_anon(conn, "SELECT count(*) FROM pull_requests") == 0
+        conn.rollback()
