@@ -435,14 +435,15 @@ def insert(conn: psycopg.Connection[Any], ds: Dataset) -> None:
               r.submitted_at) for r in ds.reviews])
         cur.executemany(
             """INSERT INTO comments (id, github_id, repository_id, pull_request_id, issue_id, commenter_id, body,
-                                     comment_type, created_at, updated_at)
-               VALUES (%s, %s, %s, %s, %s, %s, 'Looks good to me.', %s, %s, %s)""",
+                                     comment_type, path, created_at, updated_at)
+               VALUES (%s, %s, %s, %s, %s, %s, 'Looks good to me.', %s, %s, %s, %s)""",
             [(c.id, c.github_id, c.repository_id, c.pull_request_id, c.issue_id, c.commenter_id, c.comment_type,
+              "README.md" if c.comment_type == "review_comment" else None,  # GitHub's always have a path
               c.created_at, c.created_at) for c in ds.comments])
         cur.executemany(
             """INSERT INTO github_events_cache (event_id, event_type, actor_login, repository_owner,
-                                                repository_name, created_at)
-               VALUES (%s, %s, %s, %s, %s, %s)""",
+                                                repository_name, payload, created_at)
+               VALUES (%s, %s, %s, %s, %s, '{}', %s)""",
             [(e.event_id, e.event_type, e.actor_login, e.owner, e.name, e.created_at) for e in ds.events])
 
 

@@ -128,8 +128,13 @@ def test_an_empty_database_has_their_shared_tables_with_every_column_type_and_nu
     assert len(shared) >= 18
     differ = {(t, c): ((d, u, n), ours.get((t, c))) for t, c, d, u, n, _ in theirs["before"]
               if t in shared and ours.get((t, c)) != (d, u, n)}
-    # the one documented difference: no app_users to name a workspace's owner on an empty database
-    assert differ == {("workspaces", "owner_id"): (("uuid", "uuid", "NO"), ("uuid", "uuid", "YES"))}
+    # the documented differences: no app_users to name a workspace's owner on an empty database; and, on
+    # theirs too (0026), GitHub's PENDING reviews have no submitted_at and a workspace's embeddings job
+    # has no repository
+    assert differ == {("workspaces", "owner_id"): (("uuid", "uuid", "NO"), ("uuid", "uuid", "YES")),
+                      ("reviews", "submitted_at"): (("timestamp with time zone", "timestamptz", "NO"),
+                                                    ("timestamp with time zone", "timestamptz", "YES")),
+                      ("embedding_jobs", "repository_id"): (("uuid", "uuid", "NO"), ("uuid", "uuid", "YES"))}
     with psycopg.connect(pg_dsn) as conn:  # and its enums and the discussions' 384 dimensions
         assert conn.execute("SELECT count(*) FROM pg_type WHERE typname IN ('repository_priority',"
                             " 'repository_size')").fetchone()[0] == 2

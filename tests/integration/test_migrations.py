@@ -106,9 +106,9 @@ def test_bot_logins_merged_state_and_job_sync_types_are_accepted(db):
         for sync_type in ("repository_discussions", "pr_details", "pr_reviews", "pr_comments"):
             conn.execute("INSERT INTO sync_logs (sync_type, repository_id, status) VALUES (%s, %s, 'started')",
                          (sync_type, repo))
-        conn.execute("INSERT INTO discussions (id, repository_id, number, title, url, created_at, updated_at,"
-                     " summary) VALUES (%s, %s, 1, 't', 'u', now(), now(), 'a short summary')",
-                     (f"D_{uuid.uuid4().hex}", repo))
+        conn.execute("INSERT INTO discussions (id, github_id, repository_id, number, title, url, created_at,"
+                     " updated_at, summary) VALUES (%s, %s, %s, 1, 't', 'u', now(), now(), 'a short summary')",
+                     (f"D_{uuid.uuid4().hex}", uuid.uuid4().int % 10**9, repo))
 
 
 def test_a_merged_pr_without_merged_at_is_rejected(db):

@@ -66,7 +66,7 @@ class World:
     def workspace(self, *, active: bool = True) -> str:
         n = next(_ids)
         return str(self.one("INSERT INTO workspaces (name, slug, is_active) VALUES (%s, %s, %s) RETURNING id",
-                            f"w{n}", f"w{n}", active))
+                            f"ws-{n}", f"ws-{n}", active))
 
     def add_to(self, workspace_id: str, repo_id: str) -> None:
         self.conn.execute("INSERT INTO workspace_repositories (workspace_id, repository_id) VALUES (%s, %s)",

@@ -67,7 +67,7 @@ scored AS (
 ),
 changed AS (
     UPDATE tracked_repositories t
-       SET priority            = s.priority,
+       SET priority            = s.priority::repository_priority,  -- contributor.info's enum (0000)
            priority_score      = s.priority_score,
            is_workspace_repo   = s.workspace_count > 0,
            workspace_count     = s.workspace_count,
@@ -76,7 +76,7 @@ changed AS (
            updated_at          = %(now)s
       FROM scored s
      WHERE t.id = s.id
-       AND (t.priority, t.priority_score, t.is_workspace_repo, t.workspace_count, t.priority_reasons)
+       AND (t.priority::text, t.priority_score, t.is_workspace_repo, t.workspace_count, t.priority_reasons)
            IS DISTINCT FROM (s.priority, s.priority_score, s.workspace_count > 0, s.workspace_count, s.reasons)
     RETURNING t.id
 )
