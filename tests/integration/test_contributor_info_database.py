@@ -16,6 +16,7 @@ import psycopg
 import pytest
 
 from contribsync.db import Database, migrate
+from contribsync.errors import StoreError
 from contribsync_local import postgres
 from tests.fixtures import CONTRIBUTOR_INFO
 
@@ -178,3 +179,31 @@ def test_the_checks_its_own_code_breaks_are_widened_and_the_others_still_hold(th
             with pytest.raises(psycopg.errors.CheckViolation), conn.transaction():
                 conn.execute(bad)
         conn.rollback()
+
+
+def test_rows_a_new_key_would_break_stop_the_migration_with_their_names_and_nothing_half_applied(pg_admin_dsn):
+    # contributor.info's code inserted events without a key: the same event twice blocks 0025's key
+    name = f"contribsync_ci_dupes_{os.getpid()}"
+    dsn = postgres.create_database(pg_admin_dsn, name, drop_first=True)
+    database = Database(dsn)
+    try:
+        load_contributor_info(dsn)
+        with psycopg.connect(dsn) as conn:
+            for _ in range(2):
+                conn.execute("INSERT INTO github_events_cache (event_id, event_type, actor_login, repository_owner,"
+                             " repository_name, payload, created_at) VALUES ('4242', 'WatchEvent', 'mona', 'o', 'r',"
+                             " '{}', '2025-01-15T00:00:00Z')")
+        with pytest.raises(StoreError, match=r"github_events_cache holds the same event more than once: 4242 \(2"):
+            migrate(database)
+        with psycopg.connect(dsn) as conn:
+            versions = {r[0] for r in conn.execute("SELECT version FROM schema_migrations")}
+            assert "0024" in versions and "0025" not in versions  # the ones before applied, 0025 not at all
+            assert conn.execute("SELECT count(*) FROM pg_indexes WHERE indexname = 'github_events_cache_event_key'"
+                                ).fetchone()[0] == 0
+            assert conn.execute("SELECT count(*) FROM github_events_cache").fetchone()[0] == 2  # nothing deleted
+            conn.execute("DELETE FROM github_events_cache WHERE ctid IN (SELECT ctid FROM github_events_cache"
+                         " LIMIT 1)")
+        assert "0025_row_security_and_event_key.sql" in migrate(database)  # once fixed, it goes on
+    finally:
+        database.close()
+        postgres.drop_database(pg_admin_dsn, name)

@@ -128,6 +128,28 @@ def test_the_sync_into_it_succeeds_and_fills_the_tables_its_frontend_reads(synce
     assert all(n > 0 for n in counts.values()), counts
 
 
+def test_the_columns_its_jobs_fill_are_filled(synced):
+    dsn = synced["dsn"]
+    # pull_requests.author_login and reviewer_data, as its My Work page reads them
+    prs = read(dsn, """SELECT p.author_login, c.username, p.reviewer_data,
+                              (SELECT count(*) FROM reviews r WHERE r.pull_request_id = p.id
+                                  AND r.submitted_at IS NOT NULL) AS reviews
+                         FROM pull_requests p JOIN contributors c ON c.id = p.author_id""")
+    assert prs and all(p["author_login"] == p["username"] for p in prs)
+    assert all(set(p["reviewer_data"]) == {"requested_reviewers", "reviewers"} for p in prs)
+    assert all(len(p["reviewer_data"]["reviewers"]) == p["reviews"] for p in prs)
+    assert any(p["reviews"] for p in prs)
+    reviewer = next(r for p in prs for r in p["reviewer_data"]["reviewers"])
+    assert set(reviewer) == {"username", "avatar_url", "approved", "state", "submitted_at"}
+    assert reviewer["approved"] == (reviewer["state"] == "APPROVED")
+    # contributors' creation time (GraphQL createdAt), and the repository's sync status
+    people = read(dsn, "SELECT username, github_created_at FROM contributors WHERE username <> 'ghost'")
+    assert people and all(p["github_created_at"] is not None for p in people)
+    repo = read(dsn, "SELECT sync_status, total_pull_requests, pull_request_count FROM repositories")[0]
+    assert repo["sync_status"] == "completed"
+    assert repo["total_pull_requests"] == repo["pull_request_count"] > 0
+
+
 @pytest.mark.parametrize("view", VIEWS)
 def test_every_view_of_theirs_runs(synced, view):
     rows = read(synced["dsn"], f"SELECT * FROM {view} LIMIT 50")

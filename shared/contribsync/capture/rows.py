@@ -31,11 +31,11 @@ REVIEW_STATES = frozenset({"PENDING", "APPROVED", "CHANGES_REQUESTED", "COMMENTE
 MERGEABLE = {"MERGEABLE": True, "CONFLICTING": False}
 
 CONTRIBUTOR_COLUMNS = ("github_id", "username", "display_name", "avatar_url", "email", "company", "location",
-                       "is_bot", "seen_at")
+                       "is_bot", "bio", "blog", "github_created_at", "seen_at")
 PULL_REQUEST_COLUMNS = ("github_id", "number", "title", "body", "state", "draft", "mergeable", "mergeable_state",
                         "merged", "merged_by_github_id", "author_github_id", "base_branch", "head_branch",
                         "created_at", "updated_at", "merged_at", "closed_at", "additions", "deletions",
-                        "changed_files", "commits", "html_url")
+                        "changed_files", "commits", "html_url", "requested_reviewers")
 REVIEW_COLUMNS = ("github_id", "pr_github_id", "author_github_id", "state", "body", "submitted_at", "commit_id",
                   "updated_at")
 COMMENT_COLUMNS = ("github_id", "pr_github_id", "issue_github_id", "author_github_id", "body", "comment_type",
@@ -61,6 +61,17 @@ def _lower(value: str | None) -> str | None:
     return value.lower() if value else None
 
 
+def _requested_reviewers(pr: dict[str, Any]) -> str | None:
+    """``reviewer_data.requested_reviewers`` as contributor.info's sync-pr-reviewers builds it: users, then
+    teams as ``team:<name>``; None when the object does not say (GitHub's list endpoints always do)."""
+    if "requested_reviewers" not in pr and "requested_teams" not in pr:
+        return None
+    users = [{"username": u["login"], "avatar_url": u.get("avatar_url") or ""}
+             for u in pr.get("requested_reviewers") or []]
+    teams = [{"username": f"team:{t['name']}", "avatar_url": ""} for t in pr.get("requested_teams") or []]
+    return json.dumps(users + teams)
+
+
 @dataclass
 class Batch:
     """Rows gathered from one page (or one run) of GitHub data; contributors are de-duplicated by id."""
@@ -78,13 +89,15 @@ class Batch:
 
     def _contributor(self, github_id: int, login: str, account_type: str | None, *, name: str | None = None,
                      avatar: str | None = None, email: str | None = None, company: str | None = None,
-                     location: str | None = None, seen_at: str | None = None) -> int:
+                     location: str | None = None, bio: str | None = None, blog: str | None = None,
+                     created_at: str | None = None, seen_at: str | None = None) -> int:
         if account_type == "Bot" and not login.endswith("[bot]"):
             login = f"{login}[bot]"
         previous = self.contributors.get(github_id)
         if previous is None or (seen_at or "") >= (previous[-1] or ""):
             self.contributors[github_id] = (github_id, login, name or None, avatar, email or None, company, location,
-                                            is_bot(login, account_type), seen_at)
+                                            is_bot(login, account_type), bio or None, blog or None, created_at,
+                                            seen_at)
         return github_id
 
     def ghost(self) -> int:
@@ -97,7 +110,8 @@ class Batch:
             return self.ghost()
         return self._contributor(int(node["databaseId"]), node["login"], node.get("__typename"),
                                  name=node.get("name"), avatar=node.get("avatarUrl"), email=node.get("email"),
-                                 company=node.get("company"), location=node.get("location"), seen_at=seen_at)
+                                 company=node.get("company"), location=node.get("location"), bio=node.get("bio"),
+                                 blog=node.get("websiteUrl"), created_at=node.get("createdAt"), seen_at=seen_at)
 
     def user(self, user: dict[str, Any] | None, seen_at: str | None = None) -> int:
         """A REST or webhook user object."""
@@ -105,7 +119,8 @@ class Batch:
             return self.ghost()
         return self._contributor(int(user["id"]), user["login"], user.get("type"), name=user.get("name"),
                                  avatar=user.get("avatar_url"), email=user.get("email"),
-                                 company=user.get("company"), location=user.get("location"), seen_at=seen_at)
+                                 company=user.get("company"), location=user.get("location"), bio=user.get("bio"),
+                                 blog=user.get("blog"), created_at=user.get("created_at"), seen_at=seen_at)
 
     # -- GraphQL --------------------------------------------------------------------------------------
 
@@ -119,6 +134,7 @@ class Batch:
             self.actor(node.get("author"), seen), node["baseRefName"], node["headRefName"], node["createdAt"], seen,
             node.get("mergedAt"), node.get("closedAt"), node.get("additions") or 0, node.get("deletions") or 0,
             node.get("changedFiles") or 0, (node.get("commits") or {}).get("totalCount") or 0, node.get("url"),
+            None,  # review requests are not read through GraphQL: the stored ones are kept
         ))
         return github_id
 
@@ -177,7 +193,7 @@ class Batch:
             self.user(pr["merged_by"], seen) if pr.get("merged_by") else None, self.user(pr.get("user"), seen),
             pr["base"]["ref"], pr["head"]["ref"], pr["created_at"], seen, pr.get("merged_at"), pr.get("closed_at"),
             pr.get("additions") or 0, pr.get("deletions") or 0, pr.get("changed_files") or 0, pr.get("commits") or 0,
-            pr.get("html_url"),
+            pr.get("html_url"), _requested_reviewers(pr),
         ))
         return int(pr["id"])
 

@@ -186,6 +186,8 @@ def repository_params(repository: Payload) -> dict[str, Any]:
         "github_created_at": _timestamp(repository.get("created_at")),
         "github_updated_at": _timestamp(repository.get("updated_at")),
         "github_pushed_at": _timestamp(repository.get("pushed_at")),
+        "size": repository.get("size"), "has_pages": repository.get("has_pages"),
+        "has_downloads": repository.get("has_downloads"),
     }
 
 

@@ -9,5 +9,5 @@ VALUES (%(event_id)s, %(repository_id)s, %(workspace_id)s, %(status)s, %(model)s
 ON CONFLICT (event_id) DO UPDATE
    SET status = excluded.status, items_total = excluded.items_total, items_processed = excluded.items_processed,
        tokens_used = excluded.tokens_used, cost_usd = excluded.cost_usd, requests = excluded.requests,
-       error_message = excluded.error_message, completed_at = excluded.completed_at
+       error_message = excluded.error_message, completed_at = excluded.completed_at, updated_at = now()
 RETURNING id

@@ -3,18 +3,20 @@
 -- GitHub does not put in payloads (pull_request_count) and the sync clocks are never touched.
 -- Every delivery carries its repository, so on a busy repository nearly every one describes it
 -- unchanged: then the row is left alone (no new row version, no lock held on it) unless its
--- last_webhook_event_at is a minute old, and the stored row is returned as it is.
+-- last_webhook_event_at is a minute old, and the stored row is returned as it is. size (KB), has_pages
+-- and has_downloads are contributor.info's columns that only REST and webhook objects carry.
 WITH upserted AS (
 INSERT INTO repositories AS r (github_id, full_name, owner, name, description, homepage, language, topics, license,
                                default_branch, stargazers_count, watchers_count, forks_count, open_issues_count,
                                is_fork, is_archived, is_disabled, is_private, has_issues, has_projects, has_wiki,
                                has_discussions, github_created_at, github_updated_at, github_pushed_at,
-                               last_webhook_event_at)
+                               last_webhook_event_at, size, has_pages, has_downloads)
 VALUES (%(github_id)s, %(full_name)s, %(owner)s, %(name)s, %(description)s, %(homepage)s, %(language)s,
         %(topics)s, %(license)s, %(default_branch)s, %(stargazers_count)s, %(watchers_count)s, %(forks_count)s,
         %(open_issues_count)s, %(is_fork)s, %(is_archived)s, %(is_disabled)s, %(is_private)s, %(has_issues)s,
         %(has_projects)s, %(has_wiki)s, %(has_discussions)s, %(github_created_at)s, %(github_updated_at)s,
-        %(github_pushed_at)s, now())
+        %(github_pushed_at)s, now(), COALESCE(%(size)s, 0), COALESCE(%(has_pages)s, false),
+        COALESCE(%(has_downloads)s, true))
 ON CONFLICT (github_id) DO UPDATE SET
     full_name             = EXCLUDED.full_name,
     owner                 = EXCLUDED.owner,
@@ -41,6 +43,9 @@ ON CONFLICT (github_id) DO UPDATE SET
     github_updated_at     = EXCLUDED.github_updated_at,
     github_pushed_at      = GREATEST(r.github_pushed_at, EXCLUDED.github_pushed_at),
     last_webhook_event_at = now(),
+    size                  = COALESCE(%(size)s, r.size),
+    has_pages             = COALESCE(%(has_pages)s, r.has_pages),
+    has_downloads         = COALESCE(%(has_downloads)s, r.has_downloads),
     updated_at            = now()
  WHERE (r.github_updated_at IS NULL OR r.github_updated_at <= EXCLUDED.github_updated_at)
    AND (r.last_webhook_event_at IS NULL OR r.last_webhook_event_at < now() - interval '1 minute'

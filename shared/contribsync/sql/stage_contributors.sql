@@ -8,5 +8,8 @@ CREATE TEMP TABLE IF NOT EXISTS stage_contributors (
     company      text,
     location     text,
     is_bot       boolean,
+    bio          text,
+    blog         text,
+    github_created_at timestamptz,
     seen_at      timestamptz
 ) ON COMMIT DELETE ROWS

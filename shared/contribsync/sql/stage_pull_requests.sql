@@ -21,5 +21,6 @@ CREATE TEMP TABLE IF NOT EXISTS stage_pull_requests (
     deletions           integer,
     changed_files       integer,
     commits             integer,
-    html_url            text
+    html_url            text,
+    requested_reviewers jsonb
 ) ON COMMIT DELETE ROWS
