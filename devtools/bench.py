@@ -322,7 +322,9 @@ def _narrow_upserts(dsn: str, n: int) -> dict[str, Any]:
 def _executemany(db: Database, repository_id: str, full_name: str, rows: list[tuple[Any, ...]]) -> None:
     """The row-at-a-time baseline: one parameterised upsert per row, authors resolved in Python."""
     authors = {r["github_id"]: r["id"] for r in db.connection().execute("SELECT github_id, id FROM contributors")}
-    columns = [c for c in PULL_REQUEST_COLUMNS if c not in ("author_github_id", "merged_by_github_id")]
+    # the staging-only columns (resolved to ids, or folded into reviewer_data) are not pull_requests columns
+    columns = [c for c in PULL_REQUEST_COLUMNS
+               if c not in ("author_github_id", "merged_by_github_id", "requested_reviewers")]
     author_at = PULL_REQUEST_COLUMNS.index("author_github_id")
     keep = [i for i, c in enumerate(PULL_REQUEST_COLUMNS) if c in columns]
     names = ", ".join([*columns, "author_id", "repository_id", "repository_full_name"])

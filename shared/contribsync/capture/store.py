@@ -132,9 +132,13 @@ def write(db: Database, batch: Batch, *, repository_id: str, repository_full_nam
         written.count("comments").add(_upsert(conn, "comments", COMMENT_COLUMNS, batch.comments, repo))
         if any(row[5] == "review_comment" for row in batch.comments):  # replies may now find their parent
             conn.execute(sql("comments_resolve_replies"), repo)
-        touched = {row[0] for row in batch.pull_requests} | {row[1] for row in batch.reviews}
-        if touched:  # contributor.info's denormalised reviewer list, from what is now stored
-            conn.execute(sql("pull_requests_reviewer_data"), {"pr_github_ids": sorted(touched)})
+        # contributor.info's denormalised reviewer_data: requested reviewers the objects named, and the
+        # submitted reviews now stored
+        if batch.pull_requests:
+            conn.execute(sql("pull_requests_requested_reviewers"))
+        if batch.reviews:
+            reviewed = sorted({row[1] for row in batch.reviews})
+            conn.execute(sql("pull_requests_reviewer_data"), {"pr_github_ids": reviewed})
         if progress is not None:
             conn.execute(sql("run_progress_save"), progress)
     return written

@@ -1,7 +1,8 @@
 -- Staged pull requests into one repository. Authors are resolved by GitHub id (a missing one fails
 -- the NOT NULL, loudly); a row never replaces a newer one (updated_at). author_login and reviewer_data
 -- are contributor.info's denormalised reads (its "My Work"): the author's login, and the requested
--- reviewers when the object names them (reviewers are filled from the stored reviews afterwards).
+-- reviewers of a new row (a stored row's are moved by pull_requests_requested_reviewers, its reviewers by
+-- pull_requests_reviewer_data, after this statement).
 INSERT INTO pull_requests AS p (github_id, repository_id, repository_full_name, number, title, body, state, draft,
                                 mergeable, mergeable_state, merged, merged_by_id, author_id, base_branch,
                                 head_branch, created_at, updated_at, merged_at, closed_at, additions, deletions,
@@ -10,7 +11,7 @@ SELECT s.github_id, %(repository_id)s::uuid, %(repository_full_name)s::text, s.n
        s.mergeable, s.mergeable_state, s.merged, m.id, a.id, s.base_branch, s.head_branch, s.created_at,
        s.updated_at, s.merged_at, s.closed_at, s.additions, s.deletions, s.changed_files, s.commits, s.html_url,
        now(), a.username,
-       jsonb_build_object('requested_reviewers', s.requested_reviewers, 'reviewers', '[]'::jsonb)
+       jsonb_build_object('requested_reviewers', COALESCE(s.requested_reviewers, '[]'::jsonb), 'reviewers', '[]'::jsonb)
   FROM (SELECT DISTINCT ON (github_id) * FROM stage_pull_requests ORDER BY github_id, updated_at DESC) s
   LEFT JOIN contributors a ON a.github_id = s.author_github_id
   LEFT JOIN contributors m ON m.github_id = s.merged_by_github_id
@@ -35,9 +36,6 @@ ON CONFLICT (github_id) DO UPDATE SET
     commits         = EXCLUDED.commits,
     html_url        = EXCLUDED.html_url,
     last_synced_at  = EXCLUDED.last_synced_at,
-    author_login    = EXCLUDED.author_login,
-    reviewer_data   = CASE WHEN EXCLUDED.reviewer_data -> 'requested_reviewers' = 'null'::jsonb THEN p.reviewer_data
-                           ELSE jsonb_set(COALESCE(p.reviewer_data, '{}'::jsonb), '{requested_reviewers}',
-                                          EXCLUDED.reviewer_data -> 'requested_reviewers') END
+    author_login    = EXCLUDED.author_login
  WHERE p.updated_at <= EXCLUDED.updated_at
 RETURNING (xmax = 0) AS inserted
