@@ -62,6 +62,11 @@ class RunHistory:
         self._job(data, status, now, error)
         return uuid.UUID(str(row["id"]))
 
+    def dead_lettered(self, message_id: str) -> bool:
+        """Whether a run of this SQS message already moved it to its DLQ."""
+        row = self.db.query_one("run_dead_lettered", {"message_id": message_id})
+        return bool(row and row["found"])
+
     def _job(self, data: Mapping[str, Any] | None, run_status: str, now: datetime,
              error: BaseException | None = None) -> None:
         """Move the ``progressive_capture_jobs`` row named by ``data.jobId`` (contributor.info's hybrid

@@ -262,6 +262,11 @@ class Runtime:
         # keys appended to the shared logger showed up in other threads' lines. Lambda runs one at a time.
         logger.thread_safe_clear_keys()
         logger.thread_safe_append_keys(message_id=record.messageId, function=self.event.function, attempt=attempt)
+        # SQS delivers at least once: a worker that moved a message to its DLQ and died before the batch was
+        # deleted has it delivered again. A redelivery of a message already dead-lettered is dropped.
+        if int(record.attributes.ApproximateReceiveCount) > 1 and deps.history.dead_lettered(record.messageId):
+            logger.info("message already dead-lettered; dropped")
+            return None
         try:
             envelope = EventEnvelope.model_validate_json(record.body)
             event = self._resolve(envelope.name)
@@ -295,12 +300,13 @@ class Runtime:
         except (ValueError, RecursionError):  # RecursionError: nesting deeper than the parser allows
             pass
         logger.error("message rejected", extra={"event_name": name, "error": str(error)[:500]})
+        # the DLQ first: recorded as dead-lettered only once it is there (a redelivery is then dropped)
+        self.dead_letter(record.body, error, attempt)
         deps.history.record(
             event_id=event_id, event_name=name, function=self.event.function, key=None, attempt=attempt,
             status="failed", data=data, message_id=record.messageId, now=deps.clock.now(), error=error,
             dead_lettered=True,
         )
-        self.dead_letter(record.body, error, attempt)
 
     def dead_letter(self, body: str, error: BaseException, attempt: int) -> None:
         self.deps.queues.send_raw(self.event.dlq, body, attributes={
@@ -491,8 +497,8 @@ class _Run:
             history.finish(run_id, status="deferred", now=deps.clock.now(), error=exc, next_attempt_at=at)
         except NonRetriable as exc:
             logger.error("run failed, not retriable", extra={"error": str(exc)[:500]})
-            history.finish(run_id, status="failed", now=deps.clock.now(), error=exc, dead_lettered=True)
             self.rt.dead_letter(self.record.body, exc, self.attempt)
+            history.finish(run_id, status="failed", now=deps.clock.now(), error=exc, dead_lettered=True)
         except Exception as exc:
             self._retry_or_give_up(run_id, exc)
         else:
@@ -505,8 +511,8 @@ class _Run:
         deps = self.deps
         if self.attempt >= self.event.max_receive_count:
             logger.exception("run failed, retries spent", extra={"attempt": self.attempt})
-            deps.history.finish(run_id, status="failed", now=deps.clock.now(), error=exc, dead_lettered=True)
             self.rt.dead_letter(self.record.body, exc, self.attempt)
+            deps.history.finish(run_id, status="failed", now=deps.clock.now(), error=exc, dead_lettered=True)
             return
         delay = self.rt.backoff_s(self.attempt)
         logger.warning("run failed, will retry", extra={"error": str(exc)[:500], "retry_in_s": delay})

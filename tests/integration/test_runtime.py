@@ -375,6 +375,33 @@ def test_a_worker_killed_after_its_handler_is_replaced_and_its_batch_is_skipped_
     assert all([r["status"] for r in runs_of(db, i)].count("completed") == 1 for i in ids)
 
 
+def test_a_poison_message_redelivered_after_its_worker_died_is_dead_lettered_once(db, queues):
+    # GIVEN poison (not JSON, and invalid data) whose worker dies after moving it to the DLQ, before the
+    # batch is deleted: SQS delivers it again
+    event = make_event()
+    runtime = Runtime(event, db=db, queues=queues, service=lambda d, ctx: None)
+    queues.send_raw(event.queue, "{poison, not json")
+    bad = send(queues, event, {"repositoryId": "not-a-uuid"})
+    poller = FunctionPoller(queues.sqs, function=FUNCTION, queue_url=queues.url(event.queue), handler=runtime.handle,
+                            concurrency=1, timeout_s=30, wait_s=1)
+    poller.kill(reappear_after_s=1)
+    poller.start()
+    try:
+        # WHEN the new worker gets them back
+        def drained() -> bool:
+            attributes = queues.sqs.get_queue_attributes(QueueUrl=queues.url(event.queue), AttributeNames=[
+                "ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"])["Attributes"]
+            return poller.killed == 1 and not any(int(v) for v in attributes.values())
+
+        assert wait_for(drained, timeout=30)
+    finally:
+        poller.stop()
+    # THEN each is in the DLQ once, and recorded dead-lettered once
+    dead = queues.dead_letters(event.dlq)
+    assert sorted(d["body"][:17] for d in dead) == sorted(["{poison, not json", json.dumps({"name": event.name})[:17]])
+    assert [r["dead_lettered"] for r in runs_of(db, bad)] == [True]
+
+
 def test_the_precheck_answers_what_the_duplicate_and_cancel_checks_answer(db):
     flow, history = FlowControl(db, SystemClock()), RunHistory(db)
     done, fresh, target = str(uuid.uuid4()), str(uuid.uuid4()), str(uuid.uuid4())
