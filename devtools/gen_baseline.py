@@ -153,8 +153,10 @@ def generate(text: str) -> str:
         parts.extend(statements)
     parts.append(
         "-- One month partition per write is not created ahead here: rows of a month with no partition of its\n"
-        "-- own go to this default one (contributor.info creates the next month's partition by cron).\n"
-        + _guard("SELECT 1 FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid"
+        "-- own go to this default one (contributor.info creates the next month's partition by cron). Where\n"
+        "-- contribsync created the table before this file existed, it is a plain table and stays one.\n"
+        + _guard("SELECT 1 FROM pg_class p WHERE p.oid = 'public.github_events_cache'::regclass AND p.relkind <> 'p'"
+                 " UNION ALL SELECT 1 FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid"
                  " WHERE i.inhparent = 'public.github_events_cache'::regclass"
                  " AND pg_get_expr(c.relpartbound, c.oid) = 'DEFAULT'",
                  "CREATE TABLE public.github_events_cache_default PARTITION OF public.github_events_cache DEFAULT;"))

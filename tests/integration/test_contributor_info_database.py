@@ -9,6 +9,7 @@ comments, with the columns its frontend reads.
 
 from __future__ import annotations
 
+import importlib
 import os
 from pathlib import Path
 
@@ -204,6 +205,29 @@ def test_rows_a_new_key_would_break_stop_the_migration_with_their_names_and_noth
             conn.execute("DELETE FROM github_events_cache WHERE ctid IN (SELECT ctid FROM github_events_cache"
                          " LIMIT 1)")
         assert "0025_row_security_and_event_key.sql" in migrate(database)  # once fixed, it goes on
+    finally:
+        database.close()
+        postgres.drop_database(pg_admin_dsn, name)
+
+
+def test_a_database_contribsync_built_before_migration_0000_gains_every_column_of_theirs(
+        theirs, pg_admin_dsn, monkeypatch):
+    migrations = importlib.import_module("contribsync.db.migrate")
+    every = migrations._files()
+    name = f"contribsync_ci_before_{os.getpid()}"
+    dsn = postgres.create_database(pg_admin_dsn, name, drop_first=True)
+    database = Database(dsn)
+    try:
+        # a contribsync deployment of before contributor.info's tables came first: 0001-0024 only
+        monkeypatch.setattr(migrations, "_files", lambda: [f for f in every if "0001" <= f[0][:4] <= "0024"])
+        migrate(database)
+        monkeypatch.setattr(migrations, "_files", lambda: every)
+        assert migrate(database)[0] == "0000_contributor_info.sql"
+        ours = {(t, c) for t, c, *_ in snapshot(dsn, COLUMNS)}
+        shared = {t for t, _ in ours} & {t for t, *_ in theirs["before"]}
+        assert len(shared) >= 18
+        assert sorted({(t, c) for t, c, *_ in theirs["before"] if t in shared} - ours) == []
+        assert migrate(database) == []
     finally:
         database.close()
         postgres.drop_database(pg_admin_dsn, name)

@@ -2424,9 +2424,10 @@ DO $contribsync$ BEGIN
 END $contribsync$;
 
 -- One month partition per write is not created ahead here: rows of a month with no partition of its
--- own go to this default one (contributor.info creates the next month's partition by cron).
+-- own go to this default one (contributor.info creates the next month's partition by cron). Where
+-- contribsync created the table before this file existed, it is a plain table and stays one.
 DO $contribsync$ BEGIN
-  IF NOT EXISTS (SELECT 1 FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'public.github_events_cache'::regclass AND pg_get_expr(c.relpartbound, c.oid) = 'DEFAULT') THEN
+  IF NOT EXISTS (SELECT 1 FROM pg_class p WHERE p.oid = 'public.github_events_cache'::regclass AND p.relkind <> 'p' UNION ALL SELECT 1 FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'public.github_events_cache'::regclass AND pg_get_expr(c.relpartbound, c.oid) = 'DEFAULT') THEN
     CREATE TABLE public.github_events_cache_default PARTITION OF public.github_events_cache DEFAULT;
   END IF;
 END $contribsync$;
