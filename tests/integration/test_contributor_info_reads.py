@@ -142,6 +142,13 @@ def test_the_columns_its_jobs_fill_are_filled(synced):
     reviewer = next(r for p in prs for r in p["reviewer_data"]["reviewers"])
     assert set(reviewer) == {"username", "avatar_url", "approved", "state", "submitted_at"}
     assert reviewer["approved"] == (reviewer["state"] == "APPROVED")
+    # similarity_cache: one entry per embedded item, with its vector and content hash
+    cached = read(dsn, """SELECT count(*) AS n, count(*) FILTER (WHERE s.embedding = i.embedding
+                                                                  AND s.content_hash = i.content_hash) AS same
+                            FROM similarity_cache s
+                            JOIN issues i ON s.item_type = 'issue' AND s.item_id = i.id::text""")[0]
+    embedded = read(dsn, "SELECT count(*) AS n FROM issues WHERE embedding IS NOT NULL")[0]["n"]
+    assert cached["n"] == cached["same"] == embedded > 0
     # contributors' creation time (GraphQL createdAt), and the repository's sync status
     people = read(dsn, "SELECT username, github_created_at FROM contributors WHERE username <> 'ghost'")
     assert people and all(p["github_created_at"] is not None for p in people)
