@@ -122,8 +122,9 @@ def generate(text: str) -> str:
         elif kind == "FUNCTION" and name.split("(")[0] in FUNCTIONS:
             section[kind].append(body.replace("CREATE FUNCTION", "CREATE OR REPLACE FUNCTION", 1))
         elif kind == "TABLE" and table in kept:
-            section[kind].append(_table(body, table))
-            section["COLUMN"].extend(_columns(_table(body, table), table))
+            created = _table(body, table)
+            section[kind].append(created)
+            section["COLUMN"].extend(_columns(created, table))
         elif kind in ("CONSTRAINT", "FK CONSTRAINT") and table in kept:
             referenced = re.search(r"REFERENCES public\.(\w+)", body)
             if (referenced and referenced.group(1) not in kept) or "REFERENCES auth." in body:

@@ -19,7 +19,7 @@ import pytest
 from contribsync.db import Database, migrate
 from contribsync.errors import StoreError
 from contribsync_local import postgres
-from tests.fixtures import CONTRIBUTOR_INFO
+from tests.fixtures import load_contributor_info
 
 pytestmark = pytest.mark.integration
 
@@ -42,12 +42,6 @@ JOINED = {"pr_comments": {"pr_number", "repository_id", "pr_title", "pr_state", 
                           "commenter_display_name", "commenter_avatar_url"},
           "issue_comments": {"issue_number", "repository_id", "issue_title", "issue_state", "commenter_username",
                              "commenter_display_name", "commenter_avatar_url"}}
-
-
-def load_contributor_info(dsn: str) -> None:
-    with psycopg.connect(dsn, autocommit=True) as conn:
-        for name in ("stubs.sql", "schema.sql"):
-            conn.execute(Path(CONTRIBUTOR_INFO / name).read_text())
 
 
 def snapshot(dsn: str, query: str) -> set[tuple]:
@@ -231,3 +225,13 @@ def test_a_database_contribsync_built_before_migration_0000_gains_every_column_o
     finally:
         database.close()
         postgres.drop_database(pg_admin_dsn, name)
+
+
+def test_every_table_of_an_empty_database_has_row_level_security(pg_dsn):
+    # on Supabase, PostgREST serves every table of public to the anon key: a new table of contribsync's
+    # that 0025 (or a later migration) leaves without row-level security would be readable there
+    with psycopg.connect(pg_dsn) as conn:
+        open_tables = [r[0] for r in conn.execute(
+            "SELECT relname FROM pg_class WHERE relnamespace = 'public'::regnamespace AND relkind IN ('r', 'p')"
+            " AND NOT relispartition AND NOT relrowsecurity ORDER BY relname")]
+    assert open_tables == []

@@ -25,8 +25,7 @@ from contribsync_local.openai_fake import FakeOpenAI
 from contribsync_local.stack import LocalStack
 from contribsync_sim.dataset import generate
 from contribsync_sim.simulator import Simulator
-from tests.fixtures import CONTRIBUTOR_INFO
-from tests.integration.test_contributor_info_database import load_contributor_info
+from tests.fixtures import CONTRIBUTOR_INFO, load_contributor_info
 
 pytestmark = pytest.mark.integration
 
