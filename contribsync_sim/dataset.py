@@ -67,6 +67,9 @@ class User:
     email: str | None
     avatar_url: str
     created_at: datetime
+    followers: int = 0
+    following: int = 0
+    public_repos: int = 0
 
 
 @dataclass
@@ -368,6 +371,7 @@ class Dataset:
     review_comments_by_pr: dict[int, list[ReviewComment]] = field(default_factory=dict)
     issue_comments_by_number: dict[tuple[int, int], list[IssueComment]] = field(default_factory=dict)
     user_by_login: dict[str, User] = field(default_factory=dict)
+    user_by_node_id: dict[str, User] = field(default_factory=dict)
     humans: list[int] = field(default_factory=list)
     next_number: dict[int, int] = field(default_factory=dict)
     _counters: dict[str, int] = field(default_factory=dict)
@@ -382,6 +386,7 @@ class Dataset:
     def add_user(self, user: User) -> None:
         self.users[user.id] = user
         self.user_by_login[user.login] = user
+        self.user_by_node_id[user.node_id] = user
 
     def _pick_author(self, rng: random.Random) -> int:
         roll = rng.random()
@@ -625,6 +630,8 @@ def _make_users(ds: Dataset, rng: random.Random, count: int, org: str) -> User:
                 f"dev-{i:05d}@users.noreply.github.com" if i % 3 else None,
                 f"https://avatars.githubusercontent.com/u/{uid}?v=4",
                 now - timedelta(days=400 + rng.randrange(4000)),
+                # profile counts from the id, not the generator, so adding them changed no other value
+                followers=uid * 7919 % 2000, following=uid * 104729 % 300, public_repos=uid * 31 % 80,
             )
         )
         ds.humans.append(uid)

@@ -82,6 +82,7 @@ class Views:
     def __init__(self, ds: Dataset) -> None:
         self.ds = ds
         self.nodes = 0
+        self.missing: list[tuple[int, str]] = []  # nodes(ids:) entries not found: (index, id)
 
     def connection(self, items: Sequence[Any], view: Callable[[Any], dict[str, Any]], args: dict[str, Any],
                    *, order: dict[str, str] | None = None, sortable: bool = True) -> dict[str, Any]:
@@ -115,7 +116,17 @@ class Views:
         return {"__typename": typename, "id": user.node_id, "login": login, "avatarUrl": user.avatar_url,
                 "databaseId": user.id, "name": user.name, "email": user.email or "", "company": None,
                 "location": None,
-                "url": f"{WEB}/{login}", "createdAt": iso(user.created_at)}
+                "url": f"{WEB}/{login}", "createdAt": iso(user.created_at),
+                "followers": {"totalCount": user.followers}, "following": {"totalCount": user.following},
+                "repositories": lambda info, **_: {"totalCount": user.public_repos}}
+
+    def node(self, node_id: str, index: int) -> dict[str, Any] | None:
+        """``nodes(ids:)``: the actors the dataset knows by node id (the only nodes asked for by id)."""
+        user = self.ds.user_by_node_id.get(node_id)
+        if user is None:
+            self.missing.append((index, node_id))
+            return None
+        return self.actor(user.id)
 
     def repository(self, repo_id: int) -> dict[str, Any]:
         ds, repo = self.ds, self.ds.repos[repo_id]
@@ -281,6 +292,7 @@ class GraphQLApi:
         views = Views(self.ds)
         root = {
             "repository": lambda info, owner, name, **_: self._repository(views, owner, name),
+            "nodes": lambda info, ids, **_: [views.node(node_id, i) for i, node_id in enumerate(ids)],
             "rateLimit": {"limit": rate["limit"], "cost": cost.points, "nodeCount": cost.nodes,
                           "used": rate["used"] + cost.points,
                           "remaining": max(0, rate["limit"] - rate["used"] - cost.points),
@@ -292,9 +304,13 @@ class GraphQLApi:
         if hasattr(result, "__await__"):  # never: every resolver here is synchronous
             raise TypeError("asynchronous execution is not supported")
         body: dict[str, Any] = {"data": result.data}
-        if result.errors:
-            body["errors"] = [{"message": e.message, "path": e.path, "type": (e.extensions or {}).get("type")}
-                              for e in result.errors]
+        errors = [{"message": e.message, "path": e.path, "type": (e.extensions or {}).get("type")}
+                  for e in result.errors or ()]
+        # as GitHub answers an id it cannot resolve: null in its place, and a NOT_FOUND error beside the data
+        errors += [{"message": f"Could not resolve to a node with the global id of '{node_id}'",
+                    "type": "NOT_FOUND", "path": ["nodes", i]} for i, node_id in views.missing]
+        if errors:
+            body["errors"] = errors
         return 200, body, {}, views.nodes, cost.points
 
     def _repository(self, views: Views, owner: str, name: str) -> dict[str, Any]:

@@ -71,7 +71,8 @@ class Shapes:
         """``GET /users/{login}``: the simple user plus the profile."""
         return {**self.user_of(user), "name": user.name, "company": None, "blog": "", "location": None,
                 "email": user.email, "hireable": None, "bio": None, "twitter_username": None,
-                "public_repos": 0, "public_gists": 0, "followers": 0, "following": 0,
+                "public_repos": user.public_repos, "public_gists": 0, "followers": user.followers,
+                "following": user.following,
                 "created_at": iso(user.created_at), "updated_at": iso(user.created_at)}
 
     def organization(self, repo: Repository) -> dict[str, Any]:

@@ -57,7 +57,27 @@ def test_every_run_completed_and_logged(synced):
     repo = min(synced[1].repos.values(), key=lambda r: r.id)
     prs = synced[1].prs_by_repo[repo.id]
     pages = sum(-(-sum(p.state == s for p in prs) // capture.PAGE_PRS) for s in capture.STREAMS)
-    assert full["github_api_calls_used"] == pages and full["records_inserted"] > PRS
+    result = rows(stack, "SELECT result FROM function_runs WHERE function = 'CaptureRepositorySyncEnhanced'")[0]
+    # one request per page, and the follower-count reads (at most one per 100 people a page brought)
+    assert 0 < result["result"]["profileRequests"] <= pages
+    assert full["github_api_calls_used"] == pages + result["result"]["profileRequests"]
+    assert full["records_inserted"] > PRS
+
+
+def test_contributors_carry_their_follower_counts(synced):
+    """Read by node id once per person (contributor.info's repository sync stores them too)."""
+    stack, ds, _, _ = synced
+    people = rows(stack, "SELECT github_id, followers, following, public_repos, profile_synced_at, node_id"
+                         " FROM contributors WHERE NOT is_bot")
+    result = rows(stack, "SELECT result FROM function_runs WHERE function = 'CaptureRepositorySyncEnhanced'")[0]
+    assert result["result"]["profilesRead"] == len(people) > 10
+    for person in people:
+        user = ds.users[person["github_id"]]
+        assert person["node_id"] == user.node_id
+        assert (person["followers"], person["following"], person["public_repos"]) == (
+            user.followers, user.following, user.public_repos)
+        assert person["profile_synced_at"] is not None
+    assert any(p["followers"] for p in people)
 
 
 def test_pull_requests_equal_the_dataset(synced):
@@ -184,3 +204,24 @@ def test_an_incremental_sync_fetches_only_what_changed(synced):
     for number in edited:
         assert titles[number] == ds.pr_by_number[(repo.id, number)].title
         assert titles[number].endswith("(edited)")
+
+
+def test_a_later_sync_reads_only_due_counts_and_survives_a_deleted_account(synced):
+    """People read this week are not asked again; an id GitHub no longer resolves (NOT_FOUND beside the
+    data) keeps its stored counts and does not fail the sync."""
+    stack, ds, repo, repository_id = synced
+    newest = max(ds.prs_by_repo[repo.id], key=lambda p: p.created_at)
+    gone = ds.users[newest.author_id]
+    db = stack.db.connection()
+    db.execute("UPDATE contributors SET profile_synced_at = NULL, followers = 5 WHERE github_id = %s", (gone.id,))
+    db.commit()
+    del ds.user_by_node_id[gone.node_id]  # nodes(ids:) no longer resolves it
+    try:
+        stack.queues.send_event("capture/repository.sync", {"repositoryId": str(repository_id), "force": True})
+        assert stack.wait_idle(120)
+    finally:
+        ds.user_by_node_id[gone.node_id] = gone
+    run = rows(stack, "SELECT status, result FROM function_runs WHERE function = 'CaptureRepositorySync'")[0]
+    assert run["status"] == "completed" and run["result"]["profilesRead"] == 1
+    person = rows(stack, "SELECT followers, profile_synced_at FROM contributors WHERE github_id = %s", gone.id)[0]
+    assert person["followers"] == 5 and person["profile_synced_at"] is not None

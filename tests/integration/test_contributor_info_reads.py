@@ -151,6 +151,12 @@ def test_the_columns_its_jobs_fill_are_filled(synced):
     # contributors' creation time (GraphQL createdAt), and the repository's sync status
     people = read(dsn, "SELECT username, github_created_at FROM contributors WHERE username <> 'ghost'")
     assert people and all(p["github_created_at"] is not None for p in people)
+    # followers, following and public_repos of every person (read by node id after each page)
+    counts = read(dsn, """SELECT count(*) AS people, count(*) FILTER (WHERE profile_synced_at IS NOT NULL) AS read,
+                                 count(*) FILTER (WHERE followers > 0 AND public_repos > 0) AS some
+                            FROM contributors c WHERE NOT is_bot AND username <> 'ghost'
+                             AND EXISTS (SELECT 1 FROM pull_requests p WHERE p.author_id = c.id)""")[0]
+    assert counts["people"] == counts["read"] > 0 and counts["some"] > 0
     repo = read(dsn, "SELECT sync_status, total_pull_requests, pull_request_count FROM repositories")[0]
     assert repo["sync_status"] == "completed"
     assert repo["total_pull_requests"] == repo["pull_request_count"] > 0

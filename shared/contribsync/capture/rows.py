@@ -31,7 +31,7 @@ REVIEW_STATES = frozenset({"PENDING", "APPROVED", "CHANGES_REQUESTED", "COMMENTE
 MERGEABLE = {"MERGEABLE": True, "CONFLICTING": False}
 
 CONTRIBUTOR_COLUMNS = ("github_id", "username", "display_name", "avatar_url", "email", "company", "location",
-                       "is_bot", "bio", "blog", "github_created_at", "seen_at")
+                       "is_bot", "bio", "blog", "github_created_at", "node_id", "seen_at")
 PULL_REQUEST_COLUMNS = ("github_id", "number", "title", "body", "state", "draft", "mergeable", "mergeable_state",
                         "merged", "merged_by_github_id", "author_github_id", "base_branch", "head_branch",
                         "created_at", "updated_at", "merged_at", "closed_at", "additions", "deletions",
@@ -90,14 +90,14 @@ class Batch:
     def _contributor(self, github_id: int, login: str, account_type: str | None, *, name: str | None = None,
                      avatar: str | None = None, email: str | None = None, company: str | None = None,
                      location: str | None = None, bio: str | None = None, blog: str | None = None,
-                     created_at: str | None = None, seen_at: str | None = None) -> int:
+                     created_at: str | None = None, node_id: str | None = None, seen_at: str | None = None) -> int:
         if account_type == "Bot" and not login.endswith("[bot]"):
             login = f"{login}[bot]"
         previous = self.contributors.get(github_id)
         if previous is None or (seen_at or "") >= (previous[-1] or ""):
             self.contributors[github_id] = (github_id, login, name or None, avatar, email or None, company, location,
                                             is_bot(login, account_type), bio or None, blog or None, created_at,
-                                            seen_at)
+                                            node_id or None, seen_at)
         return github_id
 
     def ghost(self) -> int:
@@ -111,7 +111,8 @@ class Batch:
         return self._contributor(int(node["databaseId"]), node["login"], node.get("__typename"),
                                  name=node.get("name"), avatar=node.get("avatarUrl"), email=node.get("email"),
                                  company=node.get("company"), location=node.get("location"), bio=node.get("bio"),
-                                 blog=node.get("websiteUrl"), created_at=node.get("createdAt"), seen_at=seen_at)
+                                 blog=node.get("websiteUrl"), created_at=node.get("createdAt"), node_id=node.get("id"),
+                                 seen_at=seen_at)
 
     def user(self, user: dict[str, Any] | None, seen_at: str | None = None) -> int:
         """A REST or webhook user object."""
@@ -120,7 +121,8 @@ class Batch:
         return self._contributor(int(user["id"]), user["login"], user.get("type"), name=user.get("name"),
                                  avatar=user.get("avatar_url"), email=user.get("email"),
                                  company=user.get("company"), location=user.get("location"), bio=user.get("bio"),
-                                 blog=user.get("blog"), created_at=user.get("created_at"), seen_at=seen_at)
+                                 blog=user.get("blog"), created_at=user.get("created_at"), node_id=user.get("node_id"),
+                                 seen_at=seen_at)
 
     # -- GraphQL --------------------------------------------------------------------------------------
 

@@ -219,10 +219,12 @@ class GitHubClient:
     # -- GraphQL ---------------------------------------------------------------------------------
 
     def graphql(self, name: str, variables: Mapping[str, Any], *, shrink: str = "first",
-                query: str | None = None, points: int = 1) -> GraphQLResponse:
+                query: str | None = None, points: int = 1, missing_ok: bool = False) -> GraphQLResponse:
         """Run the document ``name`` (or ``query``). On 502/504 the ``shrink`` variable is halved.
         ``points``: what GitHub will charge for it, reserved from the budget before it is sent (several
-        workers each reserving 1 point for a 13-point page would spend the budget past its reserve)."""
+        workers each reserving 1 point for a 13-point page would spend the budget past its reserve).
+        ``missing_ok``: an answer whose only errors are NOT_FOUND (``nodes(ids:)`` naming a deleted
+        account) returns its data, with null where an object was not found."""
         text = query or document(name)
         sent = dict(variables)
         what = f"GraphQL {name}"
@@ -242,7 +244,8 @@ class GitHubClient:
                     self._count("shrunk_pages")
                 self._pause(attempt)
         body = response.json()
-        if errors := body.get("errors"):
+        errors = body.get("errors")
+        if errors and not (missing_ok and body.get("data") and {e.get("type") for e in errors} == {"NOT_FOUND"}):
             raise graphql_error_for(errors, response, what)
         data: dict[str, Any] = body.get("data") or {}
         rate = data.get("rateLimit") or {}

@@ -14,7 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from contribsync.capture import repos
+from contribsync.capture import profiles, repos
 from contribsync.capture.rows import Batch
 from contribsync.capture.store import Written, write
 from contribsync.capture.synclog import SyncLog
@@ -79,8 +79,9 @@ def _write(ctx: RunContext, repo: dict[str, Any], batch: Batch, progress: dict[s
 
 
 def repository_sync(data: RepositorySync, ctx: RunContext) -> dict[str, Any]:
-    """The 100 newest pull requests (GraphQL, ``CREATED_AT DESC``) with their authors, in one upsert;
-    then ``capture/pr.details`` for the open or recently updated ones.
+    """The 100 newest pull requests (GraphQL, ``CREATED_AT DESC``) with their authors, in one upsert, and
+    the authors' follower counts where due; then ``capture/pr.details`` for the open or recently updated
+    ones.
 
     With a range (``days``, ``timeRange``), only the pull requests created in it are stored, as
     contributor.info filters them; when all 100 are in range, older ones in range remain, and
@@ -104,6 +105,7 @@ def repository_sync(data: RepositorySync, ctx: RunContext) -> dict[str, Any]:
             batch.graphql_pull_request(node)
         written = _write(ctx, repo, batch)
         log.add(written, processed=len(nodes))
+        people = profiles.refresh(ctx, batch.contributors)
         ctx.db.query("repository_synced", {"repository_id": str(repo["id"]), "now": now,
                                            "prs_synced_through": None, "pull_request_count": prs["totalCount"]})
     recent = _iso(now - DETAILS_RECENT)
@@ -118,7 +120,7 @@ def repository_sync(data: RepositorySync, ctx: RunContext) -> dict[str, Any]:
     return {"repository": repo["full_name"], "method": "graphql", "status": "synced",
             "prsFound": len(nodes), "prsStored": written.count("pull_requests").inserted
             + written.count("pull_requests").updated, "totalCount": prs["totalCount"],
-            "jobsQueued": jobs, "written": written.as_dict(),
+            "jobsQueued": jobs, "written": written.as_dict(), "profilesRead": people,
             "pointsUsed": answer.cost}
 
 
@@ -129,7 +131,8 @@ def repository_sync_enhanced(data: RepositorySync, ctx: RunContext) -> dict[str,
     (every PR updated up to it is stored); else full. The pull requests are split by state into three
     disjoint streams paged in parallel (one cursor pages sequentially, and each page is a round trip).
     Each page's rows and every stream's cursor are stored in one transaction, so a redelivered message
-    resumes after the last stored page of each stream.
+    resumes after the last stored page of each stream. After each page, the follower counts of the
+    people on it are read where due (``capture.profiles``).
     """
     repo = _repository(ctx, data)
     progress = ctx.progress()
@@ -167,7 +170,8 @@ def repository_sync_enhanced(data: RepositorySync, ctx: RunContext) -> dict[str,
     return {"repository": repo["full_name"], "mode": progress["mode"], "since": progress["since"],
             "pages": progress["pages"], "resumed": resumed, "prsStored": progress["prs"],
             "jobsQueued": {"details": progress["details"]}, "syncedThrough": through,
-            "written": total.as_dict()}
+            "written": total.as_dict(), "profilesRead": progress.get("profiles", 0),
+            "profileRequests": progress.get("profileRequests", 0)}
 
 
 def _page_stream(ctx: RunContext, repo: dict[str, Any], state: str, progress: dict[str, Any],
@@ -201,6 +205,10 @@ def _page_stream(ctx: RunContext, repo: dict[str, Any], state: str, progress: di
             progress.update(counts)
             total.add(written)
             log.add(written, processed=len(batch))
+        people = profiles.refresh(ctx, batch.contributors)
+        with lock:
+            progress["profiles"] = progress.get("profiles", 0) + people
+            progress["profileRequests"] = progress.get("profileRequests", 0) + profiles.requests_for(people)
 
 
 def _pull_requests_page(nodes: list[dict[str, Any]], since: str | None) -> tuple[Batch, list[int], bool]:

@@ -11,5 +11,6 @@ CREATE TEMP TABLE IF NOT EXISTS stage_contributors (
     bio          text,
     blog         text,
     github_created_at timestamptz,
+    node_id      text,
     seen_at      timestamptz
 ) ON COMMIT DELETE ROWS
