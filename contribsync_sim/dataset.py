@@ -388,6 +388,15 @@ class Dataset:
         self.user_by_login[user.login] = user
         self.user_by_node_id[user.node_id] = user
 
+    def requested_reviewers(self, pr: PullRequest) -> list[User]:
+        """Who a pull request waits on: for one open pull request in three, a person picked from its id,
+        unless that is its author or has reviewed it (GitHub drops a request once it is answered)."""
+        if pr.state != "OPEN" or pr.id % 3 or not self.humans:
+            return []
+        person = self.users[self.humans[pr.id * 13 % len(self.humans)]]
+        answered = {r.author_id for r in self.reviews_by_pr.get(pr.id, [])}
+        return [] if person.id == pr.author_id or person.id in answered else [person]
+
     def _pick_author(self, rng: random.Random) -> int:
         roll = rng.random()
         if roll < 0.01:

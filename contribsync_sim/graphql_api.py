@@ -183,6 +183,8 @@ class Views:
             "headRef": {"target": {"__typename": "Commit", "oid": pr.head_sha}},
             "commits": lambda info, **a: {"totalCount": pr.commits},
             "author": self.actor(pr.author_id), "mergedBy": self.actor(pr.merged_by_id),
+            "reviewRequests": lambda info, **a: self.connection(
+                ds.requested_reviewers(pr), lambda u: {"requestedReviewer": self.actor(u.id)}, a, sortable=False),
             "files": lambda info, **a: self.connection(pr.files, lambda f: {
                 "path": f.path, "additions": f.additions, "deletions": f.deletions, "changeType": f.change_type},
                 a, sortable=False),

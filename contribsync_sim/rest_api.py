@@ -168,8 +168,8 @@ class RestApi:
 
     def _pull_requested_reviewers(self, request: Request, s: Shapes, owner: str, repo: str,
                                   number: int) -> Any:  # noqa: ANN401
-        self._find_pr(owner, repo, number)
-        return {"users": [], "teams": []}
+        pr = self._find_pr(owner, repo, number)
+        return {"users": [s.user_of(u) for u in self.ds.requested_reviewers(pr)], "teams": []}
 
     def _issues(self, request: Request, s: Shapes, owner: str, repo: str) -> _Page:
         r = self._find_repo(owner, repo)

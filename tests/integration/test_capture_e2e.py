@@ -225,3 +225,23 @@ def test_a_later_sync_reads_only_due_counts_and_survives_a_deleted_account(synce
     assert run["status"] == "completed" and run["result"]["profilesRead"] == 1
     person = rows(stack, "SELECT followers, profile_synced_at FROM contributors WHERE github_id = %s", gone.id)[0]
     assert person["followers"] == 5 and person["profile_synced_at"] is not None
+
+
+def test_details_store_who_a_pull_request_waits_on(synced):
+    """GraphQL's reviewRequests become reviewer_data.requested_reviewers, as from REST and webhooks."""
+    stack, ds, repo, repository_id = synced
+    open_prs = [pr for pr in ds.prs_by_repo[repo.id] if pr.state == "OPEN"]
+    asked = [pr for pr in open_prs if ds.requested_reviewers(pr)][:3] + [
+        pr for pr in open_prs if not ds.requested_reviewers(pr)][:1]
+    for pr in asked:
+        stack.queues.send_event("capture/pr.details", {"repositoryId": str(repository_id), "prNumber": pr.number})
+    assert stack.wait_idle(120)
+    detailed = rows(stack, "SELECT github_id, reviewer_data FROM pull_requests WHERE github_id = ANY(%s)",
+                    [pr.id for pr in asked])
+    by_id = {pr.id: pr for pr in asked}
+    assert len(detailed) == len(asked) == 4
+    for row in detailed:
+        people = ds.requested_reviewers(by_id[row["github_id"]])
+        wanted = [{"username": u.login, "avatar_url": u.avatar_url} for u in people]
+        assert row["reviewer_data"]["requested_reviewers"] == wanted
+    assert any(row["reviewer_data"]["requested_reviewers"] for row in detailed)

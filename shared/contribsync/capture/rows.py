@@ -72,6 +72,18 @@ def _requested_reviewers(pr: dict[str, Any]) -> str | None:
     return json.dumps(users + teams)
 
 
+def _review_requests(node: dict[str, Any]) -> str | None:
+    """``requested_reviewers`` from GraphQL's ``reviewRequests``, in the same shape as from REST; None
+    when the query did not ask for them (the list pages), so the stored ones are kept."""
+    if "reviewRequests" not in node:
+        return None
+    asked = [r["requestedReviewer"] for r in node["reviewRequests"]["nodes"] if r.get("requestedReviewer")]
+    users = [{"username": f"{a['login']}[bot]" if a["__typename"] == "Bot" else a["login"],
+              "avatar_url": a.get("avatarUrl") or ""} for a in asked if a.get("login")]
+    teams = [{"username": f"team:{a['name']}", "avatar_url": ""} for a in asked if a["__typename"] == "Team"]
+    return json.dumps(users + teams)
+
+
 @dataclass
 class Batch:
     """Rows gathered from one page (or one run) of GitHub data; contributors are de-duplicated by id."""
@@ -136,7 +148,7 @@ class Batch:
             self.actor(node.get("author"), seen), node["baseRefName"], node["headRefName"], node["createdAt"], seen,
             node.get("mergedAt"), node.get("closedAt"), node.get("additions") or 0, node.get("deletions") or 0,
             node.get("changedFiles") or 0, (node.get("commits") or {}).get("totalCount") or 0, node.get("url"),
-            None,  # review requests are not read through GraphQL: the stored ones are kept
+            _review_requests(node),
         ))
         return github_id
 

@@ -1,6 +1,7 @@
--- reviewer_data.requested_reviewers of the stored pull requests that this write's REST or webhook
--- objects name (staged rows with a list; GraphQL's carry none), unless the stored row is newer. A row
--- whose list is the same is not rewritten, so a write of unchanged pull requests updates nothing.
+-- reviewer_data.requested_reviewers of the stored pull requests that this write's REST or webhook objects
+-- or GraphQL details name (staged rows with a list; GraphQL's list pages carry none), unless the stored
+-- row is newer. A row whose list is the same is not rewritten, so a write of unchanged pull requests
+-- updates nothing.
 UPDATE pull_requests p
    SET reviewer_data = jsonb_set(COALESCE(p.reviewer_data, '{"reviewers": []}'::jsonb), '{requested_reviewers}',
                                  s.requested_reviewers)
