@@ -340,18 +340,13 @@ def print_verification(console: Console, rows: list[dict[str, Any]]) -> None:
 
 def run(args: argparse.Namespace, console: Console) -> None:
     from contribsync.errors import ContribsyncError
-    from contribsync.github import github_client
-    from contribsync.settings import Settings
-    from contribsync_cli.control import _queues
-    from contribsync_cli.local_env import database
+    from contribsync_cli.local_env import clients
 
-    queues: Queues | None = None if args.dry_run else _queues()
-    db = database()
-    settings = Settings.from_env()
-    github = github_client(settings, db)
+    mine = clients(with_queues=not args.dry_run)
+    db = mine.db
     try:
         targets = targets_from(args, db)
-        p = plan(targets, github, db, price=settings.embedding_price_per_mtok)
+        p = plan(targets, mine.github, db, price=mine.settings.embedding_price_per_mtok)
         if args.json and args.dry_run:
             console.print_json(json.dumps(p))
             return
@@ -359,8 +354,7 @@ def run(args: argparse.Namespace, console: Console) -> None:
         if args.dry_run:
             console.print("dry run: nothing sent")
             return
-        assert queues is not None
-        job = Backfill(args, console, db, queues)
+        job = Backfill(args, console, db, mine.queues)
         if not args.embeddings_only:
             job.sync(targets)
         if not args.skip_embeddings:
@@ -379,8 +373,7 @@ def run(args: argparse.Namespace, console: Console) -> None:
         console.print(f"[red]backfill failed:[/red] {exc}")
         raise SystemExit(1) from None
     finally:
-        github.close()
-        db.close()
+        mine.close()
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], console: Console) -> None:

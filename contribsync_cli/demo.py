@@ -41,7 +41,7 @@ from rich.table import Table
 from contribsync import logger
 from contribsync.history import RunHistory
 from contribsync_cli.main import _shown, print_runs
-from contribsync_local import postgres
+from contribsync_local import faults, postgres
 from contribsync_local.http import ACCESS_LOG_FILE
 from contribsync_local.scheduler import CronDriver
 from contribsync_local.stack import LocalStack
@@ -280,7 +280,7 @@ def _reliability(stack: LocalStack, console: Console, check: Check, workspace_id
         for age in (120, 100):
             conn.execute("INSERT INTO workspace_metrics_history (workspace_id, metric_date) VALUES (%s, %s)"
                          " ON CONFLICT DO NOTHING", (workspace_id, today - timedelta(days=age)))
-    stack.handlers["ClassifySingleRepository"].RUNTIME.before_run = _TransientFault(ids["compass"])
+    faults.inject(stack.handlers["ClassifySingleRepository"].RUNTIME, _TransientFault(ids["compass"]))
     started = datetime.now(UTC)
 
     classify = {"name": "capture/repository.classify.batch", "data": {}}

@@ -9,7 +9,6 @@
 from __future__ import annotations
 
 import json
-import os
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -26,13 +25,9 @@ if TYPE_CHECKING:
 
 
 def _queues() -> Queues:
-    import boto3
+    from contribsync_cli.local_env import queues
 
-    from contribsync.queues import Queues
-    from contribsync_cli.local_env import use_aws
-
-    use_aws()
-    return Queues(boto3.client("sqs"), prefix=os.environ.get("CONTRIBSYNC_QUEUE_PREFIX", "contribsync"))
+    return queues()
 
 
 def _repository_id(db: Database, owner: str, name: str) -> str:

@@ -152,19 +152,23 @@ def _sim_options(p: argparse.ArgumentParser, *, port: bool) -> None:
 
 
 def _invoke(args: argparse.Namespace) -> None:
-    """Run one handler in-process with a sample event, like `sam local invoke` without Docker."""
-    from contribsync_cli.local_env import database, running_stack
+    """Run one handler in-process with a sample event, like `sam local invoke` without Docker: the handler
+    reads its configuration from the environment, as on Lambda, so this command sets it."""
+    from contribsync_cli.local_env import (
+        aws_target,
+        database,
+        github_overrides,
+        running_stack,
+        simulator_unless_configured,
+    )
     from contribsync_local.aws import MotoServer, aws_environment, create_queues, sqs_client
     from contribsync_local.poller import LambdaContext
-    from contribsync_local.stack import REAL_GITHUB_ENV, load_handler
-    from contribsync_sim.simulator import SIM_TOKEN, Simulator
+    from contribsync_local.stack import load_handler
 
     event = json.loads(Path(args.event).read_text())
-    database()
-    simulator = None
-    if not any(os.environ.get(k) for k in REAL_GITHUB_ENV):  # never github.com unless configured
-        simulator = Simulator().start()
-        os.environ.update({"GITHUB_API_URL": simulator.url, "GITHUB_TOKEN": SIM_TOKEN})
+    os.environ["DATABASE_URL"] = database().dsn
+    simulator = simulator_unless_configured()
+    os.environ.update(github_overrides(simulator))
     moto = None
     if not (os.environ.get("AWS_ENDPOINT_URL") or running_stack()):
         moto = MotoServer()
@@ -172,9 +176,10 @@ def _invoke(args: argparse.Namespace) -> None:
         os.environ.setdefault("CONTRIBSYNC_QUEUE_PREFIX", "contribsync-invoke")
         create_queues(sqs_client(), os.environ["CONTRIBSYNC_QUEUE_PREFIX"])
     else:
-        from contribsync_cli.local_env import use_aws
-
-        use_aws()
+        target = aws_target()
+        os.environ.setdefault("CONTRIBSYNC_QUEUE_PREFIX", target.pop("CONTRIBSYNC_QUEUE_PREFIX", "contribsync"))
+        target.pop("DATABASE_URL", None)
+        os.environ.update(target)
     os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
     try:
         module = load_handler(args.function)
@@ -195,27 +200,17 @@ def _backfill_discussions(args: argparse.Namespace) -> None:
 
     from contribsync import ai
     from contribsync.capture import repos
-    from contribsync.control import SystemClock
     from contribsync.errors import ContribsyncError
-    from contribsync.github import github_client
     from contribsync.payloads import RepositoryDiscussions
     from contribsync.runtime import RunContext
     from contribsync.services.discussions import repository_discussions
-    from contribsync.settings import Settings
-    from contribsync_cli.local_env import database
-    from contribsync_local.stack import REAL_GITHUB_ENV
-    from contribsync_sim.simulator import SIM_TOKEN, Simulator
+    from contribsync_cli.local_env import clients, simulator_unless_configured
 
-    db = database()
-    simulator = None
-    if not any(os.environ.get(k) for k in REAL_GITHUB_ENV):  # never github.com unless configured
-        simulator = Simulator().start()
-        os.environ.update({"GITHUB_API_URL": simulator.url, "GITHUB_TOKEN": SIM_TOKEN})
-    github = github_client(Settings.from_env(), db)
-    data = {"repositoryId": None, "maxItems": args.max_items, "source": "backfill"}
-    ctx = RunContext(f"backfill-discussions:{args.owner}/{args.repo}:{args.max_items}".lower(),
-                     "capture/repository.discussions", "CaptureRepositoryDiscussions", 1, data, db,
-                     None, SystemClock(), lambda: None, lambda: github)  # type: ignore[arg-type]  # never sends
+    simulator = simulator_unless_configured()
+    mine = clients(simulator=simulator, summarizer=ai.NoSummaries() if args.no_summaries else None)
+    data: dict[str, Any] = {"repositoryId": None, "maxItems": args.max_items, "source": "backfill"}
+    ctx = RunContext.outside_a_run(mine, catalog.resolve("capture/repository.discussions"), data,
+                                   event_id=f"backfill-discussions:{args.owner}/{args.repo}:{args.max_items}".lower())
     try:
         row = repos.resolve(ctx, owner=args.owner, name=args.repo)
         data["repositoryId"] = str(row["id"])
@@ -225,28 +220,22 @@ def _backfill_discussions(args: argparse.Namespace) -> None:
             def on_page(done: int, total: int) -> None:
                 bar.update(task, completed=done, total=max(done, total) or args.max_items)
 
-            result = repository_discussions(RepositoryDiscussions.model_validate(data), ctx,
-                                            summaries=ai.NoSummaries() if args.no_summaries else None,
-                                            on_page=on_page)
+            result = repository_discussions(RepositoryDiscussions.model_validate(data), ctx, on_page=on_page)
         console.print_json(json.dumps(result))
     except ContribsyncError as exc:
         console.print(f"[red]backfill failed:[/red] {exc}")
         raise SystemExit(1) from None
     finally:
-        github.close()
+        mine.close()
         if simulator:
             simulator.stop()
 
 
 def _send(args: argparse.Namespace) -> None:
-    import boto3
-
     from contribsync.errors import NonRetriable
-    from contribsync.queues import Queues
-    from contribsync_cli.local_env import use_aws
+    from contribsync_cli.local_env import queues as cli_queues
 
-    use_aws()
-    queues = Queues(boto3.client("sqs"), prefix=os.environ.get("CONTRIBSYNC_QUEUE_PREFIX", "contribsync"))
+    queues = cli_queues()
     try:
         event_id = queues.send_event(args.name, json.loads(args.data), id=args.id)
     except NonRetriable as exc:
@@ -255,13 +244,9 @@ def _send(args: argparse.Namespace) -> None:
 
 
 def _inject(args: argparse.Namespace) -> None:
-    import boto3
+    from contribsync_cli.local_env import queues as cli_queues
 
-    from contribsync.queues import Queues
-    from contribsync_cli.local_env import use_aws
-
-    use_aws()
-    queues = Queues(boto3.client("sqs"), prefix=os.environ.get("CONTRIBSYNC_QUEUE_PREFIX", "contribsync"))
+    queues = cli_queues()
     queues.send_raw(catalog.by_function(args.function).queue, args.body)
     console.print(f"raw message put on {args.function}'s queue")
 
@@ -292,13 +277,9 @@ def print_runs(rows: list[dict[str, Any]], title: str = "run history") -> None:
 
 
 def _dlq(args: argparse.Namespace) -> None:
-    import boto3
+    from contribsync_cli.local_env import queues as cli_queues
 
-    from contribsync.queues import Queues
-    from contribsync_cli.local_env import use_aws
-
-    use_aws()
-    queues = Queues(boto3.client("sqs"), prefix=os.environ.get("CONTRIBSYNC_QUEUE_PREFIX", "contribsync"))
+    queues = cli_queues()
     events = [catalog.by_function(args.function)] if args.function else list(catalog.EVENTS)
     for event in events:
         for message in queues.dead_letters(event.dlq):

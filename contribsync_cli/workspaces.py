@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import re
 import time
-import uuid
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -24,6 +23,7 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from contribsync.db import Database
+    from contribsync.runtime import RunContext
 
 RANGES = ("7d", "30d", "90d", "1y", "all")
 
@@ -45,28 +45,24 @@ class _Printed:
 
 
 def _queues(console: Console) -> Any:  # noqa: ANN401 - Queues or _Printed
-    import os
-
-    import boto3
-
-    from contribsync.queues import Queues
-    from contribsync_cli.local_env import use_aws
+    from contribsync_cli.local_env import queues
 
     try:
-        use_aws()
+        return queues()
     except SystemExit:
         return _Printed(console)
-    return Queues(boto3.client("sqs"), prefix=os.environ.get("CONTRIBSYNC_QUEUE_PREFIX", "contribsync"))
 
 
-def _context(db: Database, queues: Any, event: str, data: Mapping[str, Any]) -> Any:  # noqa: ANN401
+def _context(db: Database, queues: Any, event: str, data: Mapping[str, Any]) -> RunContext:  # noqa: ANN401
+    """A context for running a workspace service here; its follow-ups go to ``queues`` (or are printed)."""
     from contribsync import catalog
-    from contribsync.control import SystemClock
+    from contribsync.clients import Clients
     from contribsync.runtime import RunContext
+    from contribsync.settings import Settings
+    from contribsync_cli.local_env import environment
 
-    target = catalog.resolve(event)
-    return RunContext(f"cli:{uuid.uuid4()}", target.name, target.function, 1, data, db, queues, SystemClock(),
-                      lambda: None)
+    settings = Settings.from_env({**environment(), "DATABASE_URL": db.dsn})
+    return RunContext.outside_a_run(Clients(settings, db=db, queues=queues), catalog.resolve(event), data)
 
 
 def _find(db: Database, name: str) -> dict[str, Any]:

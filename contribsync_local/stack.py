@@ -34,7 +34,7 @@ from contribsync_local.scheduler import CronDriver
 from contribsync_sim.simulator import SIM_TOKEN, Simulator
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Mapping
     from types import ModuleType
 
     from contribsync_local.http import AccessLog
@@ -64,7 +64,7 @@ def load_handler(function: str, *, tag: str = "") -> ModuleType:
 
 def close_handler(module: ModuleType) -> None:
     """Close the connections a handler module's runtime or receiver opened."""
-    for name in ("RUNTIME", "WEBHOOK_RECEIVER"):
+    for name in ("RUNTIME", "WEBHOOK_RECEIVER", "EVENT_API"):
         if (closable := getattr(module, name, None)) is not None:
             closable.close()
 
@@ -76,7 +76,8 @@ class LocalStack:
                  pollers: bool = True, cron: bool = True, poller_concurrency: int = 2,
                  retry_base_s: float = 10.0, write_state: bool = False, aws_endpoint: str | None = None,
                  github: str = "auto", simulator: Simulator | None = None, changes_every_s: float = 0.0,
-                 github_token: str = SIM_TOKEN, http_process: bool = False, access_log: AccessLog = "off") -> None:
+                 github_token: str = SIM_TOKEN, http_process: bool = False, access_log: AccessLog = "off",
+                 environment: Mapping[str, str] | None = None) -> None:
         self.database_url = database_url
         self.aws_endpoint = aws_endpoint  # reuse a running AWS endpoint instead of starting moto
         self.port = port
@@ -101,6 +102,8 @@ class LocalStack:
         self.github_token = github_token  # what the functions send the simulator (it accepts any token)
         self.http_process = http_process  # the HTTP endpoint in a process of its own (see http_process)
         self.access_log = access_log  # where the HTTP endpoint's request lines go (see http.access_log)
+        # more of the functions' environment (e.g. OPENAI_API_KEY), as a deployment's parameters set it
+        self.environment = dict(environment or {})
 
     # -- lifecycle ------------------------------------------------------------------------------
 
@@ -115,6 +118,7 @@ class LocalStack:
             "POWERTOOLS_TRACE_DISABLED": "true",
             "POWERTOOLS_METRICS_DISABLED": "true",
             "GITHUB_WEBHOOK_SECRET": os.environ.get("GITHUB_WEBHOOK_SECRET") or LOCAL_WEBHOOK_SECRET,
+            **self.environment,
         }})
         if self.simulator is not None:
             self.simulator.start()

@@ -40,6 +40,7 @@ Timings live here, never in the tests.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import math
 import os
@@ -52,7 +53,8 @@ from typing import TYPE_CHECKING, Any, cast
 from rich.console import Console
 from rich.table import Table
 
-from contribsync.control import SystemClock
+from contribsync import catalog
+from contribsync.clients import Clients
 from contribsync.db import Database, migrate
 from contribsync.embeddings import (
     MODEL,
@@ -379,18 +381,17 @@ def _coverage(db: Database, workspace_id: Any = None) -> dict[str, Any]:  # noqa
             "by_type": {r["item_type"]: {"items": r["items"], "fresh": r["fresh"]} for r in rows}}
 
 
-def _context(db: Database, event_id: str) -> RunContext:
-    return RunContext(event_id, "embeddings/process.workspace", "EmbeddingsProcessWorkspace", 1, {}, db,
-                      cast("Queues", _Sent()), SystemClock(), lambda: None)
+def _context(clients: Clients, event_id: str) -> RunContext:
+    return RunContext.outside_a_run(clients, catalog.by_function("EmbeddingsProcessWorkspace"), event_id=event_id)
 
 
-def bench_ours(db: TimedDatabase, fake: FakeOpenAI, base_url: str) -> dict[str, Any]:
-    settings = Settings.from_env()
-    embedder = TimedEmbedder(OpenAIEmbedder(API_KEY, base_url=base_url))
+def bench_ours(db: TimedDatabase, fake: FakeOpenAI, settings: Settings) -> dict[str, Any]:
+    embedder = TimedEmbedder(OpenAIEmbedder(API_KEY, base_url=settings.openai_base_url))
+    clients = Clients(settings, db=db, queues=cast("Queues", _Sent()), embedder=embedder)
     requests_before = _requests(fake)
     db.take()
     started = time.perf_counter()
-    result = embed_pending(_context(db, "bench-embeddings-1"), Scope(), embedder=embedder)
+    result = embed_pending(_context(clients, "bench-embeddings-1"), Scope())
     wall = time.perf_counter() - started
     sql, http_s, estimated = db.take(), embedder.seconds, embedder.estimated_tokens
     requests = _requests(fake) - requests_before
@@ -399,7 +400,7 @@ def bench_ours(db: TimedDatabase, fake: FakeOpenAI, base_url: str) -> dict[str, 
     workspace_coverage = _coverage(db, workspace["id"] if workspace else None)
     # A second run over the same items: nothing changed, so nothing to send.
     requests_before, started = _requests(fake), time.perf_counter()
-    again = embed_pending(_context(db, "bench-embeddings-2"), Scope(), embedder=embedder)
+    again = embed_pending(_context(clients, "bench-embeddings-2"), Scope())
     again_wall = time.perf_counter() - started
     again_requests = _requests(fake) - requests_before
     embedder.inner.close()
@@ -541,14 +542,14 @@ def main(argv: list[str] | None = None) -> None:
     console.print(f"generated in {dataset['load_s']} s: {json.dumps(dataset['counts'])}")
     fake = FakeOpenAI(latency_s=LATENCY_S)
     base_url = fake.start()
-    os.environ.update(OPENAI_API_KEY=API_KEY, OPENAI_BASE_URL=base_url, DATABASE_URL=dsn)
+    settings = Settings(database_url=dsn, openai_api_key=API_KEY, openai_base_url=base_url)
     if args.tokens_per_minute:
-        os.environ["OPENAI_EMBEDDING_TPM"] = str(args.tokens_per_minute)
+        settings = dataclasses.replace(settings, embedding_tokens_per_minute=float(args.tokens_per_minute))
     try:
         console.print(f"seed-like: one run of {SEED_RUN_ITEMS} items in requests of {SEED_REQUEST_ITEMS} …")
         seed_like = bench_seed_like(db, fake, base_url, dataset["counts"]["items"])
         console.print("ours: embed_pending over everything …")
-        ours = bench_ours(db, fake, base_url)
+        ours = bench_ours(db, fake, settings)
     finally:
         fake.stop()
     complete = ours["coverage"]["percent"] == 100.0  # noqa: PLR2004

@@ -47,6 +47,8 @@ import httpx
 from rich.console import Console
 
 from contribsync import catalog
+from contribsync.clients import Clients
+from contribsync.settings import Settings
 from contribsync.webhooks import WebhookReceiver
 from contribsync_local import postgres
 from contribsync_local.fauxqs import FauxqsServer
@@ -145,7 +147,8 @@ def _deliveries(sim: Simulator, n: int, seed: int) -> list[Any]:
 
 
 def bench_receiver(stack: LocalStack, sim: Simulator, n: int, seed: int) -> dict[str, Any]:
-    receiver = WebhookReceiver(stack.db, (SECRET,), stack.queues)
+    receiver = WebhookReceiver(Clients(Settings(database_url=stack.db.dsn, webhook_secrets=(SECRET,)), db=stack.db,
+                                       queues=stack.queues))
     timings: list[float] = []
     statuses: dict[int, int] = {}
     for d in _deliveries(sim, n, seed):

@@ -60,7 +60,7 @@ from contribsync.envelope import ERROR_ATTR
 from contribsync.github.budget import DEFAULT_RESERVE
 from contribsync.observability import logger
 from contribsync.services import capture, issues
-from contribsync_local import postgres
+from contribsync_local import faults, postgres
 from contribsync_local.poller import WorkerKilled
 from contribsync_local.stack import LocalStack
 from contribsync_sim.dataset import generate, ground_truth
@@ -181,21 +181,21 @@ def graphql_points(ds: Dataset) -> int:
 
 
 class KillMidBatch:
-    """A ``Runtime.before_run`` hook: the ``nth`` run from now dies (``WorkerKilled``) before its service
-    runs, the runs before it in the batch having completed; then the hook removes itself."""
+    """A fault (``contribsync_local.faults``): the ``nth`` run from now dies (``WorkerKilled``) before its
+    service runs, the runs before it in the batch having completed; then the fault removes itself."""
 
     def __init__(self, runtime: Runtime, nth: int = 2) -> None:
-        self.runtime = runtime
         self.nth = nth
         self.seen = 0
         self.lock = threading.Lock()
+        self.in_place = faults.inject(runtime, self)
 
     def __call__(self, ctx: RunContext) -> None:
         with self.lock:
             self.seen += 1
             fire = self.seen == self.nth
             if fire:
-                self.runtime.before_run = None
+                self.in_place.remove()
         if fire:
             raise WorkerKilled(f"{ctx.function}: worker killed between two records of its batch",
                                reappear_after_s=REAPPEAR_AFTER_S)
@@ -234,8 +234,7 @@ class Chaos:
         self.injected.kills.append(f"{function}: after its handler, before the delete")
 
     def kill_mid_batch(self, function: str) -> None:
-        runtime = self.stack.handlers[function].RUNTIME
-        runtime.before_run = KillMidBatch(runtime)
+        KillMidBatch(self.stack.handlers[function].RUNTIME)
         self.injected.kills.append(f"{function}: between two records of a batch")
 
     def poison(self, n: int) -> None:

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from contribsync import Runtime, logger, metrics, tracer
+from contribsync import Clients, Runtime, catalog, logger, metrics, tracer
+from contribsync.services.maintenance import cancel_function
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
 
-RUNTIME = Runtime.for_function("CancelFunction")
+EVENT = catalog.by_function("CancelFunction")
+RUNTIME = Runtime(EVENT, Clients.from_env(), service=cancel_function)
 
 
 @logger.inject_lambda_context(clear_state=True)

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from contribsync import Runtime, logger, metrics, tracer
+from contribsync import Clients, Runtime, catalog, logger, metrics, tracer
+from contribsync.services.activity import repository_events
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
 
-RUNTIME = Runtime.for_function("CaptureRepositoryEvents")
+EVENT = catalog.by_function("CaptureRepositoryEvents")
+RUNTIME = Runtime(EVENT, Clients.from_env(), service=repository_events)
 
 
 @logger.inject_lambda_context(clear_state=True)

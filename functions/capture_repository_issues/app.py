@@ -10,12 +10,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from contribsync import Runtime, logger, metrics, tracer
+from contribsync import Clients, Runtime, catalog, logger, metrics, tracer
+from contribsync.services.issues import repository_issues
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
 
-RUNTIME = Runtime.for_function("CaptureRepositoryIssues")
+EVENT = catalog.by_function("CaptureRepositoryIssues")
+RUNTIME = Runtime(EVENT, Clients.from_env(), service=repository_issues)
 
 
 @logger.inject_lambda_context(clear_state=True)

@@ -11,12 +11,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from contribsync import Runtime, logger, metrics, tracer
+from contribsync import Clients, Runtime, catalog, logger, metrics, tracer
+from contribsync.services.capture import repository_sync
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
 
-RUNTIME = Runtime.for_function("CaptureRepositorySync")
+EVENT = catalog.by_function("CaptureRepositorySync")
+RUNTIME = Runtime(EVENT, Clients.from_env(), service=repository_sync)
 
 
 @logger.inject_lambda_context(clear_state=True)

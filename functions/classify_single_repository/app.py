@@ -11,12 +11,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from contribsync import Runtime, logger, metrics, tracer
+from contribsync import Clients, Runtime, catalog, logger, metrics, tracer
+from contribsync.services.classify import classify_single
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
 
-RUNTIME = Runtime.for_function("ClassifySingleRepository")
+EVENT = catalog.by_function("ClassifySingleRepository")
+RUNTIME = Runtime(EVENT, Clients.from_env(), service=classify_single)
 
 
 @logger.inject_lambda_context(clear_state=True)

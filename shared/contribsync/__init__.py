@@ -4,6 +4,7 @@ Handlers import from here, never from private modules.
 """
 
 from contribsync.catalog import EVENTS, Event, Limit, Throttle
+from contribsync.clients import Clients
 from contribsync.envelope import EventEnvelope
 from contribsync.errors import (
     Cancelled,
@@ -28,6 +29,7 @@ from contribsync.webhooks import WebhookReceiver
 __all__ = [
     "EVENTS",
     "Cancelled",
+    "Clients",
     "ContribsyncError",
     "Deferred",
     "Event",

@@ -53,7 +53,7 @@ class Event:
     name: str
     model: type[BaseModel]
     function: str
-    service: str | None
+    service: str
     aliases: tuple[str, ...] = ()
     retries: int = DEFAULT_RETRIES
     concurrency: Limit | None = None

@@ -18,6 +18,9 @@ PRIOR_ATTEMPTS_ATTR = "contribsync-prior-attempts"
 NOT_BEFORE_ATTR = "contribsync-not-before"
 ERROR_ATTR = "contribsync-error"
 ATTEMPTS_ATTR = "contribsync-attempts"  # on a dead letter: the attempts spent before it gave up
+# on a message the runtime sent again (forwarded to its function's queue, or re-queued with a delay): the
+# id of the message first sent, which names the event when it has no id of its own
+ORIGIN_ATTR = "contribsync-origin-message"
 
 
 class EventEnvelope(BaseModel):
@@ -39,4 +42,4 @@ class EventEnvelope(BaseModel):
         )
 
 
-__all__ = ["ATTEMPTS_ATTR", "ERROR_ATTR", "NOT_BEFORE_ATTR", "PRIOR_ATTEMPTS_ATTR", "EventEnvelope"]
+__all__ = ["ATTEMPTS_ATTR", "ERROR_ATTR", "NOT_BEFORE_ATTR", "ORIGIN_ATTR", "PRIOR_ATTEMPTS_ATTR", "EventEnvelope"]

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 
     from aws_lambda_powertools.utilities.typing import LambdaContext
 
+    from contribsync.clients import Clients
     from contribsync.envelope import EventEnvelope
 
 MAX_BODY_BYTES = 512 * 1024  # Inngest's own limit for one request
@@ -37,32 +38,20 @@ def _json_response(status: int, body: Mapping[str, Any]) -> Response[str]:
 
 
 class EventApi:
-    """Routes ``/e/{key}`` requests to ``Queues.send_events``."""
+    """Routes ``/e/{key}`` requests to ``Queues.send_events``, under ``settings.event_keys``."""
 
-    def __init__(self, queues: Queues | None, event_keys: tuple[str, ...]) -> None:
-        self._queues = queues
-        self._keys = tuple(k.encode() for k in event_keys)
+    def __init__(self, clients: Clients) -> None:
+        self.clients = clients
         self.app = LambdaFunctionUrlResolver()
         self.app.post("/e/<key>")(self._send)
         self.app.post("/v1/events")(self._send_bearer)
 
-    @classmethod
-    def from_env(cls) -> EventApi:
-        from contribsync.settings import Settings
-
-        settings = Settings.from_env()
-        return cls(None, settings.event_keys)
-
     @property
     def queues(self) -> Queues:
-        if self._queues is None:
-            import boto3
+        return self.clients.queues
 
-            from contribsync.settings import Settings
-
-            settings = Settings.from_env()
-            self._queues = Queues(boto3.client("sqs", region_name=settings.region), prefix=settings.queue_prefix)
-        return self._queues
+    def close(self) -> None:
+        self.clients.close()
 
     def handle(self, event: Mapping[str, Any], context: LambdaContext | None) -> dict[str, Any]:
         metrics.add_metric(name="EventApiRequests", unit=MetricUnit.Count, value=1)
@@ -70,7 +59,7 @@ class EventApi:
 
     def authorised(self, key: str) -> bool:
         given = key.encode()
-        return any(hmac.compare_digest(given, k) for k in self._keys)
+        return any(hmac.compare_digest(given, k.encode()) for k in self.clients.settings.event_keys)
 
     def _send_bearer(self) -> Response[str]:
         scheme, _, key = (self.app.current_event.headers.get("authorization") or "").partition(" ")

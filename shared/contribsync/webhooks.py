@@ -22,7 +22,6 @@ import hashlib
 import hmac
 import json
 import re
-import threading
 from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.metrics import MetricUnit
@@ -35,6 +34,7 @@ if TYPE_CHECKING:
 
     from aws_lambda_powertools.utilities.typing import LambdaContext
 
+    from contribsync.clients import Clients
     from contribsync.db import Database
     from contribsync.queues import Queues
 
@@ -70,45 +70,26 @@ def handled_events() -> frozenset[str]:
 
 
 class WebhookReceiver:
-    def __init__(self, db: Database | None, secrets: tuple[str, ...], queues: Queues | None = None) -> None:
-        self._db = db
-        self._queues = queues
-        self.secrets = secrets
+    """Answers GitHub's deliveries with ``clients``' database and queues, under ``settings.webhook_secrets``."""
+
+    def __init__(self, clients: Clients) -> None:
+        self.clients = clients
         self.handled = handled_events()
-        self._lock = threading.Lock()  # the local HTTP server answers deliveries in several threads
 
-    @classmethod
-    def from_env(cls) -> WebhookReceiver:
-        from contribsync.settings import Settings
-
-        return cls(None, Settings.from_env().webhook_secrets)
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        return self.clients.settings.webhook_secrets
 
     @property
     def db(self) -> Database:
-        with self._lock:
-            if self._db is None:
-                from contribsync.db import Database
-                from contribsync.settings import Settings
-
-                self._db = Database(Settings.from_env().database_url, application_name="contribsync-webhooks")
-            return self._db
+        return self.clients.db
 
     @property
     def queues(self) -> Queues:
-        with self._lock:
-            if self._queues is None:
-                import boto3
-
-                from contribsync.queues import Queues
-                from contribsync.settings import Settings
-
-                settings = Settings.from_env()
-                self._queues = Queues(boto3.client("sqs", region_name=settings.region), prefix=settings.queue_prefix)
-            return self._queues
+        return self.clients.queues
 
     def close(self) -> None:
-        if self._db is not None:
-            self._db.close()
+        self.clients.close()
 
     def handle(self, event: Mapping[str, Any], context: LambdaContext | None) -> dict[str, Any]:
         metrics.add_metric(name="WebhookRequests", unit=MetricUnit.Count, value=1)

@@ -28,17 +28,15 @@ def openai():
 
 @pytest.fixture(scope="module")
 def stack(isolated_database, aws_endpoint, openai):
-    patch = pytest.MonkeyPatch()
-    patch.setenv("OPENAI_API_KEY", "sk-test-not-a-real-key")
-    patch.setenv("OPENAI_BASE_URL", openai.base_url)
+    openai_env = {"OPENAI_API_KEY": "sk-test-not-a-real-key", "OPENAI_BASE_URL": openai.base_url}
     simulator = Simulator(dataset=generate(2024, repos=1, prs_per_repo=2000))
     with LocalStack(database_url=isolated_database(), port=0, prefix=f"bf{uuid.uuid4().hex[:6]}", cron=False,
-                    retry_base_s=1, aws_endpoint=aws_endpoint, simulator=simulator, poller_concurrency=3) as running:
+                    retry_base_s=1, aws_endpoint=aws_endpoint, simulator=simulator, poller_concurrency=3,
+                    environment=openai_env) as running:
         workspace = running.db.connection().execute(
             "INSERT INTO workspaces (name, slug) VALUES ('backfill', 'backfill') RETURNING id").fetchone()["id"]
         running.workspace_id = str(workspace)
         yield running
-    patch.undo()
 
 
 def repo_of(stack):

@@ -26,7 +26,7 @@ from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from contribsync import catalog
+from contribsync import catalog, services
 from contribsync.db import Database
 from contribsync.envelope import ERROR_ATTR, EventEnvelope
 from contribsync.errors import NonRetriable
@@ -35,7 +35,7 @@ from contribsync.runtime import Runtime
 from contribsync.webhooks import WebhookReceiver, signature
 from contribsync_local.aws import create_queues, sqs_client
 from contribsync_local.poller import lambda_sqs_event
-from tests.fakes import RecordingQueues
+from tests.fakes import RecordingQueues, clients
 from tests.fixtures import WEBHOOKS
 
 if TYPE_CHECKING:
@@ -121,7 +121,7 @@ def world(isolated_database, aws_endpoint) -> Iterator[World]:
     queues = Queues(sqs, prefix=prefix)
     # Deliveries stored the way GitHub's arrive: through the receiver (its queue is a fake, so the
     # messages under test are the only ones on the function's queue).
-    receiver = WebhookReceiver(db, (SECRET,), RecordingQueues())
+    receiver = WebhookReceiver(clients(db, RecordingQueues(), webhook_secrets=(SECRET,)))
 
     def store(event: str, body: bytes) -> str:
         delivery = str(uuid.uuid4())
@@ -134,7 +134,7 @@ def world(isolated_database, aws_endpoint) -> Iterator[World]:
     good = [store(name.split("/")[0], (CORPUS / f"{name}.payload.json").read_bytes()) for name in GOOD]
     broken = [store(event, json.dumps(payload).encode()) for event, payload in BROKEN]
     pending = [store("issue_comment", json.dumps(_pending()).encode())]
-    runtime = Runtime(EVENT, db=db, queues=queues, retry_base_s=1, rng=lambda: 0.0)
+    runtime = Runtime(EVENT, clients(db, queues, retry_base_s=1), service=services.load(EVENT), rng=lambda: 0.0)
     yield World(db, queues, runtime, good, broken, pending)
     db.close()
 

@@ -10,7 +10,7 @@ import threading
 import httpx
 import pytest
 
-from contribsync import catalog
+from contribsync import catalog, services
 from contribsync.github.client import GitHubClient
 from contribsync.history import RunHistory
 from contribsync.runtime import Runtime
@@ -18,6 +18,7 @@ from contribsync.services import capture
 from contribsync_local.poller import lambda_sqs_event
 from contribsync_sim.dataset import generate, ground_truth
 from contribsync_sim.simulator import Simulator
+from tests.fakes import clients
 
 pytestmark = pytest.mark.integration
 
@@ -90,7 +91,7 @@ def test_a_killed_sync_resumes_from_its_checkpoint(simulator, isolated_db, queue
     killer = GitHubClient(base_url=simulator.url, tokens=["t"], transport=KillingTransport(KILL_AT_PAGE))
     first = deliver(queues, sqs, event)
     with pytest.raises(Killed):
-        Runtime(event, db=db, queues=queues, github=killer).handle(first, None)
+        Runtime(event, clients(db, queues, github=killer), service=services.load(event)).handle(first, None)
     stored_before = db.connection().execute("SELECT count(*) AS n FROM pull_requests").fetchone()["n"]
     assert 0 < stored_before < PRS  # the pages stored before the one in flight
 
@@ -99,7 +100,8 @@ def test_a_killed_sync_resumes_from_its_checkpoint(simulator, isolated_db, queue
     again = deliver(queues, sqs, event)
     assert again["Records"][0]["attributes"]["ApproximateReceiveCount"] == "2"
     fresh = GitHubClient(base_url=simulator.url, tokens=["t"])
-    assert Runtime(event, db=db, queues=queues, github=fresh).handle(again, None) == {"batchItemFailures": []}
+    assert Runtime(event, clients(db, queues, github=fresh),
+                   service=services.load(event)).handle(again, None) == {"batchItemFailures": []}
 
     by_state = {s: sum(p.state == s for p in simulator.ds.prs.values()) for s in ("OPEN", "CLOSED", "MERGED")}
     pages = sum(-(-n // capture.PAGE_PRS) for n in by_state.values())
@@ -155,14 +157,16 @@ def test_a_page_lost_with_its_transaction_is_fetched_again_while_other_streams_s
     github = GitHubClient(base_url=simulator.url, tokens=["t"])
     first = deliver(queues, sqs, event)
     try:
-        response = Runtime(event, db=flaky, queues=queues, github=github, retry_base_s=1).handle(first, None)
+        response = Runtime(event, clients(flaky, queues, github=github, retry_base_s=1),
+                           service=services.load(event)).handle(first, None)
     finally:
         flaky.close()
     assert flaky.lost and len(response["batchItemFailures"]) == 1  # retried
     sqs.change_message_visibility(QueueUrl=queues.url(event.queue),
                                   ReceiptHandle=first["Records"][0]["receiptHandle"], VisibilityTimeout=0)
     again = deliver(queues, sqs, event)
-    assert Runtime(event, db=isolated_db, queues=queues, github=github).handle(again, None) == {
+    assert Runtime(event, clients(isolated_db, queues, github=github),
+                   service=services.load(event)).handle(again, None) == {
         "batchItemFailures": []}
     counts = isolated_db.connection().execute(
         "SELECT count(*) AS n, count(DISTINCT github_id) AS d FROM pull_requests").fetchone()

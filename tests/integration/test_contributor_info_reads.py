@@ -60,13 +60,12 @@ def synced(request, pg_admin_dsn, aws_endpoint, openai):
             conn.execute("GRANT ALL ON ALL TABLES IN SCHEMA public TO anon, authenticated, service_role;"
                          " ALTER DEFAULT PRIVILEGES IN SCHEMA public"
                          " GRANT ALL ON TABLES TO anon, authenticated, service_role")
-    patch = pytest.MonkeyPatch()
-    patch.setenv("OPENAI_API_KEY", "sk-test-not-a-real-key")
-    patch.setenv("OPENAI_BASE_URL", openai.base_url)
+    openai_env = {"OPENAI_API_KEY": "sk-test-not-a-real-key", "OPENAI_BASE_URL": openai.base_url}
     simulator = Simulator(dataset=generate(53, repos=1, prs_per_repo=60))
     try:
         with LocalStack(database_url=dsn, port=0, prefix=f"rd{uuid.uuid4().hex[:6]}", cron=False, retry_base_s=1,
-                        aws_endpoint=aws_endpoint, simulator=simulator) as stack:
+                        aws_endpoint=aws_endpoint, simulator=simulator,
+                        environment=openai_env) as stack:
             sim_repo = next(iter(simulator.ds.repos.values()))
             stack.queues.send_event("capture/repository.sync-enhanced",
                                     {"owner": sim_repo.owner.login, "repo": sim_repo.name})
@@ -87,8 +86,7 @@ def synced(request, pg_admin_dsn, aws_endpoint, openai):
             yield {"stack": stack, "dsn": dsn, "repo": repo, "workspace": workspace, "failed": failed,
                    "which": request.param}
     finally:
-        patch.undo()
-        postgres.drop_database(pg_admin_dsn, name)
+            postgres.drop_database(pg_admin_dsn, name)
 
 
 def _workspace(db: psycopg.Connection, repository_id: uuid.UUID, *, theirs: bool) -> uuid.UUID:

@@ -12,12 +12,13 @@ import pytest
 
 from contribsync import catalog
 from contribsync.history import RunHistory
-from contribsync.runtime import Runtime
+from contribsync.runtime import Runtime, Waits
 from contribsync_local.openai_fake import FakeOpenAI
 from contribsync_local.poller import FunctionPoller, lambda_sqs_event
 from contribsync_local.stack import LocalStack
 from contribsync_sim.dataset import generate
 from contribsync_sim.simulator import Simulator
+from tests.fakes import clients
 
 pytestmark = pytest.mark.integration
 
@@ -40,18 +41,16 @@ def openai():
 
 @pytest.fixture(scope="module")
 def stack(isolated_database, aws_endpoint, openai):
-    patch = pytest.MonkeyPatch()
-    patch.setenv("OPENAI_API_KEY", "sk-test-not-a-real-key")
-    patch.setenv("OPENAI_BASE_URL", openai.base_url)
+    openai_env = {"OPENAI_API_KEY": "sk-test-not-a-real-key", "OPENAI_BASE_URL": openai.base_url}
     simulator = Simulator(dataset=generate(97, repos=3, prs_per_repo=20))
     with LocalStack(database_url=isolated_database(), port=0, prefix=f"disc{uuid.uuid4().hex[:6]}", cron=False,
                     retry_base_s=1, aws_endpoint=aws_endpoint, simulator=simulator,
-                    poller_concurrency=2) as running:
+                    poller_concurrency=2,
+                    environment=openai_env) as running:
         for repo in simulator.ds.repos.values():
             running.queues.send_event("discover/new-repository", {"owner": repo.owner.login, "repo": repo.name})
         assert running.wait_idle(180)
         yield running
-    patch.undo()
 
 
 def rows(stack, query: str, *params) -> list[dict]:
@@ -188,7 +187,7 @@ def test_five_events_for_one_repository_never_run_more_than_two_at_once(isolated
             active[0] -= 1
         return {"success": True}
 
-    runtime = Runtime(EVENT, db=db, queues=queues, service=slow, concurrency_retry_s=(1, 1))
+    runtime = Runtime(EVENT, clients(db, queues), service=slow, waits=Waits((1, 1)))
     repository_id = str(uuid.uuid4())
     ids = [_send(queues, {"repositoryId": repository_id}) for _ in range(5)]
     poller = FunctionPoller(queues.sqs, function=EVENT.function, queue_url=queues.url(EVENT.queue),
@@ -209,7 +208,7 @@ def test_five_events_for_one_repository_never_run_more_than_two_at_once(isolated
 def test_forty_events_at_once_start_at_most_twenty_a_minute(isolated_db, queues, fake_clock):
     db = isolated_db  # a throttle bucket no other test has taken from
     started: list[str] = []
-    runtime = Runtime(EVENT, db=db, queues=queues, clock=fake_clock,
+    runtime = Runtime(EVENT, clients(db, queues, clock=fake_clock),
                       service=lambda data, ctx: started.append(ctx.event_id) or {"success": True})
     ids = [_send(queues, {"repositoryId": str(uuid.uuid4())}) for _ in range(40)]
     messages: list = []

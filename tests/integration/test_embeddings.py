@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from contribsync import similarity
-from contribsync.control import SystemClock
+from contribsync.clients import Clients
 from contribsync.embeddings import (
     DIMENSIONS,
     MODEL,
@@ -29,6 +29,7 @@ from contribsync.errors import Deferred, NonRetriable, OpenAIError, OpenAIRateLi
 from contribsync.payloads import EmbeddingsRepository, EmbeddingsWorkspace
 from contribsync.runtime import RunContext
 from contribsync.services.embeddings import NO_KEY, Scope, embed_pending, process_repository, process_workspace
+from contribsync.settings import Settings
 from contribsync_local.openai_fake import FakeOpenAI
 
 if TYPE_CHECKING:
@@ -50,8 +51,9 @@ class Data:
     """Inserts repositories, workspaces, issues, pull requests and discussions with their NOT NULL columns.
     Issues, PRs and discussions of a repository share one numbering, as on GitHub."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, settings: Settings) -> None:
         self.db = db
+        self.settings = settings
         self._ids = itertools.count(1)
         self._numbers: dict[str, itertools.count[int]] = {}
         self._names: dict[str, str] = {}
@@ -126,11 +128,12 @@ class RecordingQueues:
         return [e["id"] for e in events]
 
 
-def context(db: Database, event_id: str | None = None, *, attempt: int = 1,
-            name: str = "embeddings/process.workspace") -> RunContext:
+def context(data: Data, event_id: str | None = None, *, attempt: int = 1, name: str = "embeddings/process.workspace",
+            settings: Settings | None = None, **given: Any) -> RunContext:
+    """A run's context with ``data``'s database and settings (or ``settings``), and ``given`` clients."""
     function = "EmbeddingsProcessWorkspace" if name.endswith("workspace") else "EmbeddingsProcessRepository"
-    return RunContext(event_id or uuid.uuid4().hex, name, function, attempt, {}, db,
-                      RecordingQueues(), SystemClock(), lambda: None)  # type: ignore[arg-type]
+    clients = Clients(settings or data.settings, db=data.db, queues=RecordingQueues(), **given)  # type: ignore[arg-type]
+    return RunContext(event_id or uuid.uuid4().hex, name, function, attempt, {}, clients)
 
 
 def requests_of(fake: FakeOpenAI) -> list[list[str]]:
@@ -150,19 +153,13 @@ def fake():
 
 
 @pytest.fixture
-def env(isolated_db, fake, monkeypatch):
-    monkeypatch.setenv("DATABASE_URL", isolated_db.dsn)
-    monkeypatch.setenv("OPENAI_API_KEY", KEY)
-    monkeypatch.setenv("OPENAI_BASE_URL", fake.base_url)
-    for name in ("OPENAI_EMBEDDING_PRICE_PER_MTOK", "OPENAI_EMBEDDING_RPM", "OPENAI_EMBEDDING_TPM",
-                 "OPENAI_API_KEY_PARAMETER", "OPENAI_API_KEY_SECRET"):
-        monkeypatch.delenv(name, raising=False)
-    return isolated_db
+def settings(isolated_db, fake):
+    return Settings(database_url=isolated_db.dsn, openai_api_key=KEY, openai_base_url=fake.base_url)
 
 
 @pytest.fixture
-def data(env):
-    return Data(env)
+def data(isolated_db, settings):
+    return Data(isolated_db, settings)
 
 
 def issues(data: Data, repo: str, n: int, *, start: int = 0) -> list[dict[str, Any]]:
@@ -188,7 +185,7 @@ def test_coverage_reaches_100_percent_for_a_workspace(data, fake):
     assert data.coverage(workspace_id=workspace) == {t: (0, 6) for t in TABLES}
 
     # WHEN the workspace's items are processed
-    result = process_workspace(EmbeddingsWorkspace(workspace_id=uuid.UUID(workspace)), context(data.db))
+    result = process_workspace(EmbeddingsWorkspace(workspace_id=uuid.UUID(workspace)), context(data))
 
     # THEN every item of the workspace has a fresh 384-dimension vector of the model, and its hash
     assert data.coverage(workspace_id=workspace) == {t: (6, 6) for t in TABLES}
@@ -217,12 +214,12 @@ def test_an_unchanged_item_is_not_re_embedded(data, fake):
     repo = data.repo("acme/fresh")
     items = [*issues(data, repo, 3), data.item("pull_request", repo, "A PR", "pr body"),
              data.item("discussion", repo, "A discussion", None)]
-    first = process_repository(EmbeddingsRepository(repository_id=uuid.UUID(repo)), context(data.db))
+    first = process_repository(EmbeddingsRepository(repository_id=uuid.UUID(repo)), context(data))
     assert first["embedded"] == 5
     before = len(fake.received)
 
     # WHEN it runs again: nothing to do, nothing sent
-    again = process_repository(EmbeddingsRepository(repository_id=uuid.UUID(repo)), context(data.db))
+    again = process_repository(EmbeddingsRepository(repository_id=uuid.UUID(repo)), context(data))
     assert len(fake.received) == before
     assert (again["embedded"], again["unchangedTouched"], again["requests"], again["tokens"]) == (0, 0, 0, 0)
 
@@ -231,7 +228,7 @@ def test_an_unchanged_item_is_not_re_embedded(data, fake):
     data.sql("UPDATE pull_requests SET updated_at = now() + interval '1 second', state = 'closed', "
              "closed_at = now() WHERE id = %s", items[3]["id"])
     assert data.coverage(repository_id=repo)["pull_request"] == (0, 1)
-    touched = process_repository(EmbeddingsRepository(repository_id=uuid.UUID(repo)), context(data.db))
+    touched = process_repository(EmbeddingsRepository(repository_id=uuid.UUID(repo)), context(data))
 
     # THEN its vector stands and only its time moves: no request, no tokens
     assert len(fake.received) == before
@@ -248,14 +245,14 @@ def test_an_edited_item_is_re_embedded(data, fake):
     repo = data.repo("acme/edited")
     items = issues(data, repo, 4)
     discussion = data.item("discussion", repo, "How to configure the widget", "question")
-    process_repository(EmbeddingsRepository(repository_id=uuid.UUID(repo)), context(data.db))
+    process_repository(EmbeddingsRepository(repository_id=uuid.UUID(repo)), context(data))
     old = data.stored(items[2])
     before = len(fake.received)
 
     # WHEN one title is edited
     data.sql("UPDATE issues SET title = 'Widget 02 explodes at startup', updated_at = now() WHERE id = %s",
              items[2]["id"])
-    result = process_repository(EmbeddingsRepository(repository_id=uuid.UUID(repo)), context(data.db))
+    result = process_repository(EmbeddingsRepository(repository_id=uuid.UUID(repo)), context(data))
 
     # THEN exactly that item's new input is sent, once, and its vector and hash are replaced
     assert requests_of(fake)[before:] == [[embedding_input("issue", "Widget 02 explodes at startup",
@@ -268,7 +265,7 @@ def test_an_edited_item_is_re_embedded(data, fake):
 
     # an edited body without a moved updated_at (a sync that kept GitHub's time) is re-embedded too
     data.sql("UPDATE discussions SET body = 'a different question' WHERE id = %s", discussion["id"])
-    process_repository(EmbeddingsRepository(repository_id=uuid.UUID(repo)), context(data.db))
+    process_repository(EmbeddingsRepository(repository_id=uuid.UUID(repo)), context(data))
     assert requests_of(fake)[before + 1:] == [[embedding_input("discussion", discussion["title"],
                                                                "a different question")]]
 
@@ -294,7 +291,7 @@ def test_priority_order_workspace_items_then_issues_prs_discussions_newest_first
                for r in data.sql(f"SELECT id::text, updated_at FROM {t}")}
 
     # WHEN everything is processed (no workspace id: the 6-hourly cron) in requests of 4 inputs
-    result = process_workspace(EmbeddingsWorkspace(batch_size=4), context(data.db))
+    result = process_workspace(EmbeddingsWorkspace(batch_size=4), context(data))
 
     # THEN the inputs go out: the active workspace's items first, then by type, newest first
     rank = {"issue": 0, "pull_request": 1, "discussion": 2}
@@ -337,16 +334,16 @@ def test_a_failure_halfway_resumes_without_repeating_work(data, fake):
     try:
         # WHEN the first attempt fails at its 3rd request
         with pytest.raises(OpenAIError, match="HTTP 500"):
-            embed_pending(context(data.db, event, name="embeddings/process.repository"), Scope(repository_id=repo),
-                          embedder=FailingOn(embedder, fake, 3), batch_size=2)
+            embed_pending(context(data, event, name="embeddings/process.repository",
+                                  embedder=FailingOn(embedder, fake, 3)), Scope(repository_id=repo), batch_size=2)
         assert data.coverage(repository_id=repo)["issue"] == (4, 7)
         assert data.sql("SELECT status FROM embedding_jobs WHERE event_id = %s", event) == [{"status": "failed"}]
         failed = requests_of(fake)[2]
 
         # AND the same event is retried with a working API
         fake.fail_rate = 0.0
-        result = embed_pending(context(data.db, event, attempt=2, name="embeddings/process.repository"),
-                               Scope(repository_id=repo), embedder=embedder, batch_size=2)
+        result = embed_pending(context(data, event, attempt=2, name="embeddings/process.repository",
+                                       embedder=embedder), Scope(repository_id=repo), batch_size=2)
     finally:
         embedder.close()
 
@@ -371,7 +368,7 @@ def test_a_failure_halfway_resumes_without_repeating_work(data, fake):
 # -- cost ------------------------------------------------------------------------------------------
 
 
-def test_the_cost_matches_the_tokens_counted(data, fake, monkeypatch):
+def test_the_cost_matches_the_tokens_counted(data, fake):
     # GIVEN items of various lengths in two repositories
     cheap, dear = data.repo("acme/cheap"), data.repo("acme/dear")
     for repo in (cheap, dear):
@@ -380,7 +377,7 @@ def test_the_cost_matches_the_tokens_counted(data, fake, monkeypatch):
         data.item("discussion", repo, "Go", None)
 
     # WHEN one runs at the default price
-    result = process_repository(EmbeddingsRepository(repository_id=uuid.UUID(cheap)), context(data.db))
+    result = process_repository(EmbeddingsRepository(repository_id=uuid.UUID(cheap)), context(data))
 
     # THEN its cost is the tokens the API counted, recomputed from what the fake received, x 0.02 / 1M
     tokens = fake_tokens([text for request in requests_of(fake) for text in request])
@@ -391,9 +388,12 @@ def test_the_cost_matches_the_tokens_counted(data, fake, monkeypatch):
 
     # WHEN the price is configured
     before = len(fake.received)
-    monkeypatch.setenv("OPENAI_EMBEDDING_PRICE_PER_MTOK", "1.5")
+    priced = Settings.from_env({"DATABASE_URL": data.db.dsn, "OPENAI_API_KEY": KEY,
+                                "OPENAI_BASE_URL": data.settings.openai_base_url or "",
+                                "OPENAI_EMBEDDING_PRICE_PER_MTOK": "1.5"})
     event = uuid.uuid4().hex
-    result = process_repository(EmbeddingsRepository(repository_id=uuid.UUID(dear)), context(data.db, event))
+    result = process_repository(EmbeddingsRepository(repository_id=uuid.UUID(dear)),
+                                context(data, event, settings=priced))
 
     # THEN that price is used, in the result and in embedding_jobs
     tokens = fake_tokens([text for request in requests_of(fake)[before:] for text in request])
@@ -445,7 +445,7 @@ def test_similarity_returns_the_planted_near_duplicates_first(data, fake, monkey
         data.item(("issue", "pull_request", "discussion")[n % 3], repo, title, f"Details: {title.lower()}.")
     planted = {data.item(t, repo, *texts)["id"] for t, texts in PLANTED.items()}
     other_model = data.item("issue", repo, *ORIGINAL)
-    result = process_repository(EmbeddingsRepository(repository_id=uuid.UUID(repo)), context(data.db))
+    result = process_repository(EmbeddingsRepository(repository_id=uuid.UUID(repo)), context(data))
     assert result["embedded"] == 35
     data.sql("UPDATE issues SET embedding_model = 'text-embedding-ada-002' WHERE id = %s", other_model["id"])
 
@@ -518,16 +518,17 @@ def test_similar_to_an_item_without_a_vector_says_what_to_run(data):
 # -- no key ----------------------------------------------------------------------------------------
 
 
-def test_without_an_openai_key_the_functions_skip_and_write_nothing(data, fake, monkeypatch):
+def test_without_an_openai_key_the_functions_skip_and_write_nothing(data, fake):
     # GIVEN items and no OPENAI_API_KEY
     repo = data.repo("acme/nokey")
     issues(data, repo, 2)
     data.workspace("nokey", repo)
-    monkeypatch.delenv("OPENAI_API_KEY")
+    keyless = Settings.from_env({"DATABASE_URL": data.db.dsn, "OPENAI_BASE_URL": fake.base_url})
 
     # WHEN both functions run
-    by_repo = process_repository(EmbeddingsRepository(repository_id=uuid.UUID(repo)), context(data.db))
-    by_workspace = process_workspace(EmbeddingsWorkspace(), context(data.db))
+    by_repo = process_repository(EmbeddingsRepository(repository_id=uuid.UUID(repo)),
+                                 context(data, settings=keyless))
+    by_workspace = process_workspace(EmbeddingsWorkspace(), context(data, settings=keyless))
 
     # THEN they skip with the message, call nothing and write nothing
     assert by_repo == by_workspace == {"skipped": NO_KEY}
@@ -565,7 +566,7 @@ def test_the_budget_waits_for_tokens_rather_than_failing(data, fake, fake_clock)
                     clock=fake_clock.now, sleep=sleep)
 
     # WHEN they are embedded
-    result = embed_pending(context(data.db), Scope(repository_id=repo), batch_size=1, budget=budget)
+    result = embed_pending(context(data), Scope(repository_id=repo), batch_size=1, budget=budget)
 
     # THEN the run waits for the bucket to refill instead of failing, exactly as long as a bucket that
     # charges each request's estimate and gets back what OpenAI did not count (the fake: len // 4)
@@ -603,7 +604,7 @@ def test_a_budget_wait_beyond_20_seconds_defers_the_run_and_the_retries_finish(d
 
     # WHEN they are embedded
     with pytest.raises(OpenAIRateLimited, match="tokens per minute") as raised:
-        embed_pending(context(data.db, event), Scope(repository_id=repo), batch_size=1, budget=budget)
+        embed_pending(context(data, event), Scope(repository_id=repo), batch_size=1, budget=budget)
 
     # THEN the run is deferred (not slept) for as long as the bucket needs, after 1 request
     counted = max(1, len(requests_of(fake)[0][0]) // 4)
@@ -621,7 +622,7 @@ def test_a_budget_wait_beyond_20_seconds_defers_the_run_and_the_retries_finish(d
     for attempt in range(2, 10):
         fake_clock.advance(60)
         try:
-            result = embed_pending(context(data.db, event, attempt=attempt), Scope(repository_id=repo),
+            result = embed_pending(context(data, event, attempt=attempt), Scope(repository_id=repo),
                                    batch_size=1, budget=budget)
             break
         except OpenAIRateLimited:
@@ -650,7 +651,7 @@ def test_openai_statuses_become_deferred_or_non_retriable_errors(data, fake):
         assert isinstance(raised.value, Deferred)
         assert raised.value.defer_until > datetime.now(UTC)
         with pytest.raises(OpenAIRateLimited):
-            embed_pending(context(data.db), Scope(repository_id=repo), embedder=embedder)
+            embed_pending(context(data, embedder=embedder), Scope(repository_id=repo))
         assert data.coverage(repository_id=repo) == {"issue": (0, 2)}
 
         # a 5xx is retriable and not deferred

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from rich.console import Console
 
-from contribsync.control import SystemClock
+from contribsync import catalog
 from contribsync.gaps import PER_ITEM_CAP, find_gaps, quick_fix
 from contribsync.history import RunHistory
 from contribsync.payloads import EmbeddingsRepository
@@ -28,6 +28,7 @@ from contribsync_local.openai_fake import FakeOpenAI
 from contribsync_local.stack import LocalStack
 from contribsync_sim.dataset import generate
 from contribsync_sim.simulator import Simulator
+from tests.fakes import clients
 
 pytestmark = pytest.mark.integration
 
@@ -254,19 +255,13 @@ def test_quick_fix_sends_exactly_the_closing_events_once_per_day(isolated_db, pl
     assert quick_fix(isolated_db, queues, planted["fresh"], now=T) == []
 
 
-def test_the_embeddings_fix_run_by_its_service_closes_the_gap(isolated_db, planted, monkeypatch):
+def test_the_embeddings_fix_run_by_its_service_closes_the_gap(isolated_db, planted):
     stale = planted["stale"]
     event = next(e for e in quick_fix(isolated_db, RecordingQueues(), stale, now=T)
                  if e["event"] == "embeddings/process.repository")
     with FakeOpenAI() as fake:
-        monkeypatch.setenv("DATABASE_URL", isolated_db.dsn)
-        monkeypatch.setenv("OPENAI_API_KEY", "sk-test-gaps")
-        monkeypatch.setenv("OPENAI_BASE_URL", fake.base_url)
-        for name in ("OPENAI_EMBEDDING_RPM", "OPENAI_EMBEDDING_TPM", "OPENAI_API_KEY_PARAMETER",
-                     "OPENAI_API_KEY_SECRET"):
-            monkeypatch.delenv(name, raising=False)
-        ctx = RunContext(event["id"], event["event"], "EmbeddingsProcessRepository", 1, event["data"], isolated_db,
-                         RecordingQueues(), SystemClock(), lambda: None)  # type: ignore[arg-type]
+        mine = clients(isolated_db, RecordingQueues(), openai_api_key="sk-test-gaps", openai_base_url=fake.base_url)
+        ctx = RunContext.outside_a_run(mine, catalog.resolve(event["event"]), event["data"], event_id=event["id"])
         result = process_repository(EmbeddingsRepository.model_validate(event["data"]), ctx)
     assert result["embedded"] == 3 and result["unchangedTouched"] == 1  # 2 without, 1 of another model; 1 stale
     after = {g.kind for g in find_gaps(isolated_db, stale, now=T)}
@@ -308,14 +303,11 @@ def test_the_commands_print_the_gaps_and_the_events(isolated_db, planted, monkey
 @pytest.fixture(scope="module")
 def stack(isolated_database, aws_endpoint):
     with FakeOpenAI() as openai:
-        patch = pytest.MonkeyPatch()
-        patch.setenv("OPENAI_API_KEY", "sk-test-gaps")
-        patch.setenv("OPENAI_BASE_URL", openai.base_url)
         simulator = Simulator(dataset=generate(1010, repos=2, prs_per_repo=14))
         with LocalStack(database_url=isolated_database(), port=0, prefix=f"gap{uuid.uuid4().hex[:6]}", cron=False,
-                        retry_base_s=1, aws_endpoint=aws_endpoint, simulator=simulator) as running:
+                        retry_base_s=1, aws_endpoint=aws_endpoint, simulator=simulator,
+                        environment={"OPENAI_API_KEY": "sk-test-gaps", "OPENAI_BASE_URL": openai.base_url}) as running:
             yield running
-        patch.undo()
 
 
 def sql(stack, query: str, *params: object) -> list[dict[str, Any]]:

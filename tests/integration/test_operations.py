@@ -14,6 +14,7 @@ from contribsync import operations
 from contribsync.errors import ContribsyncError, NonRetriable, UnknownEvent
 from contribsync.history import RunHistory
 from contribsync_cli.main import main
+from contribsync_local import faults
 from contribsync_local.stack import LocalStack
 
 pytestmark = pytest.mark.integration
@@ -40,9 +41,9 @@ def fault(stack):
                 raise NonRetriable("injected fault")
 
     injected = Fault()
-    stack.handlers[FUNCTION].RUNTIME.before_run = injected
+    in_place = faults.inject(stack.handlers[FUNCTION].RUNTIME, injected)
     yield injected
-    stack.handlers[FUNCTION].RUNTIME.before_run = None
+    in_place.remove()
 
 
 def repository(stack) -> str:

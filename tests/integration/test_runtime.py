@@ -9,16 +9,18 @@ import uuid
 
 import pytest
 
-from contribsync import catalog
+from contribsync import catalog, services
 from contribsync.catalog import Event, Limit, Throttle
 from contribsync.control import FlowControl, SystemClock
+from contribsync.envelope import ORIGIN_ATTR
 from contribsync.errors import NonRetriable, RateLimited
 from contribsync.history import RunHistory
 from contribsync.observability import logger
 from contribsync.payloads import Empty, RepositoryIssues
-from contribsync.runtime import Runtime
+from contribsync.runtime import Runtime, Waits
 from contribsync_local.poller import FunctionPoller, LambdaContext, lambda_sqs_event
 from devtools.chaos import captured_logs
+from tests.fakes import clients
 
 pytestmark = pytest.mark.integration
 
@@ -74,7 +76,7 @@ def test_a_message_that_fails_twice_then_succeeds_is_retried_with_backoff(db, qu
         return {"ok": True}
 
     event = make_event(retries=3)
-    runtime = Runtime(event, db=db, queues=queues, service=flaky, retry_base_s=1, rng=lambda: 1.0)
+    runtime = Runtime(event, clients(db, queues, retry_base_s=1), service=flaky, rng=lambda: 1.0)
     # WHEN it is polled like Lambda's event source mapping
     event_id = send(queues, event, repo_data())
     poller = poll(runtime, queues)
@@ -98,7 +100,7 @@ def test_a_message_that_fails_twice_then_succeeds_is_retried_with_backoff(db, qu
 def test_poison_messages_go_to_the_dlq_while_the_rest_of_the_batch_succeeds(db, queues):
     seen: list[str] = []
     event = make_event()
-    runtime = Runtime(event, db=db, queues=queues, service=lambda d, ctx: seen.append(ctx.event_id))
+    runtime = Runtime(event, clients(db, queues), service=lambda d, ctx: seen.append(ctx.event_id))
     good = [send(queues, event, repo_data()) for _ in range(3)]
     bad_data = send(queues, event, {"repositoryId": "not-a-uuid"})
     queues.send_raw(event.queue, "{this is not json")
@@ -132,7 +134,7 @@ def test_non_retriable_errors_dead_letter_at_once_and_spent_retries_dead_letter_
             raise NonRetriable("repository not found")
         raise RuntimeError("always broken")
 
-    runtime = Runtime(event, db=db, queues=queues, service=service, retry_base_s=1, rng=lambda: 0.0)
+    runtime = Runtime(event, clients(db, queues, retry_base_s=1), service=service, rng=lambda: 0.0)
     fatal = send(queues, event, {**repo_data(), "timeRange": 7})
     broken = send(queues, event, repo_data())
     poller = poll(runtime, queues)
@@ -159,7 +161,7 @@ def test_rate_limited_defers_without_spending_an_attempt(db, queues):
         return {"done": True}
 
     event = make_event(retries=0)  # one attempt only: a deferral must not use it up
-    runtime = Runtime(event, db=db, queues=queues, service=service)
+    runtime = Runtime(event, clients(db, queues), service=service)
     event_id = send(queues, event, repo_data())
     poller = poll(runtime, queues)
     try:
@@ -187,7 +189,7 @@ def test_the_concurrency_limit_holds_with_four_pollers(db, queues):
             active[key] -= 1
 
     event = make_event(concurrency=Limit(2, "repository_key"))
-    runtime = Runtime(event, db=db, queues=queues, service=slow, concurrency_retry_s=(1, 1))
+    runtime = Runtime(event, clients(db, queues), service=slow, waits=Waits((1, 1)))
     repo = str(uuid.uuid4())
     other = str(uuid.uuid4())
     ids = [send(queues, event, {"repositoryId": repo}) for _ in range(12)]
@@ -223,7 +225,7 @@ def test_the_throttle_holds_on_an_injected_clock(db, fake_clock):
 def test_throttled_runs_are_deferred_not_dropped(db, queues, fake_clock):
     event = make_event(throttle=Throttle(2, 60))
     ran: list[str] = []
-    runtime = Runtime(event, db=db, queues=queues, clock=fake_clock, service=lambda d, ctx: ran.append(ctx.event_id))
+    runtime = Runtime(event, clients(db, queues, clock=fake_clock), service=lambda d, ctx: ran.append(ctx.event_id))
     ids = [send(queues, event, repo_data()) for _ in range(5)]
     messages = []
     while len(messages) < 5:
@@ -253,7 +255,7 @@ def test_cancel_skips_queued_runs_and_stops_running_ones_at_a_checkpoint(db, que
         outcomes.append(ctx.event_id)
 
     event = make_event(name="capture/repository.issues")
-    runtime = Runtime(event, db=db, queues=queues, service=long_job)
+    runtime = Runtime(event, clients(db, queues), service=long_job)
     target, spared = str(uuid.uuid4()), str(uuid.uuid4())
     running = send(queues, event, {"repositoryId": target})
     poller = poll(runtime, queues, batch_size=1)
@@ -262,7 +264,8 @@ def test_cancel_skips_queued_runs_and_stops_running_ones_at_a_checkpoint(db, que
         queued = send(queues, event, {"repositoryId": target}, ts=int(time.time() * 1000) - 1000)
         other = send(queues, event, {"repositoryId": spared})
         # WHEN a cancel/function arrives for that repository while one run is running and one is queued
-        canceller = Runtime(catalog.by_function("CancelFunction"), db=db, queues=queues)
+        canceller = Runtime(catalog.by_function("CancelFunction"), clients(db, queues),
+                            service=services.load(catalog.by_function("CancelFunction")))
         queues.send_event("cancel/function", {"event": "capture/repository.issues",
                                               "match": {"repositoryId": target}, "reason": "repo removed"})
         got = queues.sqs.receive_message(QueueUrl=queues.url("cancel-function"), AttributeNames=["All"],
@@ -286,7 +289,7 @@ def test_cancel_skips_queued_runs_and_stops_running_ones_at_a_checkpoint(db, que
 def test_a_redelivered_event_that_completed_is_skipped(db, queues):
     count: list[int] = []
     event = make_event()
-    runtime = Runtime(event, db=db, queues=queues, service=lambda d, ctx: count.append(1))
+    runtime = Runtime(event, clients(db, queues), service=lambda d, ctx: count.append(1))
     event_id = str(uuid.uuid4())
     data = repo_data()
     send(queues, event, data, event_id=event_id)
@@ -302,7 +305,7 @@ def test_a_redelivered_event_that_completed_is_skipped(db, queues):
 
 def test_a_message_on_the_wrong_queue_is_forwarded(db, queues):
     event = make_event()
-    runtime = Runtime(event, db=db, queues=queues, service=lambda d, ctx: None)
+    runtime = Runtime(event, clients(db, queues), service=lambda d, ctx: None)
     body = {"name": "classify/single-repository", "data": repo_data(), "id": str(uuid.uuid4())}
     queues.send_raw(event.queue, json.dumps(body))
     got = queues.sqs.receive_message(QueueUrl=queues.url(event.queue), MaxNumberOfMessages=1,
@@ -316,7 +319,7 @@ def test_empty_model_events_accept_scheduler_bodies(db, queues):
     """EventBridge Scheduler sends {"name", "data"} with no id: the SQS message id stands in."""
     event = make_event(name="test/cron", model=Empty)
     seen: list[str] = []
-    runtime = Runtime(event, db=db, queues=queues, service=lambda d, ctx: seen.append(ctx.event_id))
+    runtime = Runtime(event, clients(db, queues), service=lambda d, ctx: seen.append(ctx.event_id))
     queues.send_raw(event.queue, json.dumps({"name": "test/cron", "data": {}}))
     got = queues.sqs.receive_message(QueueUrl=queues.url(event.queue), MaxNumberOfMessages=1,
                                      AttributeNames=["All"], WaitTimeSeconds=2)
@@ -342,8 +345,8 @@ def test_a_run_whose_outcome_cannot_be_recorded_comes_back_after_its_backoff(pg_
     db = LosesOneFinish(pg_dsn)
     ran: list[int] = []
     event = make_event()
-    runtime = Runtime(event, db=db, queues=queues, service=lambda d, ctx: ran.append(ctx.attempt),
-                      retry_base_s=1, rng=lambda: 0.0)
+    runtime = Runtime(event, clients(db, queues, retry_base_s=1),
+                      service=lambda d, ctx: ran.append(ctx.attempt), rng=lambda: 0.0)
     event_id = send(queues, event, repo_data())
     poller = poll(runtime, queues)
     try:
@@ -357,7 +360,7 @@ def test_a_run_whose_outcome_cannot_be_recorded_comes_back_after_its_backoff(pg_
 def test_a_worker_killed_after_its_handler_is_replaced_and_its_batch_is_skipped_when_it_comes_back(db, queues):
     seen: list[str] = []
     event = make_event()
-    runtime = Runtime(event, db=db, queues=queues, service=lambda d, ctx: seen.append(ctx.event_id))
+    runtime = Runtime(event, clients(db, queues), service=lambda d, ctx: seen.append(ctx.event_id))
     ids = [send(queues, event, repo_data()) for _ in range(3)]
     poller = FunctionPoller(queues.sqs, function=FUNCTION, queue_url=queues.url(event.queue), handler=runtime.handle,
                             concurrency=1, timeout_s=30, wait_s=1)
@@ -379,7 +382,7 @@ def test_a_poison_message_redelivered_after_its_worker_died_is_dead_lettered_onc
     # GIVEN poison (not JSON, and invalid data) whose worker dies after moving it to the DLQ, before the
     # batch is deleted: SQS delivers it again
     event = make_event()
-    runtime = Runtime(event, db=db, queues=queues, service=lambda d, ctx: None)
+    runtime = Runtime(event, clients(db, queues), service=lambda d, ctx: None)
     queues.send_raw(event.queue, "{poison, not json")
     bad = send(queues, event, {"repositoryId": "not-a-uuid"})
     poller = FunctionPoller(queues.sqs, function=FUNCTION, queue_url=queues.url(event.queue), handler=runtime.handle,
@@ -400,6 +403,34 @@ def test_a_poison_message_redelivered_after_its_worker_died_is_dead_lettered_onc
     dead = queues.dead_letters(event.dlq)
     assert sorted(d["body"][:17] for d in dead) == sorted(["{poison, not json", json.dumps({"name": event.name})[:17]])
     assert [r["dead_lettered"] for r in runs_of(db, bad)] == [True]
+
+
+def test_a_message_forwarded_twice_is_dead_lettered_once(db, queues):
+    # GIVEN invalid data sent to the wrong function's queue, whose worker forwarded it to its own queue and
+    # died before the delete, so the original was forwarded again: two copies of one message
+    event = make_event()
+    body = json.dumps({"name": event.name, "data": {"repositoryId": "not-a-uuid"}})
+    for _ in range(2):
+        queues.send_raw(event.queue, body, attributes={ORIGIN_ATTR: "the-message-first-sent"})
+    runtime = Runtime(event, clients(db, queues), service=lambda d, ctx: None)
+    poller = FunctionPoller(queues.sqs, function=FUNCTION, queue_url=queues.url(event.queue), handler=runtime.handle,
+                            concurrency=1, timeout_s=30, wait_s=1)
+    poller.start()
+    try:
+        # WHEN the function's worker gets both
+        def drained() -> bool:
+            attributes = queues.sqs.get_queue_attributes(QueueUrl=queues.url(event.queue), AttributeNames=[
+                "ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"])["Attributes"]
+            return not any(int(v) for v in attributes.values())
+
+        assert wait_for(drained, timeout=30)
+    finally:
+        poller.stop()
+    # THEN the DLQ holds it once, and the run history names it by the message first sent
+    assert [d["body"] for d in queues.dead_letters(event.dlq)] == [body]
+    rows = db.connection().execute("SELECT event_id, dead_lettered FROM function_runs WHERE message_id = %s",
+                                   ("the-message-first-sent",)).fetchall()
+    assert rows == [{"event_id": "the-message-first-sent", "dead_lettered": True}]
 
 
 def test_the_precheck_answers_what_the_duplicate_and_cancel_checks_answer(db):
@@ -435,7 +466,7 @@ def test_log_lines_carry_their_own_records_keys_when_runs_overlap(db, queues):
         both_in.wait(10)
 
     event = make_event()
-    runtime = Runtime(event, db=db, queues=queues, service=service)
+    runtime = Runtime(event, clients(db, queues), service=service)
     ids = [send(queues, event, repo_data()) for _ in range(2)]
     got: list[dict] = []
     while len(got) < 2:
@@ -469,7 +500,7 @@ def test_two_copies_of_one_message_never_run_at_once(db, queues):
         release.wait(10)
 
     event = make_event()
-    runtime = Runtime(event, db=db, queues=queues, service=service, concurrency_retry_s=(1.0, 1.0))
+    runtime = Runtime(event, clients(db, queues), service=service, waits=Waits((1.0, 1.0)))
     event_id, data = str(uuid.uuid4()), repo_data()
     send(queues, event, data, event_id=event_id)
     send(queues, event, data, event_id=event_id)

@@ -18,7 +18,7 @@ from contribsync_sim.dataset import generate
 from contribsync_sim.graphql_api import GraphQLApi
 from contribsync_sim.rest_api import RestApi
 from contribsync_sim.server import SimulatorApp, SimulatorServer
-from tests.fakes import RecordingQueues
+from tests.fakes import RecordingQueues, clients
 from tests.fixtures import WEBHOOKS
 
 pytestmark = pytest.mark.integration
@@ -85,7 +85,7 @@ def test_the_api_serves_what_the_webhook_announced(sim):
 
 def test_duplicated_and_reordered_deliveries_reach_the_receiver_once_each(sim, db):
     ds, server = sim
-    receiver = WebhookReceiver(db, ("change-secret",), RecordingQueues())
+    receiver = WebhookReceiver(clients(db, RecordingQueues(), webhook_secrets=("change-secret",)))
     http = LocalHttp(event_api=lambda event, context: {"statusCode": 404}, webhook=receiver.handle, port=0)
     http.start()
     try:

@@ -30,12 +30,10 @@ SECRET = "convergence-secret"
 
 @pytest.fixture(scope="module")
 def converged(isolated_database, aws_endpoint):
-    patch = pytest.MonkeyPatch()
-    patch.setenv("GITHUB_WEBHOOK_SECRET", SECRET)
     simulator = Simulator(dataset=generate(83, repos=2, prs_per_repo=40))
     with LocalStack(database_url=isolated_database(), port=0, prefix=f"conv{uuid.uuid4().hex[:6]}", cron=False,
                     retry_base_s=1, aws_endpoint=aws_endpoint, simulator=simulator,
-                    poller_concurrency=4) as stack:
+                    poller_concurrency=4, environment={"GITHUB_WEBHOOK_SECRET": SECRET}) as stack:
         ds = simulator.ds
         for repo in ds.repos.values():
             stack.queues.send_event("capture/repository.sync-enhanced", {"owner": repo.owner.login,
@@ -54,7 +52,6 @@ def converged(isolated_database, aws_endpoint):
                 sends))
         assert stack.wait_idle(300), "the webhook functions did not drain their queues"
         yield stack, ds, deliveries, statuses
-    patch.undo()
 
 
 def rows(stack: LocalStack, query: str, *params: object) -> list[dict]:

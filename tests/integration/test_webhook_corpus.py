@@ -37,10 +37,10 @@ def headers(event: str, body: bytes, *, secret: str | None = SECRET) -> dict[str
 
 
 @pytest.fixture(scope="module")
-def replayed(isolated_database, aws_endpoint, monkeypatch_module):
-    monkeypatch_module.setenv("GITHUB_WEBHOOK_SECRET", f"retired-secret,{SECRET}")
+def replayed(isolated_database, aws_endpoint):
     with LocalStack(database_url=isolated_database(), port=0, prefix=f"hook{uuid.uuid4().hex[:6]}", cron=False,
-                    retry_base_s=1, aws_endpoint=aws_endpoint, poller_concurrency=4) as stack:
+                    retry_base_s=1, aws_endpoint=aws_endpoint, poller_concurrency=4,
+                    environment={"GITHUB_WEBHOOK_SECRET": f"retired-secret,{SECRET}"}) as stack:
         statuses: dict[str, int] = {}
         with httpx.Client(timeout=30) as client:
             for path in FILES:
@@ -51,12 +51,6 @@ def replayed(isolated_database, aws_endpoint, monkeypatch_module):
         assert stack.wait_idle(180)
         yield stack, statuses
 
-
-@pytest.fixture(scope="module")
-def monkeypatch_module():
-    patch = pytest.MonkeyPatch()
-    yield patch
-    patch.undo()
 
 
 def payloads(event: str) -> list[tuple[str, dict[str, Any]]]:

@@ -9,7 +9,7 @@ import uuid
 import pytest
 
 from contribsync.webhooks import WebhookReceiver, signature
-from tests.fakes import RecordingQueues
+from tests.fakes import RecordingQueues, clients
 from tests.fixtures import WEBHOOKS
 
 pytestmark = pytest.mark.integration
@@ -32,7 +32,7 @@ def stored(db, delivery_id: str) -> list[dict]:
 
 def test_a_redelivered_delivery_is_acknowledged_once_stored_once_and_queued_once(db):
     queues = RecordingQueues()
-    receiver = WebhookReceiver(db, ("old", "s3cret"), queues)
+    receiver = WebhookReceiver(clients(db, queues, webhook_secrets=("old", "s3cret")))
     delivery_id = str(uuid.uuid4())
     first = receiver.handle(delivery(delivery_id), None)
     again = receiver.handle(delivery(delivery_id), None)
@@ -54,7 +54,8 @@ def test_an_unknown_event_type_is_recorded_and_acknowledged_not_queued(db):
     queues = RecordingQueues()
     delivery_id = str(uuid.uuid4())
     body = b'{"action": "created", "sponsorship": {}}'
-    response = WebhookReceiver(db, ("s3cret",), queues).handle(delivery(delivery_id, body, "sponsorship"), None)
+    receiver = WebhookReceiver(clients(db, queues, webhook_secrets=("s3cret",)))
+    response = receiver.handle(delivery(delivery_id, body, "sponsorship"), None)
     assert response["statusCode"] == 202
     assert json.loads(response["body"])["handled"] is False
     assert [r["status"] for r in stored(db, delivery_id)] == ["ignored"]
@@ -63,12 +64,13 @@ def test_an_unknown_event_type_is_recorded_and_acknowledged_not_queued(db):
 
 def test_a_delivery_the_queue_refused_is_503_and_its_redelivery_is_queued(db):
     delivery_id = str(uuid.uuid4())
-    refused = WebhookReceiver(db, ("s3cret",), RecordingQueues(refuse=True)).handle(delivery(delivery_id), None)
+    refusing = WebhookReceiver(clients(db, RecordingQueues(refuse=True), webhook_secrets=("s3cret",)))
+    refused = refusing.handle(delivery(delivery_id), None)
     assert refused["statusCode"] == 503
     [row] = stored(db, delivery_id)
     assert row["status"] == "unsent" and "SQS refused" in row["error"]
     queues = RecordingQueues()
-    redelivered = WebhookReceiver(db, ("s3cret",), queues).handle(delivery(delivery_id), None)
+    redelivered = WebhookReceiver(clients(db, queues, webhook_secrets=("s3cret",))).handle(delivery(delivery_id), None)
     assert redelivered["statusCode"] == 202 and json.loads(redelivered["body"])["duplicate"] is False
     assert [r["status"] for r in stored(db, delivery_id)] == ["queued"]
     assert [name for name, _, _ in queues.sent] == ["webhook/pull_request"]

@@ -15,6 +15,7 @@ from contribsync.queues import Queues
 from contribsync.runtime import RunContext
 from contribsync.services import priorities
 from contribsync.services.priorities import sync_workspace_priorities
+from tests.fakes import clients
 
 pytestmark = pytest.mark.integration
 
@@ -113,8 +114,7 @@ def run(world: World, clock, *, scheduled_at: datetime | None = None, event_id: 
     """One run of the job, as the runtime would call it; returns its result and the events it sent."""
     data = {"scheduledAt": scheduled_at.isoformat()} if scheduled_at else {}
     queues = SentEvents()
-    ctx = RunContext(event_id, EVENT.name, EVENT.function, 1, data, world.db, queues, clock,  # type: ignore[arg-type]
-                     lambda: None)
+    ctx = RunContext.outside_a_run(clients(world.db, queues, clock=clock), EVENT, data, event_id=event_id)
     result = sync_workspace_priorities(Scheduled.model_validate(data), ctx)
     return result, queues.sent
 

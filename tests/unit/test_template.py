@@ -35,7 +35,9 @@ def test_function_queue_and_dlq_follow_the_catalog(event):
     fn = props(f"{event.function}Function")
     assert fn["CodeUri"] == f"functions/{gen_template.snake(event.function)}/"
     app = ROOT / fn["CodeUri"] / "app.py"
-    assert f'Runtime.for_function("{event.function}")' in app.read_text()
+    module, _, service = event.service.partition(":")
+    assert f'catalog.by_function("{event.function}")' in app.read_text()
+    assert f"from contribsync.services.{module} import {service}\n" in app.read_text()
     queue = props(f"{event.function}Queue")
     dlq_id = f"{event.function}DeadLetterQueue"
     assert queue["QueueName"] == {"Fn::Sub": f"${{AWS::StackName}}-{event.queue}"}

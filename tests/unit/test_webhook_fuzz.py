@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 
 from contribsync.errors import StoreError
 from contribsync.webhooks import MAX_BODY_BYTES, MAX_HEADER_CHARS, WebhookReceiver, handled_events, signature
-from tests.fakes import RecordingQueues
+from tests.fakes import RecordingQueues, clients
 
 SECRET = "fuzz-s3cret"
 SECRETS = ("rotated-out", SECRET)  # the receiver accepts either, as during a secret rotation
@@ -314,7 +314,7 @@ def as_bigint(value: object) -> int | None:
 def test_any_request_gets_a_json_answer_and_a_503_only_when_storage_fails(event):
     # GIVEN a receiver whose database and queues work
     db, queues = PostgresLikeDb(), RecordingQueues()
-    receiver = WebhookReceiver(db, SECRETS, queues)
+    receiver = WebhookReceiver(clients(db, queues, webhook_secrets=SECRETS))
     # WHEN any request arrives
     status, _ = answer(receiver.handle(event, None), db)
     # THEN it is answered; only an accepted delivery touches storage or the queue
@@ -360,7 +360,7 @@ def test_a_signed_delivery_is_stored_once_and_queued_once(payload, name, deliver
         headers[names[2]] = target
     event = signed(body, headers, base64_encoded=base64_encoded)
     db, queues = PostgresLikeDb(), RecordingQueues()
-    receiver = WebhookReceiver(db, SECRETS, queues)
+    receiver = WebhookReceiver(clients(db, queues, webhook_secrets=SECRETS))
     # WHEN it arrives
     status, answered = answer(receiver.handle(event, None), db)
     # THEN ping is answered 200 and not stored; anything else is 202 and stored exactly once
@@ -395,7 +395,7 @@ def test_a_signed_delivery_is_stored_once_and_queued_once(payload, name, deliver
 def test_a_signed_body_postgres_cannot_store_is_400_not_503(body, name, delivery, base64_encoded):
     # GIVEN a signed JSON object that Python's json reads but jsonb refuses (NaN, a BOM, UTF-16, "\ud800")
     db, queues = PostgresLikeDb(), RecordingQueues()
-    receiver = WebhookReceiver(db, SECRETS, queues)
+    receiver = WebhookReceiver(clients(db, queues, webhook_secrets=SECRETS))
     event = signed(body, {EVENT: name, DELIVERY: delivery}, base64_encoded=base64_encoded)
     # WHEN it arrives, THEN it is refused as the sender's error: a 503 would be redelivered forever
     status, _ = answer(receiver.handle(event, None), db)
@@ -420,7 +420,7 @@ def test_a_storage_or_queue_failure_is_503_never_500_and_never_raises(payload, n
     else:
         db = FailingDb(error, on="insert" if failure == "insert" else "unsent")
     queues = RecordingQueues(refuse=failure != "insert")
-    receiver = WebhookReceiver(db, SECRETS, queues)
+    receiver = WebhookReceiver(clients(db, queues, webhook_secrets=SECRETS))
     event = signed(json.dumps(payload).encode(), {EVENT: name, DELIVERY: delivery}, base64_encoded=False)
     # WHEN it arrives
     response = receiver.handle(event, None)
@@ -444,7 +444,7 @@ def test_an_oversized_body_is_413_before_anything_else(extra, headers, base64_en
     event = ({"headers": headers, "body": base64.b64encode(body.encode()).decode(), "isBase64Encoded": True}
              if base64_encoded else {"headers": headers, "body": body, "isBase64Encoded": False})
     db, queues = PostgresLikeDb(), RecordingQueues()
-    status, _ = answer(WebhookReceiver(db, SECRETS, queues).handle(event, None), db)
+    status, _ = answer(WebhookReceiver(clients(db, queues, webhook_secrets=SECRETS)).handle(event, None), db)
     assert status == 413
     assert db.calls == [] and queues.sent == []
 
@@ -460,5 +460,5 @@ json_ish = st.recursive(st.none() | st.booleans() | st.integers() | st.floats() 
 def test_an_event_of_any_shape_gets_an_answer_never_an_exception(event):
     # Not a Function URL event at all (a wrong integration, a test tool): still an answer, never a raise
     db, queues = PostgresLikeDb(), RecordingQueues()
-    status, _ = answer(WebhookReceiver(db, SECRETS, queues).handle(event, None))
+    status, _ = answer(WebhookReceiver(clients(db, queues, webhook_secrets=SECRETS)).handle(event, None))
     assert status != 500

@@ -7,6 +7,7 @@ import json
 import pytest
 
 from contribsync.webhooks import MAX_BODY_BYTES, WebhookReceiver, signature, verify
+from tests.fakes import clients
 from tests.fixtures import GITHUB
 
 CORPUS = GITHUB
@@ -44,7 +45,7 @@ def url_event(body: bytes, headers: dict) -> dict:
 
 
 def test_unsigned_bad_json_oversized_and_ping_answers():
-    receiver = WebhookReceiver(NoDb(), ("s3cret",))
+    receiver = WebhookReceiver(clients(NoDb(), None, webhook_secrets=("s3cret",)))
     ping = (CORPUS / "webhooks" / "ping" / "payload.json").read_bytes()
     ok = {"x-github-event": "ping", "x-github-delivery": "d1", "x-hub-signature-256": signature("s3cret", ping)}
     assert receiver.handle(url_event(ping, ok), None)["statusCode"] == 200
@@ -64,7 +65,7 @@ def test_a_storage_failure_is_503_never_500():
         def query_one(self, *a, **k):
             raise StoreError("connection refused")
 
-    receiver = WebhookReceiver(DownDb(), ("s",))
+    receiver = WebhookReceiver(clients(DownDb(), None, webhook_secrets=("s",)))
     body = (CORPUS / "webhooks" / "pull_request" / "opened.payload.json").read_bytes()
     headers = {"x-github-event": "pull_request", "x-github-delivery": "d2", "x-hub-signature-256": signature("s", body)}
     response = receiver.handle(url_event(body, headers), None)

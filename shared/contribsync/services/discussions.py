@@ -16,7 +16,6 @@ discussion without one; the run still succeeds, and the reason is logged (never 
 from __future__ import annotations
 
 import json
-import threading
 from typing import TYPE_CHECKING, Any
 
 from contribsync import ai
@@ -32,28 +31,10 @@ if TYPE_CHECKING:
     from contribsync.runtime import RunContext
 
 PAGE_DISCUSSIONS = 50  # contributor.info's page size
-_SUMMARIZERS: dict[tuple[Any, ...], ai.Summarizer] = {}
-_SUMMARIZERS_LOCK = threading.Lock()
-
-
-def summarizer() -> ai.Summarizer:
-    """The container's summarizer, rebuilt only when the OpenAI settings change: its request spacing
-    holds across the runs (and threads) of one container."""
-    from contribsync.settings import Settings
-
-    settings = Settings.from_env()
-    key = (settings.openai_api_key, settings.openai_base_url, getattr(settings, "openai_requests_per_minute", None))
-    with _SUMMARIZERS_LOCK:
-        if key not in _SUMMARIZERS:
-            _SUMMARIZERS[key] = ai.summarizer_from_settings(settings)
-        return _SUMMARIZERS[key]
-
-
 def repository_discussions(data: RepositoryDiscussions, ctx: RunContext, *,
-                           summaries: ai.Summarizer | None = None,
                            on_page: Any = None) -> dict[str, Any]:  # noqa: ANN401 - a progress callback
-    """Sync up to ``maxItems`` discussions; ``summaries`` replaces the container's summarizer (the CLI's
-    ``--no-summaries``), ``on_page(done, total)`` reports progress (the CLI's progress bar)."""
+    """Sync up to ``maxItems`` discussions with ``ctx.summarizer``'s summaries; ``on_page(done, total)``
+    reports progress (the CLI's progress bar)."""
     repo = repos.find(ctx.db, repository_id=data.repository_id)
     with SyncLog(ctx, "repository_discussions", str(repo["id"]) if repo else None,
                  {"maxItems": data.max_items}) as log:
@@ -61,7 +42,7 @@ def repository_discussions(data: RepositoryDiscussions, ctx: RunContext, *,
             raise NonRetriable(f"repository not found: {data.repository_id}")
         if not repo["has_discussions"]:
             raise NonRetriable(f"discussions disabled for {repo['full_name']}")
-        maker = summaries or summarizer()
+        maker = ctx.summarizer
         progress = ctx.progress() or {"cursor": None, "pages": 0, "processed": 0, "stored": 0, "summaries": 0,
                                       "summaryFailures": 0}
         while progress["processed"] < data.max_items:
@@ -138,4 +119,4 @@ def _row(node: dict[str, Any], summary: str | None, digest: str) -> dict[str, An
     }
 
 
-__all__ = ["PAGE_DISCUSSIONS", "repository_discussions", "summarizer"]
+__all__ = ["PAGE_DISCUSSIONS", "repository_discussions"]

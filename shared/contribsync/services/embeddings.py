@@ -25,21 +25,19 @@ from contribsync.embeddings import (
     MAX_REQUEST_TOKENS,
     Budget,
     Embedder,
-    OpenAIEmbedder,
-    embedder_from_settings,
     embedding_input,
     estimate_tokens,
     vector_literal,
 )
 from contribsync.errors import ContribsyncError, Deferred
 from contribsync.observability import logger, metrics
-from contribsync.settings import Settings
 
 if TYPE_CHECKING:
     from uuid import UUID
 
     from contribsync.payloads import EmbeddingsRepository, EmbeddingsWorkspace
     from contribsync.runtime import RunContext
+    from contribsync.settings import Settings
 
 PAGE = 4 * MAX_INPUTS  # candidates read per query
 TIME_BUDGET_S = 600.0  # then a continuation is queued (the functions' timeout is 900 s)
@@ -84,17 +82,14 @@ def _job_progress(data: EmbeddingsRepository, ctx: RunContext) -> dict[str, Any]
             "processed": row["items_processed"], "total": row["items_total"]}
 
 
-def embed_pending(ctx: RunContext, scope: Scope, *, embedder: Embedder | None = None,
-                  batch_size: int | None = None, delay_ms: int | None = None,
+def embed_pending(ctx: RunContext, scope: Scope, *, batch_size: int | None = None, delay_ms: int | None = None,
                   budget: Budget | None = None) -> dict[str, Any]:
-    """Embed every item of ``scope`` that needs it; usable from other code with any ``Embedder``."""
-    settings = Settings.from_env()
-    own = embedder is None
-    embedder = embedder or embedder_from_settings(settings)
+    """Embed every item of ``scope`` that needs it with ``ctx.embedder`` (any ``Embedder``)."""
+    embedder = ctx.embedder
     if embedder is None:
         logger.warning("embeddings skipped", extra={"reason": NO_KEY})
         return {"skipped": NO_KEY}
-    run = _Run(ctx, scope, embedder, settings, batch_size=batch_size or MAX_INPUTS,
+    run = _Run(ctx, scope, embedder, ctx.settings, batch_size=batch_size or MAX_INPUTS,
                delay_s=(delay_ms or 0) / 1000, budget=budget)
     try:
         return run.run()
@@ -104,9 +99,6 @@ def embed_pending(ctx: RunContext, scope: Scope, *, embedder: Embedder | None = 
     except ContribsyncError as exc:
         run.save_job("failed", error=str(exc))
         raise
-    finally:
-        if own and isinstance(embedder, OpenAIEmbedder):
-            embedder.close()
 
 
 class _Run:

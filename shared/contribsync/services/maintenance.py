@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING, Any
 from contribsync import catalog
 from contribsync.control import FlowControl
 from contribsync.observability import logger, metrics
-from contribsync.settings import Settings
 
 if TYPE_CHECKING:
     from contribsync.payloads import AnyEvent, CancelFunction, CleanupWorkspaceMetrics
@@ -36,7 +35,7 @@ def cleanup_workspace_metrics(data: CleanupWorkspaceMetrics, ctx: RunContext) ->
     The boundary is by date, from the schedule's fire time: with 90 days, a run on 2026-06-01 keeps
     the row of 2026-03-03 (exactly 90 days old) and deletes 2026-03-02 and older. Finished
     aggregation queue rows older than a week go too, as in contributor.info."""
-    retention = data.retention_days or Settings.from_env().metrics_retention_days
+    retention = data.retention_days or ctx.settings.metrics_retention_days
     at = data.at(ctx.clock)
     cutoff = at.astimezone(UTC).date() - timedelta(days=retention)
     rows = ctx.db.query("workspace_metrics_history_cleanup", {"before": cutoff})

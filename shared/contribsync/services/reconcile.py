@@ -126,9 +126,7 @@ class _Run:
 
 def reconcile_webhook_deliveries(_: Empty, ctx: RunContext) -> dict[str, Any]:
     """Check the configured webhooks (see the module docstring) and return what was found and done."""
-    from contribsync.settings import Settings
-
-    settings = Settings.from_env()
+    settings = ctx.settings
     app = bool(settings.github_app_id and settings.github_app_private_key)
     return reconcile(ctx, settings.webhook_hooks, app=app)
 

@@ -1,0 +1,75 @@
+"""Where a message goes when its run does not complete: back to its queue later, or to its DLQ.
+
+- ``requeue``: sent again with a delay, without spending an attempt (a deferral, a throttle, a busy
+  concurrency key). Beyond SQS's 15-minute delay, a not-before attribute carries the rest of the wait.
+- ``retry_later``: the failed message's visibility timeout is set to the backoff, so SQS hands it out again
+  then (exponential, with equal jitter) and counts the attempt.
+- ``dead_letter``: a copy goes to the DLQ with the error and the attempts in its attributes.
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from aws_lambda_powertools.metrics import MetricUnit
+
+from contribsync.envelope import ATTEMPTS_ATTR, ERROR_ATTR, NOT_BEFORE_ATTR, ORIGIN_ATTR, PRIOR_ATTEMPTS_ATTR
+from contribsync.observability import metrics
+from contribsync.runtime.messages import sqs_text
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from contribsync.catalog import Event
+    from contribsync.clients import Clients
+
+SQS_MAX_VISIBILITY_S = 43_200
+
+
+class Delivery:
+    """Sends, delays and dead-letters one function's messages."""
+
+    def __init__(self, event: Event, clients: Clients, *, rng: Callable[[], float] = random.random) -> None:
+        self.event = event
+        self.clients = clients
+        self.rng = rng
+
+    def dead_letter(self, body: str, error: BaseException, attempt: int) -> None:
+        self.clients.queues.send_raw(self.event.dlq, body, attributes={
+            ERROR_ATTR: sqs_text(f"{type(error).__name__}: {error}"[:1000]),
+            "contribsync-function": self.event.function,
+            ATTEMPTS_ATTR: str(attempt),
+        })
+        metrics.add_metric(name="DeadLettered", unit=MetricUnit.Count, value=1)
+
+    def requeue(self, body: str, *, delay_s: float, spent_attempts: int, origin: str) -> datetime:
+        """Send this body again after ``delay_s``; the attempts already spent, and the id of the message as
+        first sent, travel with it."""
+        not_before = self.clients.clock.now() + timedelta(seconds=delay_s)
+        self.clients.queues.send_raw(self.event.queue, body, delay_s=int(delay_s + 0.999), attributes={
+            PRIOR_ATTEMPTS_ATTR: str(spent_attempts),
+            NOT_BEFORE_ATTR: not_before.isoformat(),
+            ORIGIN_ATTR: origin,
+        })
+        return not_before
+
+    def forward(self, queue: str, body: str, *, origin: str) -> None:
+        """Send this body to ``queue`` (the function its event belongs to), as the same message."""
+        self.clients.queues.send_raw(queue, body, attributes={ORIGIN_ATTR: origin})
+
+    def retry_later(self, receipt_handle: str, attempt: int) -> int:
+        """Let SQS hand the message out again after the backoff of ``attempt``; the delay in seconds."""
+        delay = self.backoff_s(attempt)
+        self.clients.queues.change_visibility(self.event.queue, receipt_handle, delay)
+        return delay
+
+    def backoff_s(self, attempt: int) -> int:
+        """Exponential backoff with equal jitter: between half and all of base * 2^(attempt-1)."""
+        settings = self.clients.settings
+        ceiling = min(settings.retry_max_s, settings.retry_base_s * 2 ** (attempt - 1))
+        return int(min(SQS_MAX_VISIBILITY_S, max(1, round(ceiling / 2 + self.rng() * ceiling / 2))))
+
+
+__all__ = ["SQS_MAX_VISIBILITY_S", "Delivery"]
