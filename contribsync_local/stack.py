@@ -16,7 +16,6 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
-import re
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -47,14 +46,11 @@ LOCAL_WEBHOOK_SECRET = "demo-webhook-secret"
 REAL_GITHUB_ENV = ("GITHUB_TOKEN", "GITHUB_APP_ID", "GITHUB_API_URL")
 
 
-def snake(function: str) -> str:
-    return re.sub(r"(?<!^)(?=[A-Z])", "_", function).lower()
-
-
 def load_handler(function: str, *, tag: str = "") -> ModuleType:
-    """Import ``functions/<snake>/app.py`` as its own module (``tag`` keeps stacks apart)."""
-    path = FUNCTIONS / snake(function) / "app.py"
-    spec = importlib.util.spec_from_file_location(f"contribsync_fn_{snake(function)}{tag}", path)
+    """Import ``functions/<folder>/app.py`` as its own module (``tag`` keeps stacks apart)."""
+    folder = catalog.folder_of(function)
+    path = FUNCTIONS / folder / "app.py"
+    spec = importlib.util.spec_from_file_location(f"contribsync_fn_{folder}{tag}", path)
     if spec is None or spec.loader is None:
         raise FileNotFoundError(path)
     module = importlib.util.module_from_spec(spec)
@@ -134,7 +130,7 @@ class LocalStack:
         for event in catalog.EVENTS:
             self.handlers[event.function] = load_handler(event.function, tag=tag)
         for function in URL_FUNCTIONS:
-            if (FUNCTIONS / snake(function) / "app.py").exists():
+            if (FUNCTIONS / catalog.folder_of(function) / "app.py").exists():
                 self.handlers[function] = load_handler(function, tag=tag)
         if self.with_pollers:
             for event in catalog.EVENTS:

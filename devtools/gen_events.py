@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 from contribsync import catalog
-from devtools.gen_template import snake
 
 ROOT = Path(__file__).resolve().parent.parent
 EVENTS = ROOT / "events"
@@ -101,7 +100,7 @@ def url_event(path: str, body: str, headers: dict[str, str]) -> dict[str, Any]:
 def main() -> None:
     EVENTS.mkdir(exist_ok=True)
     for n, event in enumerate(catalog.EVENTS, start=1):
-        (EVENTS / f"{snake(event.function)}.json").write_text(json.dumps(sqs_event(event, n), indent=2) + "\n")
+        (EVENTS / f"{event.folder}.json").write_text(json.dumps(sqs_event(event, n), indent=2) + "\n")
     batch = json.dumps([{"name": "classify/repository.single", "data": {"repositoryId": REPO}},
                         {"name": "cleanup/workspace-metrics", "data": {}}])
     (EVENTS / "event_api.json").write_text(json.dumps(url_event("/e/contributor-info", batch, {}), indent=2) + "\n")

@@ -1,7 +1,8 @@
 """The event catalog: every event contribsync handles, declared once.
 
-template.yaml, the local stack, ``contribsync send``/``invoke``/``catalog`` and the README all follow
-from these declarations, and a test fails when template.yaml disagrees with them.
+template.yaml, the handlers under functions/, the local stack, ``contribsync send``/``invoke``/``catalog``
+and the README all follow from these declarations, and a test fails when template.yaml or a handler
+disagrees with them.
 
 Names are the design documents' names; ``aliases`` are the names contributor.info's own code sends
 for the same job, so both route to the same function. Configuration mirrors contributor.info's
@@ -23,6 +24,20 @@ if TYPE_CHECKING:
     from pydantic import BaseModel
 
 DEFAULT_RETRIES = 3
+_WORD_START = re.compile(r"(?<!^)(?=[A-Z])")
+
+
+def _words(function: str) -> list[str]:
+    """``CapturePrDetails`` → ``capture``, ``pr``, ``details``: a word starts at every capital, which is
+    why function names spell acronyms as words (``Pr``, not ``PR``)."""
+    return [word.lower() for word in _WORD_START.split(function)]
+
+
+def folder_of(function: str) -> str:
+    """The folder under ``functions/`` holding a function's handler: ``ClassifySingleRepository`` →
+    ``classify_single_repository``. A function, not only ``Event.folder``, because the two URL functions
+    (``EventApi``, ``WebhookReceiver``) have folders too but no catalog event."""
+    return "_".join(_words(function))
 
 
 @dataclass(frozen=True)
@@ -68,7 +83,12 @@ class Event:
     @property
     def queue(self) -> str:
         """Queue name suffix, e.g. ``capture-repository-sync``; the stack prefixes it."""
-        return re.sub(r"(?<!^)(?=[A-Z])", "-", self.function).lower()
+        return "-".join(_words(self.function))
+
+    @property
+    def folder(self) -> str:
+        """Where the handler lives, ``functions/<folder>/app.py``, e.g. ``capture_repository_sync``."""
+        return folder_of(self.function)
 
     @property
     def dlq(self) -> str:
@@ -283,4 +303,5 @@ def names() -> list[str]:
     return sorted(_by_name())
 
 
-__all__ = ["DEFAULT_RETRIES", "EVENTS", "Event", "Limit", "Throttle", "by_function", "names", "resolve", "route"]
+__all__ = ["DEFAULT_RETRIES", "EVENTS", "Event", "Limit", "Throttle", "by_function", "folder_of", "names", "resolve",
+           "route"]

@@ -113,3 +113,11 @@ def test_a_name_no_function_handles_routes_to_the_catch_all_only_for_the_event_a
         Queues.validate({"name": "capture/commits.analyze", "data": {}})
     assert Queues.validate({"name": "capture/commits.analyze", "data": {}}, accept_unknown=True).name == (
         "capture/commits.analyze")
+
+
+def test_folders_and_queues_split_function_names_into_the_same_words():
+    assert catalog.folder_of("ClassifySingleRepository") == "classify_single_repository"
+    assert catalog.folder_of("EventApi") == "event_api"  # a URL function: a folder, no event
+    for event in catalog.EVENTS:
+        assert event.folder == catalog.folder_of(event.function)
+        assert event.queue == event.folder.replace("_", "-")

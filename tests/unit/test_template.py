@@ -26,14 +26,14 @@ def props(logical_id: str) -> dict:
     return RESOURCES[logical_id]["Properties"]
 
 
-def test_the_committed_template_is_what_the_generator_writes():
+def test_the_committed_template_and_handlers_are_what_the_generator_writes():
     assert gen_template.main(["--check"]) == 0
 
 
 @pytest.mark.parametrize("event", EVENTS, ids=lambda e: e.function)
 def test_function_queue_and_dlq_follow_the_catalog(event):
     fn = props(f"{event.function}Function")
-    assert fn["CodeUri"] == f"functions/{gen_template.snake(event.function)}/"
+    assert fn["CodeUri"] == f"functions/{event.folder}/"
     app = ROOT / fn["CodeUri"] / "app.py"
     module, _, service = event.service.partition(":")
     assert f'catalog.by_function("{event.function}")' in app.read_text()
@@ -133,7 +133,7 @@ def test_a_disagreement_would_be_caught(monkeypatch):
 
 def test_every_sqs_sample_validates_against_its_event_model():
     for event in EVENTS:
-        sample = json.loads((ROOT / "events" / f"{gen_template.snake(event.function)}.json").read_text())
+        sample = json.loads((ROOT / "events" / f"{event.folder}.json").read_text())
         body = json.loads(sample["Records"][0]["body"])
         resolved = catalog.route(body["name"])
         assert resolved is event
