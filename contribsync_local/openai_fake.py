@@ -1,9 +1,11 @@
 """A local OpenAI-compatible server for tests and the demo: nothing leaves 127.0.0.1 and nothing is paid for.
 
-Endpoints, in OpenAI's shapes:
-- ``POST /v1/chat/completions``: a deterministic short summary made from the prompt's ``Title:`` line
-  ("Discussion about <title>."), cut to 150 characters and to ``max_tokens`` (about 4 characters a
-  token, ``finish_reason`` "length" when that cuts);
+Endpoints, in OpenAI's shapes, answering what the official ``openai`` package sends (its
+``x-stainless-*`` headers are accepted and recorded, never needed):
+- ``POST /v1/chat/completions``: a deterministic short summary made from the last user message's
+  ``Title:`` line ("Discussion about <title>."; the message is text, or a list of text parts), cut to
+  150 characters and to ``max_completion_tokens`` or ``max_tokens`` (about 4 characters a token,
+  ``finish_reason`` "length" when that cuts);
 - ``POST /v1/embeddings``: deterministic unit vectors of ``dimensions`` (default 1536) in which texts
   sharing most words lie close (cosine near 1) and texts without common words lie apart (near 0), so
   that similarity search can be tested; a shorter vector is the renormalized prefix of a longer one,
@@ -29,7 +31,7 @@ Endpoints, in OpenAI's shapes:
 Like OpenAI it wants ``Authorization: Bearer <key>`` (any key) and answers 401 without one. Knobs,
 changeable while it runs: ``latency_s`` before each answer, a seeded share ``fail_rate`` of requests
 failing with ``fail_status`` (429, 500 or 503, with OpenAI's error bodies), and ``down`` to refuse
-everything with 503. ``counters`` and ``received`` (bodies and times, never the key) are for asserts.
+everything with 503. ``counters`` and ``received`` (bodies, headers and times, never the key) are for asserts.
 
 Written by hand: werkzeug does the HTTP, as for the GitHub simulator.
 """
@@ -95,6 +97,7 @@ class Received:
     method: str
     path: str
     body: Any          # the parsed JSON body, or the raw text when it is not JSON
+    headers: dict[str, str] = field(default_factory=dict)  # lowercase names; never Authorization
 
 
 def summary_for(prompt: str) -> str:
@@ -275,7 +278,8 @@ class FakeOpenAI:
         with self._lock:
             self.counters.requests += 1
             self.counters.endpoints[endpoint] = self.counters.endpoints.get(endpoint, 0) + 1
-            self._received.append(Received(time.time(), request.method, request.path, body))
+            self._received.append(Received(time.time(), request.method, request.path, body, {
+                name.lower(): value for name, value in request.headers.items() if name.lower() != "authorization"}))
         if self.down:
             return self._failed(503)
         if self.latency_s:
@@ -315,8 +319,8 @@ class FakeOpenAI:
         messages = body.get("messages")
         if not isinstance(body.get("model"), str) or not isinstance(messages, list) or not messages:
             raise Invalid("'model' and a non-empty 'messages' are required")
-        prompts = [m.get("content") for m in messages if isinstance(m, dict) and m.get("role") == "user"]
-        prompt = prompts[-1] if prompts and isinstance(prompts[-1], str) else ""
+        prompts = [_text(m.get("content")) for m in messages if isinstance(m, dict) and m.get("role") == "user"]
+        prompt = prompts[-1] if prompts else ""
         content, finish = summary_for(prompt), "stop"
         limit = body.get("max_completion_tokens") or body.get("max_tokens")
         if isinstance(limit, int) and len(content) > limit * 4:
@@ -352,6 +356,16 @@ class FakeOpenAI:
         tokens = sum(_tokens(i if isinstance(i, str) else json.dumps(i)) for i in inputs)
         return {"object": "list", "data": data, "model": body["model"],
                 "usage": {"prompt_tokens": tokens, "total_tokens": tokens}}
+
+
+def _text(content: object) -> str:
+    """A message's text: a string, or the text parts of a list (``[{"type": "text", "text": ...}]``)."""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return "\n".join(part["text"] for part in content
+                         if isinstance(part, dict) and part.get("type") == "text" and isinstance(part.get("text"), str))
+    return ""
 
 
 class _QuietHandler(WSGIRequestHandler):

@@ -1,34 +1,39 @@
 """AI summaries of discussions, made as contributor.info makes them: gpt-4o-mini, 1-2 sentences, none on error.
 
-OpenAI is called over plain HTTP with httpx (``POST {base_url}/chat/completions``), not through the
-``openai`` package: importing that costs about 1.2 s of every cold start, against 0.1 s for httpx,
-which the layer loads for GitHub anyway (``bench/results/imports.json``).
+OpenAI is called through the official ``openai`` package (``OpenAI.chat.completions.create``). The
+package is imported the first time a request is made, never when this module (or a handler) is
+imported, nor when a client is made: importing it costs about a second, and loading its chat or
+embeddings types most of another, which a function that never calls OpenAI must not pay at cold start.
+``OpenAIClient`` holds that lazy client and the one policy for both clients, here and in
+``contribsync.embeddings``: the package's own retries are off (``MAX_RETRIES`` says why).
 
 A summary is best effort. Every failure (no key, an HTTP error, a timeout, a refused connection, a
 malformed answer) becomes ``Summary(None, reason)`` and one log line, never an exception, so a sync
 never fails over a summary. The API key is in no log line, no reason and no repr.
 
 ``base_url`` (``OPENAI_BASE_URL``) points the client at any OpenAI-compatible server; locally and in
-tests that is ``contribsync_local.openai_fake``.
+tests that is ``contribsync_local.openai_fake``. The package also reads ``OPENAI_ORG_ID``,
+``OPENAI_PROJECT_ID`` and ``OPENAI_CUSTOM_HEADERS`` from the environment by itself; the key and the
+base URL are always passed in, from ``Settings``.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 import threading
 import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol
-
-import httpx
+from typing import TYPE_CHECKING, Protocol
 
 from contribsync.observability import logger
 
 if TYPE_CHECKING:
     from collections.abc import Callable
     from types import TracebackType
+
+    import httpx
+    import openai
 
     from contribsync.settings import Settings
 
@@ -39,6 +44,17 @@ SUMMARY_TEMPERATURE = 0.3
 SUMMARY_MAX_CHARS = 150
 BODY_PREVIEW_CHARS = 500
 ELLIPSIS = "…"
+# The openai client's own retries are off, for summaries and embeddings alike, so that a failure is
+# retried exactly as often as before the package was used:
+# - a summary is one request: when it fails the discussion is stored without one, and its next sync
+#   asks again (only a stored summary counts as done);
+# - an embeddings request is retried by the runtime: a 5xx or a timeout fails the message, which SQS
+#   redelivers with backoff (the catalog's retries), and a 429 defers it until Retry-After.
+# The package's default (2 retries of timeouts, refused connections, 408, 409, 429 and 5xx, sleeping
+# Retry-After up to 2 minutes, else 0.5 s doubling to 8 s) would send a failing request 3 times in each
+# attempt of a message; it would sleep inside the Lambda on a 429 that we defer; and its retries would
+# bypass both the summaries' spacing and the embeddings' Postgres budget, which count one request a call.
+MAX_RETRIES = 0
 
 
 @dataclass(frozen=True)
@@ -127,18 +143,57 @@ class _Spacing:
             self._sleep(start - now)
 
 
+class OpenAIClient:
+    """An ``openai.OpenAI`` client made on first use, which is when ``openai`` is imported (see the module's
+    docstring), with ``MAX_RETRIES``; shared by threads. ``http_client`` is an ``httpx.Client`` for tests
+    (``httpx.MockTransport``); it is closed with this client."""
+
+    def __init__(self, api_key: str, *, base_url: str, timeout_s: float,
+                 http_client: httpx.Client | None = None) -> None:
+        self._api_key = api_key
+        self._base_url = base_url
+        self._timeout_s = timeout_s
+        self._http_client = http_client
+        self._client: openai.OpenAI | None = None
+        self._lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return f"OpenAIClient(base_url={self._base_url!r}, made={self._client is not None})"
+
+    def get(self) -> openai.OpenAI:
+        with self._lock:
+            if self._client is None:
+                import openai
+
+                # base_url and api_key are always given: left out, the package would read OPENAI_BASE_URL and
+                # OPENAI_API_KEY itself, and Settings is the one reader of the environment.
+                self._client = openai.OpenAI(api_key=self._api_key, base_url=self._base_url,
+                                             timeout=self._timeout_s, max_retries=MAX_RETRIES,
+                                             http_client=self._http_client)
+            return self._client
+
+    def close(self) -> None:
+        with self._lock:
+            client, self._client = self._client, None
+            http_client, self._http_client = self._http_client, None
+        if client is not None:
+            client.close()  # closes http_client too
+        elif http_client is not None:
+            http_client.close()
+
+
 class OpenAISummarizer:
     """Summaries from OpenAI's chat completions (or any compatible server at ``base_url``).
 
     Requests start at least ``min_interval_s`` apart (contributor.info waits 100 ms between
     discussions), or ``60 / requests_per_minute`` apart when that is longer, across threads.
-    ``clock`` and ``sleep`` drive that spacing; ``transport`` is httpx's, for tests.
+    ``clock`` and ``sleep`` drive that spacing; ``http_client`` is an ``httpx.Client`` for tests.
     """
 
     def __init__(self, api_key: str | None, *, base_url: str | None = None, model: str = SUMMARY_MODEL,
                  timeout_s: float = 10.0, min_interval_s: float = 0.1, requests_per_minute: float | None = None,
                  clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep,
-                 transport: httpx.BaseTransport | None = None) -> None:
+                 http_client: httpx.Client | None = None) -> None:
         if requests_per_minute is not None and requests_per_minute <= 0:
             raise ValueError("requests_per_minute must be positive")
         self._api_key = api_key or None
@@ -147,10 +202,8 @@ class OpenAISummarizer:
         self.timeout_s = timeout_s
         per_minute_s = 60.0 / requests_per_minute if requests_per_minute else 0.0
         self._spacing = _Spacing(max(min_interval_s, per_minute_s), clock, sleep)
-        headers = {"content-type": "application/json", "user-agent": "contribsync"}
-        if self._api_key:
-            headers["authorization"] = f"Bearer {self._api_key}"
-        self._http = httpx.Client(base_url=self.base_url, transport=transport, timeout=timeout_s, headers=headers)
+        self._openai = OpenAIClient(self._api_key or "", base_url=self.base_url, timeout_s=timeout_s,
+                                    http_client=http_client)
 
     @property
     def interval_s(self) -> float:
@@ -163,19 +216,22 @@ class OpenAISummarizer:
         if self._api_key is None:
             return self._none("no OpenAI API key configured")
         prompt = summary_prompt(title, body).encode("utf-8", "replace").decode()  # lone surrogates → "?"
-        payload = {"model": self.model, "messages": [{"role": "user", "content": prompt}],
-                   "max_tokens": SUMMARY_MAX_TOKENS, "temperature": SUMMARY_TEMPERATURE}
-        self._spacing.wait()
         try:
-            response = self._http.post("/chat/completions", content=json.dumps(payload))
-        except httpx.TimeoutException:
-            return self._none(f"timed out after {self.timeout_s:g}s")
-        except (httpx.HTTPError, httpx.InvalidURL) as exc:  # refused, reset, DNS, protocol errors
-            return self._none(f"request failed: {type(exc).__name__}: {exc}")
-        if response.is_error:
-            return self._none(_http_error(response))
-        text, reason = _answer(response)
+            completion = self._complete(prompt)
+        except Exception as exc:  # a summary never raises: every failure is a reason
+            return self._none(_failure(exc, self.timeout_s))
+        try:
+            text, reason = _answer(completion)
+        except Exception as exc:  # an answer shaped like none of _answer's cases
+            text, reason = None, f"malformed answer: {type(exc).__name__}"
         return Summary(text) if reason is None else self._none(reason)
+
+    def _complete(self, prompt: str) -> object:
+        client = self._openai.get()  # the first call imports openai, before this request's slot
+        self._spacing.wait()
+        return client.chat.completions.create(
+            model=self.model, messages=[{"role": "user", "content": prompt}],
+            max_tokens=SUMMARY_MAX_TOKENS, temperature=SUMMARY_TEMPERATURE)
 
     def _none(self, reason: str) -> Summary:
         if self._api_key:
@@ -184,7 +240,7 @@ class OpenAISummarizer:
         return Summary(None, reason)
 
     def close(self) -> None:
-        self._http.close()
+        self._openai.close()
 
     def __enter__(self) -> OpenAISummarizer:
         return self
@@ -194,42 +250,53 @@ class OpenAISummarizer:
         self.close()
 
 
-def _error_field(response: httpx.Response, name: str) -> str | None:
-    """A field of OpenAI's ``{"error": {...}}`` body, when there is one."""
-    try:
-        data: Any = response.json()
-    except ValueError:
-        return None
-    error = data.get("error") if isinstance(data, dict) else None
-    value = error.get(name) if isinstance(error, dict) else None
-    return str(value) if value else None
+def _failure(exc: Exception, timeout_s: float) -> str:
+    """Why a request failed, from the package's typed errors (a refused connection keeps httpx's as its cause)."""
+    if isinstance(exc, ImportError):
+        return f"no OpenAI client: {type(exc).__name__}: {exc}"
+    import openai
+
+    if isinstance(exc, openai.APITimeoutError):
+        return f"timed out after {timeout_s:g}s"
+    if isinstance(exc, openai.APIConnectionError):  # refused, reset, DNS, protocol errors
+        cause = exc.__cause__ or exc
+        return f"request failed: {type(cause).__name__}: {cause}"
+    if isinstance(exc, openai.APIStatusError):
+        return _http_error(exc)
+    if isinstance(exc, ValueError):  # a JSON content type and a body that is not JSON
+        return "malformed answer: not JSON"
+    return f"request failed: {type(exc).__name__}: {exc}"
 
 
-def _http_error(response: httpx.Response) -> str:
-    reason = f"HTTP {response.status_code}"
-    if code := _error_field(response, "code") or _error_field(response, "type"):
+def _http_error(exc: openai.APIStatusError) -> str:
+    """``HTTP <status> [<code or type>][: <message>]`` from OpenAI's ``{"error": {...}}`` body, when there is one."""
+    reason = f"HTTP {exc.status_code}"
+    if code := exc.code or exc.type:  # the package reads them from the error body
         reason += f" {code}"
-    # OpenAI's 401 message quotes part of the key, so only other client errors carry their message.
-    message = _error_field(response, "message")
-    if message and response.is_client_error and response.status_code not in (401, 403):
-        reason += f": {message[:200]}"
+    # OpenAI's 401 message quotes part of the key, so only other client errors carry their message. Not
+    # str(exc): the package's message is the whole body.
+    message = exc.body.get("message") if isinstance(exc.body, dict) else None
+    if message and exc.response.is_client_error and exc.status_code not in (401, 403):
+        reason += f": {str(message)[:200]}"
     return reason
 
 
-def _answer(response: httpx.Response) -> tuple[str, None] | tuple[None, str]:
-    """The summary from a chat completion, or why there is none."""
-    try:
-        data: Any = response.json()
-        message = data["choices"][0]["message"]
-    except ValueError:
+def _answer(completion: object) -> tuple[str, None] | tuple[None, str]:
+    """The summary from a chat completion, or why there is none. The package builds its models from the
+    body without validating them (and answers a body that is not JSON as text), so each step is checked."""
+    from openai.types.chat import ChatCompletion, ChatCompletionMessage
+
+    if isinstance(completion, str):
         return None, "malformed answer: not JSON"
-    except (KeyError, IndexError, TypeError):
+    try:
+        message = completion.choices[0].message if isinstance(completion, ChatCompletion) else None
+    except (AttributeError, IndexError, TypeError):  # no choices, or a choice that is not an object
+        message = None
+    if not isinstance(message, ChatCompletionMessage):
         return None, "malformed answer: no choices[0].message"
-    if not isinstance(message, dict):
-        return None, "malformed answer: no choices[0].message"
-    if message.get("refusal"):
+    if message.refusal:
         return None, "the model refused"
-    content = message.get("content")
+    content: object = message.content
     if not isinstance(content, str):
         return None, "malformed answer: content is not text"
     text = cut(plain_text(content))
@@ -253,9 +320,11 @@ def summarizer_from_settings(settings: Settings) -> Summarizer:
 
 __all__ = [
     "DEFAULT_BASE_URL",
+    "MAX_RETRIES",
     "SUMMARY_MAX_CHARS",
     "SUMMARY_MODEL",
     "NoSummaries",
+    "OpenAIClient",
     "OpenAISummarizer",
     "Summarizer",
     "Summary",

@@ -5,31 +5,34 @@ As contributor.info stores them: OpenAI ``text-embedding-3-small`` shortened to 
 first 16 hex characters of sha256 of ``"{title}:{body}"``. One model stores and queries: each vector
 records its model (``embedding_model``), and a vector from another model counts as missing.
 
-OpenAI is called over plain HTTP with httpx (``POST {base_url}/embeddings``), for the reason
-``contribsync.ai`` gives (the ``openai`` package costs a second of cold start). Vectors come back
-base64-encoded (a quarter of the JSON's size at 2,048 inputs). Requests and tokens per minute are
-budgeted in Postgres token buckets (``budget_take.sql``), shared by every Lambda instance: a request
+OpenAI is called through the official ``openai`` package (``OpenAI.embeddings.create``), imported on the
+first request and built with ``contribsync.ai.OpenAIClient``: its import costs a second of cold start,
+and its own retries are off (``contribsync.ai.MAX_RETRIES`` says why: the runtime retries and defers).
+The package asks for vectors in base64 (a quarter of the JSON's size at 2,048 inputs) and decodes them.
+Its typed errors become ours once, here: a 429 is ``OpenAIRateLimited`` until its Retry-After, a
+refused key or request ``NonRetriable``, anything else ``OpenAIError``. Requests and tokens per minute
+are budgeted in Postgres token buckets (``budget_take.sql``), shared by every Lambda instance: a request
 waits for its budget when that takes seconds, and the run is deferred when it takes longer.
 """
 
 from __future__ import annotations
 
-import base64
 import hashlib
-import json
 import math
-import struct
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 
-import httpx
-
+from contribsync.ai import DEFAULT_BASE_URL, OpenAIClient
 from contribsync.errors import NonRetriable, OpenAIError, OpenAIRateLimited
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
+
+    import httpx
+    import openai
+    from openai.types import CreateEmbeddingResponse
 
     from contribsync.db import Database
     from contribsync.settings import Settings
@@ -79,19 +82,18 @@ class Embedder(Protocol):
 
 
 class OpenAIEmbedder:
-    """``POST /embeddings`` of OpenAI or a compatible server at ``base_url``. ``transport`` is for tests."""
+    """``embeddings.create`` of OpenAI or a compatible server at ``base_url``. ``http_client`` is an
+    ``httpx.Client`` for tests."""
 
     def __init__(self, api_key: str, *, base_url: str | None = None, model: str = MODEL,
                  dimensions: int = DIMENSIONS, timeout_s: float = 60.0,
-                 transport: httpx.BaseTransport | None = None) -> None:
+                 http_client: httpx.Client | None = None) -> None:
         self.model = model
         self.dimensions = dimensions
-        self.base_url = (base_url or "https://api.openai.com/v1").rstrip("/")
+        self.base_url = (base_url or DEFAULT_BASE_URL).rstrip("/")
+        self.timeout_s = timeout_s
         self._key = api_key
-        headers = {"content-type": "application/json", "user-agent": "contribsync"}
-        if api_key:
-            headers["authorization"] = f"Bearer {api_key}"
-        self._http = httpx.Client(base_url=self.base_url, transport=transport, timeout=timeout_s, headers=headers)
+        self._openai = OpenAIClient(api_key, base_url=self.base_url, timeout_s=timeout_s, http_client=http_client)
 
     def __repr__(self) -> str:
         return f"OpenAIEmbedder(base_url={self.base_url!r}, model={self.model!r}, dimensions={self.dimensions})"
@@ -99,47 +101,51 @@ class OpenAIEmbedder:
     def embed(self, texts: Sequence[str]) -> Embedded:
         if not self._key:  # an empty bearer token is not even a valid header
             raise NonRetriable("no OpenAI API key: set OPENAI_API_KEY")
-        payload = {"model": self.model, "input": list(texts), "dimensions": self.dimensions,
-                   "encoding_format": "base64"}
-        try:
-            response = self._http.post("/embeddings", content=json.dumps(payload))
-        except httpx.TimeoutException as exc:
-            raise OpenAIError(f"OpenAI embeddings timed out after {self._http.timeout.read}s") from exc
-        except httpx.HTTPError as exc:
-            raise OpenAIError(f"OpenAI embeddings request failed: {type(exc).__name__}") from exc
-        if response.status_code == 429:  # noqa: PLR2004
-            wait = _retry_after(response)
-            raise OpenAIRateLimited(f"OpenAI rate limit (HTTP 429): retry in {wait:g}s",
-                                    defer_until=datetime.now(UTC) + timedelta(seconds=wait))
-        if response.status_code in (401, 403):
-            raise NonRetriable(f"OpenAI refused the API key (HTTP {response.status_code}): check OPENAI_API_KEY")
-        if response.is_client_error:
-            raise NonRetriable(f"OpenAI refused the request (HTTP {response.status_code}): {_message(response)}")
-        if response.is_error:
-            raise OpenAIError(f"OpenAI embeddings failed: HTTP {response.status_code}")
-        return self._parse(response, len(texts))
+        client = self._openai.get()
+        import openai
 
-    def _parse(self, response: httpx.Response, n: int) -> Embedded:
         try:
-            body: Any = response.json()
-            rows = sorted(body["data"], key=lambda d: d["index"])
-            vectors = [_decode(d["embedding"]) for d in rows]
-            tokens = int(body["usage"]["total_tokens"])
-        except (ValueError, KeyError, TypeError, struct.error) as exc:
+            answer = client.embeddings.create(model=self.model, input=list(texts), dimensions=self.dimensions)
+        except openai.APIStatusError as exc:
+            # not chained: the package's message is the whole error body, and a 401's quotes part of the key
+            raise _status_error(exc) from None
+        except openai.APITimeoutError as exc:
+            raise OpenAIError(f"OpenAI embeddings timed out after {self.timeout_s}s") from exc
+        except openai.APIConnectionError as exc:  # httpx's error is the cause
+            raise OpenAIError(f"OpenAI embeddings request failed: {type(exc.__cause__ or exc).__name__}") from exc
+        except (ValueError, TypeError, AttributeError) as exc:  # the package could not read or decode the body
+            raise OpenAIError(f"malformed embeddings answer: {type(exc).__name__}") from exc
+        return self._parse(answer, len(texts))
+
+    def _parse(self, answer: CreateEmbeddingResponse, n: int) -> Embedded:
+        """The vectors in input order. The package builds its models from the body without validating them,
+        so a body of another shape shows here, as a missing attribute or a wrong type."""
+        try:
+            rows = sorted(answer.data, key=lambda d: d.index)
+            vectors = [[float(x) for x in d.embedding] for d in rows]  # the package decoded the base64
+            tokens = int(answer.usage.total_tokens)
+        except (ValueError, TypeError, AttributeError) as exc:
             raise OpenAIError(f"malformed embeddings answer: {type(exc).__name__}") from exc
         if len(vectors) != n or any(len(v) != self.dimensions for v in vectors):
             raise OpenAIError(f"embeddings answer has {len(vectors)} vectors for {n} inputs, or wrong dimensions")
         return Embedded(vectors, tokens)
 
     def close(self) -> None:
-        self._http.close()
+        self._openai.close()
 
 
-def _decode(value: Any) -> list[float]:  # noqa: ANN401 - base64 text or a list of floats
-    if isinstance(value, str):
-        raw = base64.b64decode(value)
-        return list(struct.unpack(f"<{len(raw) // 4}f", raw))
-    return [float(x) for x in value]
+def _status_error(exc: openai.APIStatusError) -> OpenAIError | NonRetriable:
+    """A 4xx or 5xx as our error: 429 deferred, 401/403 and other 4xx not retried, 5xx retried."""
+    status = exc.status_code
+    if status == 429:  # noqa: PLR2004 - openai.RateLimitError
+        wait = _retry_after(exc.response)
+        return OpenAIRateLimited(f"OpenAI rate limit (HTTP 429): retry in {wait:g}s",
+                                 defer_until=datetime.now(UTC) + timedelta(seconds=wait))
+    if status in (401, 403):  # openai.AuthenticationError, PermissionDeniedError
+        return NonRetriable(f"OpenAI refused the API key (HTTP {status}): check OPENAI_API_KEY")
+    if exc.response.is_client_error:  # openai.BadRequestError, NotFoundError, UnprocessableEntityError, ...
+        return NonRetriable(f"OpenAI refused the request (HTTP {status}): {_message(exc.response)}")
+    return OpenAIError(f"OpenAI embeddings failed: HTTP {status}")
 
 
 def _retry_after(response: httpx.Response) -> float:

@@ -1,6 +1,7 @@
 """The summary client against the local OpenAI-compatible server, over real HTTP on 127.0.0.1.
 
-Also the server's own contract: OpenAI's shapes, its 401 without a bearer, and its knobs.
+Also the server's own contract: OpenAI's shapes, its 401 without a bearer, its knobs, and that it answers
+what the official ``openai`` package sends.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from contribsync.ai import OpenAISummarizer, Summary
+from contribsync.embeddings import OpenAIEmbedder
+from contribsync.errors import OpenAIError, OpenAIRateLimited
 from contribsync_local.openai_fake import FakeOpenAI, embedding
 
 pytestmark = pytest.mark.integration
@@ -140,6 +143,33 @@ def test_requests_arrive_spaced(fake):
     # Starts are 50 ms apart; the server's arrival times add a few ms of jitter (a new connection and thread
     # for each request), more on a loaded machine. Without the spacing they are a few ms.
     assert all(b - a >= 0.035 for a, b in itertools.pairwise(times))
+
+
+@pytest.mark.parametrize("status", [429, 500, 503])
+def test_a_failing_request_reaches_the_server_once(fake, status):
+    # GIVEN statuses the openai client would retry twice by default (after Retry-After: 1 for the 429)
+    fake.fail_rate, fake.fail_status = 1.0, status
+    # WHEN each client asks once; THEN each sent one request: retrying is the runtime's, or nobody's
+    with summarizer(fake) as client:
+        assert client.summarize("T", "B").text is None
+    assert fake.counters.requests == 1
+    embedder = OpenAIEmbedder(KEY, base_url=fake.base_url)
+    try:
+        with pytest.raises(OpenAIRateLimited if status == 429 else OpenAIError):
+            embedder.embed(["hello there"])
+    finally:
+        embedder.close()
+    assert fake.counters.requests == 2
+
+
+def test_received_requests_keep_the_official_clients_headers_but_never_the_key(fake):
+    with summarizer(fake) as client:
+        client.summarize("T", "B")
+    (received,) = fake.received
+    assert received.headers["user-agent"].startswith("OpenAI/Python ")
+    assert received.headers["x-stainless-retry-count"] == "0"
+    assert "authorization" not in received.headers
+    assert KEY not in repr(fake.received)
 
 
 def test_seeded_failures_repeat(http):
@@ -355,6 +385,32 @@ def test_invalid_embedding_requests_are_400(fake, http, payload):
     response = http.post(f"{fake.base_url}/embeddings", headers=AUTH, json=payload)
     assert response.status_code == 400
     assert response.json()["error"]["type"] == "invalid_request_error"
+
+
+def test_the_official_client_gets_openais_shapes(fake):
+    # GIVEN the openai package's own client, used as any caller would use it
+    import openai
+
+    with openai.OpenAI(api_key=KEY, base_url=fake.base_url, max_retries=0) as client:
+        # WHEN it calls each endpoint, with the options it sends on its own (base64 unless told otherwise)
+        chat = client.chat.completions.create(model="gpt-4o-mini", max_completion_tokens=50, messages=[
+            {"role": "system", "content": "Be brief."},
+            {"role": "user", "content": [{"type": "text", "text": "Summarize.\n\nTitle: Flaky CI"}]}])
+        decoded = client.embeddings.create(model="text-embedding-3-small", input=["one text", "two"], dimensions=8)
+        floats = client.embeddings.create(model="text-embedding-3-small", input="one text", dimensions=8,
+                                          encoding_format="float")
+        models = client.models.list()
+    # THEN its typed answers hold what the fake made
+    assert chat.choices[0].message.content == "Discussion about Flaky CI."
+    assert chat.choices[0].finish_reason == "stop"
+    assert chat.usage is not None and chat.usage.total_tokens > 0
+    assert [d.index for d in decoded.data] == [0, 1]
+    assert decoded.data[0].embedding == pytest.approx(embedding("one text", 8), abs=1e-6)
+    assert floats.data[0].embedding == pytest.approx(embedding("one text", 8))
+    assert decoded.usage.total_tokens == 2 + 1  # about 4 characters a token, at least 1 a text
+    assert "text-embedding-3-small" in {m.id for m in models.data}
+    assert [r.body.get("encoding_format") for r in fake.received if r.path.endswith("/embeddings")] == [
+        "base64", "float"]
 
 
 def test_models_and_unknown_paths(fake, http):

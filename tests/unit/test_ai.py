@@ -1,6 +1,7 @@
 """The summary client: contributor.info's prompt, the hash, cleaning and cutting, spacing, and failures as reasons.
 
-OpenAI is replaced by ``httpx.MockTransport``; nothing leaves the process.
+OpenAI is replaced by ``httpx.MockTransport``, under the official client (``http_client=``); nothing leaves
+the process, except for a fresh interpreter that checks when ``openai`` is imported.
 """
 
 from __future__ import annotations
@@ -9,7 +10,11 @@ import hashlib
 import io
 import json
 import logging
+import os
+import subprocess
+import sys
 import threading
+from pathlib import Path
 
 import httpx
 import pytest
@@ -72,7 +77,7 @@ def summarizer(answer=None, *, key=KEY, clock=None, **kwargs):
     recorder = Recorder(answer, clock)
     if clock is not None:
         kwargs.update(clock=clock, sleep=clock.sleep)
-    return OpenAISummarizer(key, transport=httpx.MockTransport(recorder), **kwargs), recorder
+    return OpenAISummarizer(key, http_client=httpx.Client(transport=httpx.MockTransport(recorder)), **kwargs), recorder
 
 
 @pytest.fixture
@@ -247,7 +252,7 @@ def test_spacing_hands_each_thread_its_own_slot():
             sleeps.append(seconds)
 
     client = OpenAISummarizer(KEY, min_interval_s=0.1, clock=clock, sleep=sleep,
-                              transport=httpx.MockTransport(Recorder()))
+                              http_client=httpx.Client(transport=httpx.MockTransport(Recorder())))
     # WHEN 8 threads summarize at once
     threads = [threading.Thread(target=client.summarize, args=("T", "B")) for _ in range(8)]
     for thread in threads:
@@ -311,6 +316,56 @@ def test_failure_is_a_reason_logged_without_the_key(answer, reason, log_output):
     assert json.dumps(reason) in output
     assert KEY not in output
     assert KEY[3:12] not in output
+
+
+@pytest.mark.parametrize("answer", [
+    lambda r: httpx.Response(500, json={"error": {"message": "oops", "type": "server_error"}}),
+    lambda r: httpx.Response(503, text="overloaded"),
+    lambda r: httpx.Response(429, headers={"retry-after": "0"}, json={"error": {"code": "rate_limit_exceeded"}}),
+    lambda r: httpx.Response(408, text="timeout"),
+    raising(httpx.ReadTimeout("timed out")),
+    raising(httpx.ConnectError("[Errno 111] Connection refused")),
+], ids=["500", "503", "429", "408", "timeout", "refused"])
+def test_a_failure_is_sent_once_the_clients_own_retries_are_off(answer):
+    # GIVEN a failure the openai client would retry twice by default
+    client, recorder = summarizer(answer, min_interval_s=0)
+    # WHEN a summary is asked for; THEN one request went out, and the failure is a reason
+    assert client.summarize("T", "B").text is None
+    assert len(recorder.requests) == 1
+    assert recorder.requests[0].headers["x-stainless-retry-count"] == "0"  # sent by the official client
+
+
+ROOT = Path(__file__).resolve().parents[2]
+IMPORTS = """
+import importlib.util, pathlib, sys
+for app in sorted(pathlib.Path("functions").glob("*/app.py")):
+    spec = importlib.util.spec_from_file_location("handler_" + app.parent.name, app)
+    spec.loader.exec_module(importlib.util.module_from_spec(spec))
+from contribsync import ai, embeddings
+from contribsync.settings import Settings
+settings = Settings.from_env({"DATABASE_URL": "postgresql://x", "OPENAI_API_KEY": "sk-x",
+                              "OPENAI_BASE_URL": "http://127.0.0.1:9/v1"})
+summarizer, embedder = ai.summarizer_from_settings(settings), embeddings.embedder_from_settings(settings)
+print("RESULT", "openai" in sys.modules)
+print("RESULT", summarizer.summarize("T", "B").reason)  # port 9 refuses
+print("RESULT", "openai" in sys.modules)
+"""
+
+
+def test_openai_is_imported_by_the_first_request_not_by_imports_or_clients():
+    # GIVEN a fresh interpreter, as at a cold start, that imports every handler and the AI modules and makes
+    # both clients from settings
+    env = {**os.environ, "POWERTOOLS_TRACE_DISABLED": "true", "POWERTOOLS_METRICS_DISABLED": "true",
+           "DATABASE_URL": "postgresql://x@127.0.0.1:9/unused", "GITHUB_WEBHOOK_SECRET": "s"}
+    done = subprocess.run([sys.executable, "-c", IMPORTS], cwd=ROOT, env=env, capture_output=True, text=True,
+                          timeout=120, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    # THEN openai was not imported until a summary was asked for
+    before, reason, after = (line.removeprefix("RESULT ") for line in done.stdout.splitlines()
+                             if line.startswith("RESULT "))  # the logger writes to stdout too
+    assert before == "False"
+    assert reason.startswith("request failed: ConnectError")
+    assert after == "True"
 
 
 def test_no_key_sends_nothing_and_says_so(log_output):
