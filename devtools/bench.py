@@ -75,11 +75,9 @@ def _fresh_database(name: str) -> str:
 
 def _repository(db: Database, github_id: int, owner: str, name: str, prs: int) -> dict[str, Any]:
     """A repository row made the way discovery makes it, from (minimal) GitHub metadata."""
-    row = db.query_one("repository_upsert", repos.metadata_params({
+    return repos.store(db, repos.graphql_params({
         "databaseId": github_id, "nameWithOwner": f"{owner}/{name}", "owner": {"login": owner}, "name": name,
         "pullRequests": {"totalCount": prs}}))
-    assert row is not None
-    return row
 
 
 def page_cost() -> int:

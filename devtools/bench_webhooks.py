@@ -49,7 +49,7 @@ from rich.console import Console
 from contribsync import catalog
 from contribsync.clients import Clients
 from contribsync.settings import Settings
-from contribsync.webhooks import WebhookReceiver
+from contribsync.webhook_receiver import WebhookReceiver
 from contribsync_local import postgres
 from contribsync_local.fauxqs import FauxqsServer
 from contribsync_local.stack import LocalStack

@@ -24,7 +24,7 @@ from contribsync.event_api import EventApi
 from contribsync.observability import logger, metrics, tracer
 from contribsync.runtime import RunContext, Runtime
 from contribsync.settings import Settings
-from contribsync.webhooks import WebhookReceiver
+from contribsync.webhook_receiver import WebhookReceiver
 
 __all__ = [
     "EVENTS",

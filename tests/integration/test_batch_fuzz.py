@@ -32,7 +32,7 @@ from contribsync.envelope import ERROR_ATTR, EventEnvelope
 from contribsync.errors import NonRetriable
 from contribsync.queues import Queues
 from contribsync.runtime import Runtime
-from contribsync.webhooks import WebhookReceiver, signature
+from contribsync.webhook_receiver import WebhookReceiver, signature
 from contribsync_local.aws import create_queues, sqs_client
 from contribsync_local.poller import lambda_sqs_event
 from tests.fakes import RecordingQueues, clients

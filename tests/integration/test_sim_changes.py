@@ -11,7 +11,7 @@ import httpx
 import jsonschema
 import pytest
 
-from contribsync.webhooks import WebhookReceiver, verify
+from contribsync.webhook_receiver import WebhookReceiver, verify
 from contribsync_local.http import LocalHttp
 from contribsync_sim.changes import KINDS, ChangeFeed, WebhookSender
 from contribsync_sim.dataset import generate

@@ -8,7 +8,7 @@ import uuid
 
 import pytest
 
-from contribsync.webhooks import WebhookReceiver, signature
+from contribsync.webhook_receiver import WebhookReceiver, signature
 from tests.fakes import RecordingQueues, clients
 from tests.fixtures import WEBHOOKS
 
@@ -77,14 +77,14 @@ def test_a_delivery_the_queue_refused_is_503_and_its_redelivery_is_queued(db):
 
 
 def test_a_repository_described_unchanged_is_not_rewritten_and_an_older_description_never_wins(db):
-    from contribsync.services.webhooks import repository_params
+    from contribsync.capture.repos import rest_params
 
     repository = {**json.loads(PAYLOAD)["repository"], "id": 7_000_000_000 + uuid.uuid4().int % 1_000_000}
     repository["full_name"] = f"octo/{uuid.uuid4().hex[:8]}"
     repository["name"] = repository["full_name"].split("/")[1]
 
     def apply(**changes) -> tuple[dict, dict]:
-        returned = db.query_one("repository_from_webhook", repository_params({**repository, **changes}))
+        returned = db.query_one("repository_upsert", rest_params({**repository, **changes}))
         row = db.connection().execute("SELECT xmin::text AS version, description, last_webhook_event_at"
                                       " FROM repositories WHERE github_id = %s", (repository["id"],)).fetchone()
         return returned, row

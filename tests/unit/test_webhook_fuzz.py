@@ -21,7 +21,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from contribsync.errors import StoreError
-from contribsync.webhooks import MAX_BODY_BYTES, MAX_HEADER_CHARS, WebhookReceiver, handled_events, signature
+from contribsync.webhook_receiver import MAX_BODY_BYTES, MAX_HEADER_CHARS, WebhookReceiver, handled_events, signature
 from tests.fakes import RecordingQueues, clients
 
 SECRET = "fuzz-s3cret"

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from contribsync.webhooks import MAX_BODY_BYTES, WebhookReceiver, signature, verify
+from contribsync.webhook_receiver import MAX_BODY_BYTES, WebhookReceiver, signature, verify
 from tests.fakes import clients
 from tests.fixtures import GITHUB
 

@@ -1,10 +1,18 @@
-"""Finding a repository's row, and creating it from GitHub's metadata when it is not stored yet."""
+"""A repository's row: finding it, and writing it from GitHub's description of it.
+
+One write path for every source: GraphQL's metadata (``graphql_params``) and REST or webhook objects
+(``rest_params``) map to the same parameters of ``repository_upsert.sql``, whose rules say which source
+may change what.
+"""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from contribsync.errors import NotFound
+import psycopg
+
+from contribsync.errors import NonRetriable, NotFound, StoreError
 
 if TYPE_CHECKING:
     from uuid import UUID
@@ -19,7 +27,7 @@ def find(db: Database, *, repository_id: UUID | str | None = None, github_id: in
                                             "github_id": github_id, "full_name": full_name})
 
 
-def metadata_params(meta: dict[str, Any]) -> dict[str, Any]:
+def graphql_params(meta: dict[str, Any]) -> dict[str, Any]:
     """The ``RepositoryMetadata`` GraphQL answer as ``repository_upsert`` parameters."""
     return {
         "github_id": int(meta["databaseId"]), "full_name": meta["nameWithOwner"], "owner": meta["owner"]["login"],
@@ -39,7 +47,68 @@ def metadata_params(meta: dict[str, Any]) -> dict[str, Any]:
         "has_wiki": bool(meta.get("hasWikiEnabled")), "has_discussions": bool(meta.get("hasDiscussionsEnabled")),
         "github_created_at": meta.get("createdAt"), "github_updated_at": meta.get("updatedAt"),
         "github_pushed_at": meta.get("pushedAt"),
+        "size": None, "has_pages": None, "has_downloads": None,  # REST-only fields
+        "from_webhook": False, "reactivate": True,  # GitHub has it: active again
     }
+
+
+def _timestamp(value: object) -> str | None:
+    """GitHub's repository timestamps: ISO 8601, or epoch seconds in ``push`` payloads."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return datetime.fromtimestamp(value, UTC).isoformat()
+    return value if isinstance(value, str) else None
+
+
+def rest_params(repository: dict[str, Any], *, from_webhook: bool = True) -> dict[str, Any]:
+    """A REST or webhook repository object as ``repository_upsert`` parameters. Its ``watchers_count``
+    and ``open_issues_count`` are GitHub's legacy fields (stars; issues plus pull requests), not what
+    the sync stores there, so they are left out (None keeps the stored value); so is the pull request
+    count, which no such object carries."""
+    owner = repository.get("owner") or {}
+    full_name = repository.get("full_name") or f"{owner.get('login')}/{repository['name']}"
+    return {
+        "github_id": int(repository["id"]), "full_name": full_name,
+        "owner": owner.get("login") or full_name.split("/")[0], "name": repository["name"],
+        "description": repository.get("description"), "homepage": repository.get("homepage") or None,
+        "language": repository.get("language"), "topics": list(repository.get("topics") or []),
+        "license": (repository.get("license") or {}).get("spdx_id"),
+        "default_branch": repository.get("default_branch"),
+        "stargazers_count": repository.get("stargazers_count") or 0,
+        "watchers_count": repository.get("subscribers_count"),  # only GET /repos/{owner}/{repo} has it
+        "forks_count": repository.get("forks_count") or 0,
+        "open_issues_count": None, "pull_request_count": None,
+        "is_fork": bool(repository.get("fork")), "is_archived": bool(repository.get("archived")),
+        "is_disabled": bool(repository.get("disabled")), "is_private": bool(repository.get("private")),
+        "has_issues": bool(repository.get("has_issues", True)), "has_projects": bool(repository.get("has_projects")),
+        "has_wiki": bool(repository.get("has_wiki")), "has_discussions": bool(repository.get("has_discussions")),
+        "github_created_at": _timestamp(repository.get("created_at")),
+        "github_updated_at": _timestamp(repository.get("updated_at")),
+        "github_pushed_at": _timestamp(repository.get("pushed_at")),
+        "size": repository.get("size"), "has_pages": repository.get("has_pages"),
+        "has_downloads": repository.get("has_downloads"),
+        "from_webhook": from_webhook, "reactivate": False,
+    }
+
+
+def store(db: Database, params: dict[str, Any]) -> dict[str, Any]:
+    """Upsert a repository from ``graphql_params`` or ``rest_params``; the row, with ``inserted``.
+
+    GitHub names are unique at any instant but move (renames, transfers, delete and re-create): when the
+    name is held by another row, the repository described here takes it (``repository_free_name``)."""
+    try:
+        row = db.query_one("repository_upsert", params)
+    except StoreError as exc:
+        if not isinstance(exc.__cause__, psycopg.errors.UniqueViolation):
+            raise
+        with db.transaction():
+            db.query("repository_free_name", params)
+            row = db.query_one("repository_upsert", params)
+    if row is None:  # another transaction stored it after this statement's snapshot: read it now
+        row = find(db, github_id=params["github_id"])
+        if row is None:
+            raise NonRetriable(f"repository {params['full_name']} could not be stored")
+        return {**row, "inserted": False}
+    return row
 
 
 def fetch_and_store(ctx: RunContext, owner: str, name: str) -> dict[str, Any]:
@@ -47,9 +116,7 @@ def fetch_and_store(ctx: RunContext, owner: str, name: str) -> dict[str, Any]:
     meta = ctx.github.graphql("repository", {"owner": owner, "name": name}).data.get("repository")
     if not meta:
         raise NotFound(f"repository {owner}/{name} does not exist on GitHub, or the token cannot see it")
-    row = ctx.db.query_one("repository_upsert", metadata_params(meta))
-    assert row is not None  # RETURNING always answers
-    return row
+    return store(ctx.db, graphql_params(meta))
 
 
 def resolve(ctx: RunContext, *, repository_id: UUID | None = None, owner: str | None = None,
@@ -69,4 +136,4 @@ def resolve(ctx: RunContext, *, repository_id: UUID | None = None, owner: str | 
                    "discover/new-repository with {owner, repo} first")
 
 
-__all__ = ["fetch_and_store", "find", "metadata_params", "resolve"]
+__all__ = ["fetch_and_store", "find", "graphql_params", "resolve", "rest_params", "store"]

@@ -100,6 +100,7 @@ def _upsert(conn: psycopg.Connection[DictRow], table: str, columns: Sequence[str
         return Counts()
     _stage(conn, table, columns, rows)
     if table == "contributors":
+        conn.execute(sql("contributors_lock_usernames")).fetchall()
         conn.execute(sql("contributors_free_usernames"))
     counted = conn.execute(_counted(table), params).fetchone()
     assert counted is not None  # an aggregate always returns its row

@@ -71,6 +71,10 @@ class Attempt:
         self.key = str(getattr(data, limit.key)) if limit and limit.key else None
         self.retry_scheduled = False
 
+    def _final(self) -> bool:
+        """Whether a failure of this attempt dead-letters the message (the catalog's retries are spent)."""
+        return self.attempt >= self.event.max_receive_count
+
     def _now(self) -> datetime:
         return self.clients.clock.now()
 
@@ -163,7 +167,7 @@ class Attempt:
             attempt=self.attempt, data=self.raw_data, message_id=self.message_id, now=self._now(),
         )
         ctx = RunContext(self.event_id, self.event_name, self.event.function, self.attempt, self.raw_data,
-                         self.clients, self._cancellation)
+                         self.clients, self._cancellation, final_attempt=self._final())
         logger.thread_safe_append_keys(event_id=self.event_id, run_id=str(run_id))
         try:
             result = self.service(self.data, ctx)
@@ -185,7 +189,7 @@ class Attempt:
             metrics.add_metric(name="RunCompleted", unit=MetricUnit.Count, value=1)
 
     def _retry_or_give_up(self, run_id: uuid.UUID, exc: Exception) -> None:
-        if self.attempt >= self.event.max_receive_count:
+        if self._final():
             logger.exception("run failed, retries spent", extra={"attempt": self.attempt})
             self.delivery.dead_letter(self.record.body, exc, self.attempt)
             self.history.finish(run_id, status="failed", now=self._now(), error=exc, dead_lettered=True)

@@ -41,6 +41,8 @@ class RunContext:
     data: Mapping[str, Any]
     clients: Clients = field(repr=False)
     _cancellation: Callable[[], str | None] = field(repr=False, default=_never_cancelled)
+    # the retries are spent: if this attempt fails (retriable or not), its message goes to the DLQ
+    final_attempt: bool = False
 
     @classmethod
     def outside_a_run(cls, clients: Clients, event: Event, data: Mapping[str, Any] | None = None, *,

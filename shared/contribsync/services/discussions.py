@@ -15,11 +15,10 @@ discussion without one; the run still succeeds, and the reason is logged (never 
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING, Any
 
 from contribsync import ai
-from contribsync.capture import repos
+from contribsync.capture import discussions, repos
 from contribsync.capture.rows import Batch
 from contribsync.capture.store import Counts, Written, write
 from contribsync.capture.synclog import SyncLog
@@ -58,8 +57,7 @@ def repository_discussions(data: RepositoryDiscussions, ctx: RunContext, *,
             progress.update(cursor=page["pageInfo"]["endCursor"], pages=progress["pages"] + 1,
                             processed=progress["processed"] + len(rows))
             with ctx.db.transaction():  # the page and the cursor after it: stored together or not at all
-                results = ctx.db.query("discussions_upsert", {"repository_id": str(repo["id"]),
-                                                              "rows": json.dumps(rows)})
+                results = discussions.upsert(ctx.db, str(repo["id"]), rows)
                 progress["stored"] += len(results)
                 ctx.db.query("run_progress_save", ctx.progress_params(progress))
             inserted = sum(1 for r in results if r["inserted"])
@@ -97,26 +95,8 @@ def _prepare_page(ctx: RunContext, repo: dict[str, Any], nodes: list[dict[str, A
                                extra={"discussion": node["number"], "reason": made.reason})
             else:
                 progress["summaries"] += 1
-        rows.append(_row(node, summary, digest))
+        rows.append(discussions.graphql_row(node, summary=summary))
     return rows, written
-
-
-def _row(node: dict[str, Any], summary: str | None, digest: str) -> dict[str, Any]:
-    author = node.get("author") or {}
-    category = node.get("category") or {}
-    answer = node.get("answer") or {}
-    return {
-        "id": node["id"], "github_id": node.get("databaseId"), "number": node["number"], "title": node["title"],
-        "body": node.get("body"), "url": node["url"], "category_id": category.get("id"),
-        "category_name": category.get("name"), "category_description": category.get("description"),
-        "category_emoji": category.get("emoji"), "author_id": author.get("databaseId"),
-        "author_login": author.get("login"), "is_answered": bool(node.get("isAnswered") or answer),
-        "answer_id": answer.get("id"), "answer_chosen_at": node.get("answerChosenAt") or answer.get("createdAt"),
-        "answer_chosen_by": (node.get("answerChosenBy") or {}).get("login"),
-        "upvote_count": node.get("upvoteCount") or 0, "comment_count": (node.get("comments") or {}).get("totalCount")
-        or 0, "locked": bool(node.get("locked")), "created_at": node["createdAt"], "updated_at": node["updatedAt"],
-        "summary": summary, "content_hash": digest,
-    }
 
 
 __all__ = ["PAGE_DISCUSSIONS", "repository_discussions"]
