@@ -5,7 +5,8 @@ already compiled, as in a deployed package). CPython's import-time log gives eac
 ("self") time; a module is *ours* when it is the handler (``app``) or under ``contribsync``, and every
 other module is a library. The figure per function is the median of ``--runs`` interpreters.
 
-Target (issue "Benchmarks against peers"): 150 ms or less of our own code per handler.
+Targets: 150 ms or less of our own code per handler (issue "Benchmarks against peers"), and 700 ms or less
+in all, libraries included (issue "One composition root"), each the median of the runs.
 Results: ``bench/results/imports.json``.
 """
 
@@ -29,6 +30,7 @@ ROOT = Path(__file__).resolve().parent.parent
 FUNCTIONS = ROOT / "functions"
 RESULTS = ROOT / "bench" / "results" / "imports.json"
 TARGET_OWN_MS = 150
+TARGET_TOTAL_MS = 700
 LINE = re.compile(r"^import time:\s+(\d+) \|\s+(\d+) \|( *)(\S+)$")
 console = Console(width=120)
 
@@ -71,7 +73,7 @@ def measure(function_dir: Path, runs: int) -> dict[str, Any]:
     own = statistics.median(s["own_ms"] for s in samples)
     return {"total_ms": round(total, 1), "own_ms": round(own, 1), "libraries_ms": round(total - own, 1),
             "own_share": round(own / total, 3) if total else 0.0, "top_own": samples[-1]["top_own"],
-            "within_target": own <= TARGET_OWN_MS}
+            "within_target": own <= TARGET_OWN_MS and total <= TARGET_TOTAL_MS}
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -84,16 +86,18 @@ def main(argv: list[str] | None = None) -> None:
     own = [f["own_ms"] for f in functions.values()]
     results = {
         "measured_at": datetime.now(UTC).isoformat(timespec="seconds"), "python": sys.version.split()[0],
-        "runs_per_function": args.runs, "target_own_ms": TARGET_OWN_MS, "functions": functions,
+        "runs_per_function": args.runs, "target_own_ms": TARGET_OWN_MS, "target_total_ms": TARGET_TOTAL_MS,
+        "load_average": round(os.getloadavg()[0], 2), "functions": functions,
         "summary": {"max_own_ms": max(own), "median_own_ms": statistics.median(own),
                     "max_total_ms": max(f["total_ms"] for f in functions.values()),
+                    "median_total_ms": statistics.median(f["total_ms"] for f in functions.values()),
                     "all_within_target": all(f["within_target"] for f in functions.values())},
     }
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(results, indent=2) + "\n")
     table = Table("function", "total ms", "ours ms", "libraries ms", "largest of ours", title="handler cold import")
     for name, f in functions.items():
-        mark = "" if f["within_target"] else " [red]✘[/]"
+        mark = "" if f["within_target"] else " [red]✘[/]"  # over either target
         biggest = ", ".join(f"{t['module']} {t['ms']}" for t in f["top_own"][:2])
         table.add_row(name, str(f["total_ms"]), f"{f['own_ms']}{mark}", str(f["libraries_ms"]), biggest)
     console.print(table)

@@ -197,9 +197,12 @@ def _imports(r: dict[str, Any]) -> list[str]:
         return ["Not measured.", ""]
     rows = [[name, f["total_ms"], f["own_ms"], f["libraries_ms"]] for name, f in i["functions"].items()]
     s = i["summary"]
+    total = (f" Largest in all: {s['max_total_ms']} ms, median {s['median_total_ms']} ms (target ≤ "
+             f"{i['target_total_ms']} ms). Load average during the run: {i['load_average']}."
+             if "target_total_ms" in i else "")
     return [f"Python {i['python']}, median of {i['runs_per_function']} fresh interpreters per handler. Largest of "
-            f"our own: {s['max_own_ms']} ms (target ≤ {i['target_own_ms']} ms: "
-            f"{'met' if s['all_within_target'] else 'NOT met'}).", "",
+            f"our own: {s['max_own_ms']} ms (target ≤ {i['target_own_ms']} ms).{total} Targets: "
+            f"{'met' if s['all_within_target'] else 'NOT met'}.", "",
             *_table(["function", "total ms", "ours ms", "libraries ms"], rows)]
 
 
