@@ -21,7 +21,7 @@ from contribsync.errors import (
     UnknownEvent,
 )
 from contribsync.event_api import EventApi
-from contribsync.observability import logger, metrics, tracer
+from contribsync.observability import lambda_entry, logger, metrics, tracer
 from contribsync.runtime import RunContext, Runtime
 from contribsync.settings import Settings
 from contribsync.webhook_receiver import WebhookReceiver
@@ -50,6 +50,7 @@ __all__ = [
     "Throttle",
     "UnknownEvent",
     "WebhookReceiver",
+    "lambda_entry",
     "logger",
     "metrics",
     "tracer",

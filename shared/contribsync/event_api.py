@@ -46,10 +46,6 @@ class EventApi:
         self.app.post("/e/<key>")(self._send)
         self.app.post("/v1/events")(self._send_bearer)
 
-    @property
-    def queues(self) -> Queues:
-        return self.clients.queues
-
     def close(self) -> None:
         self.clients.close()
 
@@ -83,7 +79,7 @@ class EventApi:
         if not envelopes:
             error = errors[0]["error"] if len(errors) == 1 else f"no valid event: {errors[0]['error']}"
             return _json_response(400, {"error": error, "errors": errors, "status": 400})
-        sent = iter(self.queues.send_envelopes([e for e in envelopes if e is not None]))
+        sent = iter(self.clients.queues.send_envelopes([e for e in envelopes if e is not None]))
         ids = [next(sent) if envelope is not None else None for envelope in envelopes]
         metrics.add_metric(name="EventsAccepted", unit=MetricUnit.Count, value=len(ids) - len(errors))
         logger.info("events accepted", extra={"count": len(ids) - len(errors),

@@ -35,8 +35,6 @@ if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
 
     from contribsync.clients import Clients
-    from contribsync.db import Database
-    from contribsync.queues import Queues
 
 MAX_BODY_BYTES = 25 * 1024 * 1024  # GitHub caps payloads at 25 MB
 MAX_HEADER_CHARS = 100
@@ -76,18 +74,6 @@ class WebhookReceiver:
         self.clients = clients
         self.handled = handled_events()
 
-    @property
-    def secrets(self) -> tuple[str, ...]:
-        return self.clients.settings.webhook_secrets
-
-    @property
-    def db(self) -> Database:
-        return self.clients.db
-
-    @property
-    def queues(self) -> Queues:
-        return self.clients.queues
-
     def close(self) -> None:
         self.clients.close()
 
@@ -123,7 +109,7 @@ class WebhookReceiver:
         """413 for a body over GitHub's cap, 401 for one no configured secret signed; else None."""
         if len(body) > MAX_BODY_BYTES:
             return _response(413, {"error": "payload over 25 MB"})
-        if not verify(self.secrets, body, headers.get("x-hub-signature-256")):
+        if not verify(self.clients.settings.webhook_secrets, body, headers.get("x-hub-signature-256")):
             logger.warning("webhook signature rejected", extra={"delivery": headers.get("x-github-delivery")})
             return _response(401, {"error": "missing or invalid X-Hub-Signature-256"})
         return None
@@ -137,7 +123,7 @@ class WebhookReceiver:
         handled = name in self.handled
         log = {"delivery": delivery, "event": name, "action": payload.get("action")}
         try:
-            stored = self.db.query_one("webhook_delivery_insert", {
+            stored = self.clients.db.query_one("webhook_delivery_insert", {
                 "delivery_id": delivery, "event": name, "action": _text(payload.get("action")),
                 "installation_target_id": _bigint(target),
                 "repository_github_id": repo_id,
@@ -154,12 +140,12 @@ class WebhookReceiver:
             logger.info("webhook delivery recorded; no function handles its event type", extra=log)
             return _response(202, {"delivery": delivery, "duplicate": False, "handled": False})
         try:
-            self.queues.send_event(f"{WEBHOOK_EVENT_PREFIX}{name}", {
+            self.clients.queues.send_event(f"{WEBHOOK_EVENT_PREFIX}{name}", {
                 "deliveryId": delivery, "event": name, "action": _text(payload.get("action")),
                 "repositoryGithubId": repo_id}, id=f"webhook:{delivery}")
         except Exception as exc:  # the queue refused it: GitHub must redeliver, and the row must let it
             logger.exception("webhook delivery not queued", extra=log)
-            self.db.query("webhook_delivery_unsent", {"delivery_id": delivery, "error": str(exc)[:2000]})
+            self.clients.db.query("webhook_delivery_unsent", {"delivery_id": delivery, "error": str(exc)[:2000]})
             return _response(503, {"error": "could not queue the delivery; redeliver it"})
         metrics.add_metric(name="WebhookDeliveriesQueued", unit=MetricUnit.Count, value=1)
         logger.info("webhook delivery queued", extra=log)
