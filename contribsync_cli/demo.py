@@ -42,6 +42,7 @@ from contribsync import logger
 from contribsync.history import RunHistory
 from contribsync_cli.output import add_verbose_option, print_runs, shown
 from contribsync_local import faults, postgres
+from contribsync_ops import OPS_SQL
 from contribsync_sim.dataset import RepoSpec, generate, ground_truth
 
 if TYPE_CHECKING:
@@ -124,7 +125,7 @@ def _workspace(stack: LocalStack, console: Console, check: Check) -> str:
     workspaces.create(argparse.Namespace(name=WORKSPACE, slug=None, tier="pro"), console, db)
     for spec in LAYOUT:
         workspaces.add(argparse.Namespace(name=WORKSPACE, repo=f"{ORG}/{spec.name}", wait=60.0), console, db)
-    ws = db.query_one("workspace_find", {"name": WORKSPACE, "slug": "demo-team"})
+    ws = db.query_one("workspace_find", {"name": WORKSPACE, "slug": "demo-team"}, folder=OPS_SQL)
     assert ws is not None
     since = datetime.now(UTC)
     stack.queues.send_event("aggregate/workspace-metrics", {"workspaceId": str(ws["id"]), "triggeredBy": "demo"})
@@ -134,7 +135,8 @@ def _workspace(stack: LocalStack, console: Console, check: Check) -> str:
     stored = db.connection().execute(
         "SELECT count(*) AS n FROM pull_requests p JOIN repositories r ON r.id = p.repository_id"
         " WHERE r.owner = %s", (ORG,)).fetchone()
-    cached = {r["time_range"]: r for r in db.query("workspace_metrics_read", {"workspace_id": ws["id"]})}
+    cached = {r["time_range"]: r
+              for r in db.query("workspace_metrics_read", {"workspace_id": ws["id"]}, folder=OPS_SQL)}
     check(f"workspace metrics aggregated in {run['result']['ms'] if run else '?'} ms: all-time PRs "
           f"{cached['all']['total_prs'] if cached else '?'} = {stored['n'] if stored else '?'} stored, "
           f"{len(cached)} time ranges",
@@ -332,7 +334,7 @@ def _reliability(stack: LocalStack, console: Console, check: Check, cli: RunComm
     cleanup = [r for r in rows if r["function"] == "CleanupWorkspaceMetrics" and r["status"] == "completed"]
     check(f"weekly cleanup deleted the daily rows past 90 days: {cleanup[0]['result'] if cleanup else None}",
           bool(cleanup) and cleanup[0]["result"]["deleted"] >= 2)
-    sizes = {r["repository_name"]: r["size"] for r in stack.db.query("demo_sizes", {"org": ORG})}
+    sizes = {r["repository_name"]: r["size"] for r in stack.db.query("demo_sizes", {"org": ORG}, folder=OPS_SQL)}
     check(f"every repository classified by GitHub's PR count: {sizes}", sizes == SIZES)
 
 

@@ -31,6 +31,7 @@ from contribsync.runtime import RunContext
 from contribsync.services.embeddings import NO_KEY, Scope, embed_pending, process_repository, process_workspace
 from contribsync.settings import Settings
 from contribsync_local.openai_fake import FakeOpenAI
+from contribsync_ops import OPS_SQL
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -115,7 +116,7 @@ class Data:
     def coverage(self, *, workspace_id: str | None = None, repository_id: str | None = None
                  ) -> dict[str, tuple[int, int]]:
         rows = self.db.query("embeddings_coverage", {"workspace_id": workspace_id, "repository_id": repository_id,
-                                                     "model": MODEL})
+                                                     "model": MODEL}, folder=OPS_SQL)
         return {r["item_type"]: (r["fresh"], r["items"]) for r in rows}
 
 

@@ -336,11 +336,11 @@ def test_a_run_whose_outcome_cannot_be_recorded_comes_back_after_its_backoff(pg_
     class LosesOneFinish(Database):
         lost = False
 
-        def query(self, name, params=None):
+        def query(self, name, params=None, **options):
             if name == "run_finish" and not self.lost:
                 self.lost = True
                 raise StoreError("database error: terminating connection due to administrator command")
-            return super().query(name, params)
+            return super().query(name, params, **options)
 
     db = LosesOneFinish(pg_dsn)
     ran: list[int] = []
