@@ -16,7 +16,7 @@ from __future__ import annotations
 import threading
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from contribsync.control import Clock, SystemClock
+from contribsync.flow_control import Clock, SystemClock
 
 if TYPE_CHECKING:
     from collections.abc import Callable

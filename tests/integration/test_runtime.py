@@ -11,9 +11,9 @@ import pytest
 
 from contribsync import catalog, services
 from contribsync.catalog import Event, Limit, Throttle
-from contribsync.control import FlowControl, SystemClock
 from contribsync.envelope import ORIGIN_ATTR
 from contribsync.errors import NonRetriable, RateLimited
+from contribsync.flow_control import FlowControl, SystemClock
 from contribsync.history import RunHistory
 from contribsync.observability import logger
 from contribsync.payloads import Empty, RepositoryIssues

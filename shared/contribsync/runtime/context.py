@@ -16,9 +16,9 @@ if TYPE_CHECKING:
     from contribsync.ai import Summarizer
     from contribsync.catalog import Event
     from contribsync.clients import Clients
-    from contribsync.control import Clock
     from contribsync.db import Database
     from contribsync.embeddings import Embedder
+    from contribsync.flow_control import Clock
     from contribsync.github import GitHubClient
     from contribsync.queues import Queues
     from contribsync.settings import Settings
