@@ -249,7 +249,7 @@ class Backfill:
                    lambda t: self._settled(t, ["EmbeddingsProcessRepository"]))
 
     def _coverage(self, t: Target) -> list[dict[str, Any]]:
-        from contribsync.embeddings import MODEL
+        from contribsync.ai.embedder import MODEL
 
         return self.db.query("embeddings_coverage", {"workspace_id": None, "repository_id": t.repository_id,
                                                      "model": MODEL}, folder=OPS_SQL)

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 def backfill_discussions(args: argparse.Namespace, console: Console) -> None:
     from rich.progress import Progress
 
-    from contribsync import ai
+    from contribsync.ai.summarizer import NoSummaries
     from contribsync.capture import repos
     from contribsync.errors import ContribsyncError
     from contribsync.payloads import RepositoryDiscussions
@@ -29,7 +29,7 @@ def backfill_discussions(args: argparse.Namespace, console: Console) -> None:
     from contribsync_cli.local_env import clients, simulator_unless_configured
 
     simulator = simulator_unless_configured()
-    mine = clients(simulator=simulator, summarizer=ai.NoSummaries() if args.no_summaries else None)
+    mine = clients(simulator=simulator, summarizer=NoSummaries() if args.no_summaries else None)
     data: dict[str, Any] = {"repositoryId": None, "maxItems": args.max_items, "source": "backfill"}
     ctx = RunContext.outside_a_run(mine, catalog.resolve("capture/repository.discussions"), data,
                                    event_id=f"backfill-discussions:{args.owner}/{args.repo}:{args.max_items}".lower())

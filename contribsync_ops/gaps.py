@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, timedelta
 from typing import TYPE_CHECKING, Any
 
-from contribsync.embeddings import MODEL
+from contribsync.ai.embedder import MODEL
 from contribsync_ops import OPS_SQL
 
 if TYPE_CHECKING:

@@ -54,9 +54,7 @@ from rich.console import Console
 from rich.table import Table
 
 from contribsync import catalog
-from contribsync.clients import Clients
-from contribsync.db import LAYER_SQL, Database, SqlFolder, migrate
-from contribsync.embeddings import (
+from contribsync.ai.embedder import (
     MODEL,
     OpenAIEmbedder,
     content_hash,
@@ -64,6 +62,8 @@ from contribsync.embeddings import (
     estimate_tokens,
     vector_literal,
 )
+from contribsync.clients import Clients
+from contribsync.db import LAYER_SQL, Database, SqlFolder, migrate
 from contribsync.observability import logger
 from contribsync.runtime import RunContext
 from contribsync.services.embeddings import Scope, embed_pending
@@ -75,8 +75,8 @@ from contribsync_ops import OPS_SQL
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping, Sequence
 
+    from contribsync.ai.embedder import Embedded
     from contribsync.db.connection import Params
-    from contribsync.embeddings import Embedded
     from contribsync.queues import Queues
 
 RESULTS = Path(__file__).resolve().parent.parent / "bench" / "results" / "embeddings.json"

@@ -14,8 +14,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from contribsync import similarity
-from contribsync.clients import Clients
-from contribsync.embeddings import (
+from contribsync.ai.embedder import (
     DIMENSIONS,
     MODEL,
     Budget,
@@ -25,6 +24,7 @@ from contribsync.embeddings import (
     embedding_input,
     estimate_tokens,
 )
+from contribsync.clients import Clients
 from contribsync.errors import Deferred, NonRetriable, OpenAIError, OpenAIRateLimited
 from contribsync.payloads import EmbeddingsRepository, EmbeddingsWorkspace
 from contribsync.runtime import RunContext

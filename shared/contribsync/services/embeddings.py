@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from contribsync.embeddings import (
+from contribsync.ai.embedder import (
     MAX_INPUTS,
     MAX_REQUEST_TOKENS,
     Budget,

@@ -6,8 +6,8 @@ first 16 hex characters of sha256 of ``"{title}:{body}"``. One model stores and 
 records its model (``embedding_model``), and a vector from another model counts as missing.
 
 OpenAI is called through the official ``openai`` package (``OpenAI.embeddings.create``), imported on the
-first request and built with ``contribsync.ai.OpenAIClient``: its import costs a second of cold start,
-and its own retries are off (``contribsync.ai.MAX_RETRIES`` says why: the runtime retries and defers).
+first request and built with ``contribsync.ai.openai_client.OpenAIClient``: its import costs a second of
+cold start, and its own retries are off (``MAX_RETRIES`` there says why: the runtime retries and defers).
 The package asks for vectors in base64 (a quarter of the JSON's size at 2,048 inputs) and decodes them.
 Its typed errors become ours once, here: a 429 is ``OpenAIRateLimited`` until its Retry-After, a
 refused key or request ``NonRetriable``, anything else ``OpenAIError``. Requests and tokens per minute
@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Protocol
 
-from contribsync.ai import DEFAULT_BASE_URL, OpenAIClient
+from contribsync.ai.openai_client import DEFAULT_BASE_URL, OpenAIClient
 from contribsync.errors import NonRetriable, OpenAIError, OpenAIRateLimited
 
 if TYPE_CHECKING:
