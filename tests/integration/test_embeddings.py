@@ -17,8 +17,8 @@ from contribsync import similarity
 from contribsync.ai.embedder import (
     DIMENSIONS,
     MODEL,
-    Budget,
     Embedded,
+    OpenAIBudget,
     OpenAIEmbedder,
     content_hash,
     embedding_input,
@@ -563,7 +563,7 @@ def test_the_budget_waits_for_tokens_rather_than_failing(data, fake, fake_clock)
         sleeps.append(seconds)
         fake_clock.advance(seconds)
 
-    budget = Budget(data.db, model=MODEL, requests_per_minute=1000, tokens_per_minute=4 * estimate,
+    budget = OpenAIBudget(data.db, model=MODEL, requests_per_minute=1000, tokens_per_minute=4 * estimate,
                     clock=fake_clock.now, sleep=sleep)
 
     # WHEN they are embedded
@@ -599,7 +599,7 @@ def test_a_budget_wait_beyond_20_seconds_defers_the_run_and_the_retries_finish(d
         sleeps.append(seconds)
         fake_clock.advance(seconds)
 
-    budget = Budget(data.db, model=MODEL, requests_per_minute=1000, tokens_per_minute=estimate,
+    budget = OpenAIBudget(data.db, model=MODEL, requests_per_minute=1000, tokens_per_minute=estimate,
                     clock=fake_clock.now, sleep=sleep)
     event = uuid.uuid4().hex
 

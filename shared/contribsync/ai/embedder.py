@@ -162,8 +162,9 @@ def _message(response: httpx.Response) -> str:
         return response.text[:200]
 
 
-class Budget:
-    """Requests and tokens per minute for one model, as Postgres token buckets (``budget_take.sql``)."""
+class OpenAIBudget:
+    """OpenAI's requests and tokens per minute for one model, as Postgres token buckets shared by every
+    instance (``budget_take.sql``). Not GitHub's rate-limit budget (``contribsync.github.budget``)."""
 
     def __init__(self, db: Database, *, model: str, requests_per_minute: float, tokens_per_minute: float,
                  clock: Callable[[], datetime] = lambda: datetime.now(UTC),
@@ -208,5 +209,5 @@ def embedder_from_settings(settings: Settings) -> OpenAIEmbedder | None:
     return OpenAIEmbedder(settings.openai_api_key, base_url=settings.openai_base_url)
 
 
-__all__ = ["DIMENSIONS", "MODEL", "Budget", "Embedded", "Embedder", "OpenAIEmbedder", "content_hash",
+__all__ = ["DIMENSIONS", "MODEL", "Embedded", "Embedder", "OpenAIBudget", "OpenAIEmbedder", "content_hash",
            "embedder_from_settings", "embedding_input", "estimate_tokens", "vector_literal"]
