@@ -19,7 +19,7 @@ from contribsync.observability import logger
 from contribsync.payloads import Empty, RepositoryIssues
 from contribsync.runtime import Runtime, Waits
 from contribsync_local.poller import FunctionPoller, LambdaContext, lambda_sqs_event
-from devtools.chaos import captured_logs
+from devtools.log_capture import captured_logs
 from tests.fakes import clients
 
 pytestmark = pytest.mark.integration
