@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
-from contribsync.ai import summarizer
+from contribsync import ai
 from contribsync.capture import repos
 from contribsync.capture.rows import Batch
 from contribsync.capture.store import Counts, Written, write
@@ -75,7 +75,7 @@ def repository_discussions(data: RepositoryDiscussions, ctx: RunContext, *,
             "summariesFailed": progress["summaryFailures"], "pages": progress["pages"]}
 
 
-def _prepare_page(ctx: RunContext, repo: dict[str, Any], nodes: list[dict[str, Any]], maker: summarizer.Summarizer,
+def _prepare_page(ctx: RunContext, repo: dict[str, Any], nodes: list[dict[str, Any]], maker: ai.Summarizer,
                   progress: dict[str, Any]) -> tuple[list[dict[str, Any]], Written]:
     """Store the page's authors, then make summaries for the discussions whose content changed."""
     authors = Batch()
@@ -86,9 +86,9 @@ def _prepare_page(ctx: RunContext, repo: dict[str, Any], nodes: list[dict[str, A
         "discussions_summary_hashes", {"ids": [n["id"] for n in nodes]})}
     rows = []
     for node in nodes:
-        digest = summarizer.content_hash(node["title"], node.get("body"))
+        digest = ai.summarizer.content_hash(node["title"], node.get("body"))
         summary = None
-        if done.get(node["id"]) != digest and not isinstance(maker, summarizer.NoSummaries):
+        if done.get(node["id"]) != digest and not isinstance(maker, ai.NoSummaries):
             made = maker.summarize(node["title"], node.get("body"))
             summary = made.text
             if summary is None:
