@@ -4,11 +4,21 @@ official ``openai`` package through one lazily made client (``openai_client``).
 Nothing here imports ``openai``: the first request does (see ``contribsync.ai.openai_client``). The
 embeddings *service*, which decides what to embed and stores the vectors, is
 ``contribsync.services.embeddings``.
+
+``content_hash`` here is the summaries' (what a summary was made from), under the name it had when this
+package was one module; the embeddings' is ``contribsync.ai.embedder.content_hash``.
 """
 
 from contribsync.ai.embedder import Embedded, Embedder, OpenAIEmbedder, embedder_from_settings
 from contribsync.ai.openai_client import OpenAIClient
-from contribsync.ai.summarizer import NoSummaries, OpenAISummarizer, Summarizer, Summary, summarizer_from_settings
+from contribsync.ai.summarizer import (
+    NoSummaries,
+    OpenAISummarizer,
+    Summarizer,
+    Summary,
+    content_hash,
+    summarizer_from_settings,
+)
 
 __all__ = [
     "Embedded",
@@ -19,6 +29,7 @@ __all__ = [
     "OpenAISummarizer",
     "Summarizer",
     "Summary",
+    "content_hash",
     "embedder_from_settings",
     "summarizer_from_settings",
 ]

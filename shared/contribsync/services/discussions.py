@@ -86,7 +86,7 @@ def _prepare_page(ctx: RunContext, repo: dict[str, Any], nodes: list[dict[str, A
         "discussions_summary_hashes", {"ids": [n["id"] for n in nodes]})}
     rows = []
     for node in nodes:
-        digest = ai.summarizer.content_hash(node["title"], node.get("body"))
+        digest = ai.content_hash(node["title"], node.get("body"))
         summary = None
         if done.get(node["id"]) != digest and not isinstance(maker, ai.NoSummaries):
             made = maker.summarize(node["title"], node.get("body"))
