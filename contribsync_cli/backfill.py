@@ -31,6 +31,8 @@ from typing import TYPE_CHECKING, Any
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
+from contribsync_ops import OPS_SQL
+
 if TYPE_CHECKING:
     import argparse
 
@@ -82,7 +84,7 @@ def targets_from(args: argparse.Namespace, db: Database) -> list[Target]:
             raise SystemExit(f"give repositories as OWNER REPO or OWNER/REPO (got a lone {word!r})")
         out.append(Target(owner, name))
     if args.workspace:
-        rows = db.query("workspace_repository_names", {"workspace_id": args.workspace})
+        rows = db.query("workspace_repository_names", {"workspace_id": args.workspace}, folder=OPS_SQL)
         if not rows:
             raise SystemExit(f"workspace {args.workspace} has no repositories (or does not exist)")
         out.extend(Target(r["owner"], r["name"]) for r in rows)
@@ -199,7 +201,7 @@ class Backfill:
     def _runs(self, t: Target) -> list[dict[str, Any]]:
         return self.db.query("backfill_runs", {
             "since": self.since, "functions": [*CAPTURE_FUNCTIONS, "EmbeddingsProcessRepository"],
-            "repository_id": t.repository_id or "", "owner": t.owner, "name": t.name})
+            "repository_id": t.repository_id or "", "owner": t.owner, "name": t.name}, folder=OPS_SQL)
 
     def _failed(self, t: Target) -> list[dict[str, Any]]:
         return [r for r in self._runs(t) if r["status"] == "failed"]
@@ -224,8 +226,13 @@ class Backfill:
                 return False
         return True
 
+    def _verification(self, t: Target) -> dict[str, Any]:
+        """What is stored for ``t`` (``backfill_verify.sql``): counts, latest activity, points used."""
+        return self.db.query_one("backfill_verify", {"repository_id": t.repository_id, "since": self.since},
+                                 folder=OPS_SQL) or {}
+
     def _sync_progress(self, t: Target) -> tuple[int, int]:
-        v = self.db.query_one("backfill_verify", {"repository_id": t.repository_id, "since": self.since}) or {}
+        v = self._verification(t)
         return (v.get("pull_requests", 0) + v.get("issues", 0),
                 t.counts["pull_requests"] + t.counts["issues"])
 
@@ -242,10 +249,10 @@ class Backfill:
                    lambda t: self._settled(t, ["EmbeddingsProcessRepository"]))
 
     def _coverage(self, t: Target) -> list[dict[str, Any]]:
-        from contribsync.embeddings import MODEL
+        from contribsync.ai.embedder import MODEL
 
         return self.db.query("embeddings_coverage", {"workspace_id": None, "repository_id": t.repository_id,
-                                                     "model": MODEL})
+                                                     "model": MODEL}, folder=OPS_SQL)
 
     def _coverage_progress(self, t: Target) -> tuple[int, int]:
         rows = self._coverage(t)
@@ -255,7 +262,7 @@ class Backfill:
         """Step 3: every active workspace holding one of the repositories, aggregated once."""
         workspaces: dict[str, str] = {}
         for t in targets:
-            for w in self.db.query("workspaces_of_repository", {"repository_id": t.repository_id}):
+            for w in self.db.query("workspaces_of_repository", {"repository_id": t.repository_id}, folder=OPS_SQL):
                 workspaces[str(w["id"])] = w["name"]
         sent = [(name, self.queues.send_event("aggregate/workspace-metrics", {
             "workspaceId": ws, "forceRefresh": True, "triggeredBy": "backfill"})) for ws, name in workspaces.items()]
@@ -265,7 +272,7 @@ class Backfill:
         done: set[str] = set()
         while len(done) < len(sent) and time.monotonic() < deadline:
             done = {r["event_id"] for r in self.db.query("runs_completed_ids",
-                                                         {"event_ids": [e for _, e in sent]})}
+                                                         {"event_ids": [e for _, e in sent]}, folder=OPS_SQL)}
             time.sleep(0.5)
         self.console.print(f"3. workspace aggregation: {len(done)}/{len(sent)} workspaces aggregated")
         self.ok = self.ok and len(done) == len(sent)
@@ -303,7 +310,7 @@ class Backfill:
         for t in targets:
             if t.repository_id is None:
                 continue
-            v = self.db.query_one("backfill_verify", {"repository_id": t.repository_id, "since": self.since}) or {}
+            v = self._verification(t)
             coverage = {r["item_type"]: f"{r['fresh']}/{r['items']}" for r in self._coverage(t)}
             ranged = bool(self.args.time_range)
             checks = {"pull_requests": v["pull_requests"] == t.counts["pull_requests"] or ranged,

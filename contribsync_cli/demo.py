@@ -27,26 +27,23 @@ import json
 import os
 import signal
 import socket
+import sys
 import threading
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-import httpx
 from rich.live import Live
 from rich.rule import Rule
 from rich.table import Table
 
 from contribsync import logger
 from contribsync.history import RunHistory
-from contribsync_cli.main import _shown, print_runs
+from contribsync_cli.output import add_verbose_option, print_runs, shown
 from contribsync_local import faults, postgres
-from contribsync_local.http import ACCESS_LOG_FILE
-from contribsync_local.scheduler import CronDriver
-from contribsync_local.stack import LocalStack
+from contribsync_ops import OPS_SQL
 from contribsync_sim.dataset import RepoSpec, generate, ground_truth
-from contribsync_sim.simulator import Simulator
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -54,8 +51,11 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from contribsync.runtime import RunContext
+    from contribsync_local.stack import LocalStack
+    from contribsync_sim.simulator import Simulator
 
     Check = Callable[[str, bool], None]
+    RunCommand = Callable[[list[str]], int]
 
 ORG = "demo-org"
 LAYOUT = (RepoSpec("atlas", 2000, False), RepoSpec("beacon", 300, True), RepoSpec("compass", 40, False))
@@ -82,18 +82,6 @@ def _demo_database(console: Console) -> str:
     return postgres.create_database(postgres.server_url(), "contribsync_demo", drop_first=True)
 
 
-def _cli(argv: list[str]) -> int:
-    """Run a ``contribsync`` command in this process (it reaches the stack through the environment)."""
-    from contribsync_cli.main import parser
-
-    args = parser().parse_args(argv)
-    try:
-        args.func(args)
-    except SystemExit as exit_:
-        return int(exit_.code or 0) if isinstance(exit_.code, int | None) else 1
-    return 0
-
-
 def _wait_run(stack: LocalStack, function: str, since: datetime, timeout_s: float = 120) -> dict[str, Any] | None:
     history = RunHistory(stack.db)
 
@@ -113,17 +101,17 @@ def _organisation(sim: Simulator, console: Console) -> None:
     console.print(table)
 
 
-def _backfill(stack: LocalStack, console: Console, check: Check) -> None:
+def _backfill(stack: LocalStack, console: Console, check: Check, cli: RunCommand) -> None:
     """Phase 1: the plan, then discovery, sync, embeddings and the verification table."""
     names = [f"{ORG}/{spec.name}" for spec in LAYOUT]
     console.print("[bold]$ contribsync backfill demo-org/atlas demo-org/beacon demo-org/compass --dry-run")
-    rc = _cli(["backfill", *names, "--dry-run"])
+    rc = cli(["backfill", *names, "--dry-run"])
     stored = stack.db.connection().execute("SELECT count(*) AS n FROM repositories").fetchone()
     check("the dry run planned from GitHub's counts and changed nothing",
           rc == 0 and stored is not None and stored["n"] == 0)
     console.print("\n[bold]$ contribsync backfill demo-org/atlas demo-org/beacon demo-org/compass")
     started = time.monotonic()
-    rc = _cli(["backfill", *names, "--wait-minutes", "8", "--skip-workspace"])
+    rc = cli(["backfill", *names, "--wait-minutes", "8", "--skip-workspace"])
     check(f"backfill: discovered, synced and embedded 3 repositories in {time.monotonic() - started:.0f} s; "
           "the verification table matches GitHub", rc == 0)
 
@@ -137,7 +125,7 @@ def _workspace(stack: LocalStack, console: Console, check: Check) -> str:
     workspaces.create(argparse.Namespace(name=WORKSPACE, slug=None, tier="pro"), console, db)
     for spec in LAYOUT:
         workspaces.add(argparse.Namespace(name=WORKSPACE, repo=f"{ORG}/{spec.name}", wait=60.0), console, db)
-    ws = db.query_one("workspace_find", {"name": WORKSPACE, "slug": "demo-team"})
+    ws = db.query_one("workspace_find", {"name": WORKSPACE, "slug": "demo-team"}, folder=OPS_SQL)
     assert ws is not None
     since = datetime.now(UTC)
     stack.queues.send_event("aggregate/workspace-metrics", {"workspaceId": str(ws["id"]), "triggeredBy": "demo"})
@@ -147,7 +135,8 @@ def _workspace(stack: LocalStack, console: Console, check: Check) -> str:
     stored = db.connection().execute(
         "SELECT count(*) AS n FROM pull_requests p JOIN repositories r ON r.id = p.repository_id"
         " WHERE r.owner = %s", (ORG,)).fetchone()
-    cached = {r["time_range"]: r for r in db.query("workspace_metrics_read", {"workspace_id": ws["id"]})}
+    cached = {r["time_range"]: r
+              for r in db.query("workspace_metrics_read", {"workspace_id": ws["id"]}, folder=OPS_SQL)}
     check(f"workspace metrics aggregated in {run['result']['ms'] if run else '?'} ms: all-time PRs "
           f"{cached['all']['total_prs'] if cached else '?'} = {stored['n'] if stored else '?'} stored, "
           f"{len(cached)} time ranges",
@@ -156,7 +145,7 @@ def _workspace(stack: LocalStack, console: Console, check: Check) -> str:
     return str(ws["id"])
 
 
-def _discussions_and_similar(stack: LocalStack, console: Console, check: Check) -> None:
+def _discussions_and_similar(stack: LocalStack, console: Console, check: Check, cli: RunCommand) -> None:
     """Phase 3: beacon's discussions summarised by the fake OpenAI server, and a ``similar`` query."""
     rows = stack.db.connection().execute(
         "SELECT d.number, d.title, d.summary FROM discussions d JOIN repositories r ON r.id = d.repository_id"
@@ -173,7 +162,7 @@ def _discussions_and_similar(stack: LocalStack, console: Console, check: Check) 
     number = next((pr.number for pr in stack.simulator.ds.prs_by_repo[atlas.id]
                    if not pr.title.startswith("Bump ")), 1) if stack.simulator and atlas else 1
     console.print(f"\n[bold]$ contribsync similar {ORG}/atlas#{number} --limit 5 --all-repositories")
-    rc = _cli(["similar", f"{ORG}/atlas#{number}", "--limit", "5", "--all-repositories"])
+    rc = cli(["similar", f"{ORG}/atlas#{number}", "--limit", "5", "--all-repositories"])
     check("similar items found by vector search (pgvector, HNSW)", rc == 0)
 
 
@@ -268,9 +257,13 @@ class _TransientFault:
             raise ConnectionError(f"simulated transient fault (attempt {ctx.attempt})")
 
 
-def _reliability(stack: LocalStack, console: Console, check: Check, workspace_id: str) -> None:
+def _reliability(stack: LocalStack, console: Console, check: Check, cli: RunCommand, workspace_id: str) -> None:
     """Phase 5: bad input refused, a transient fault retried, poison messages dead-lettered with their
     reasons, a queued run cancelled, the weekly cleanup fired by fast-forwarding the scheduler."""
+    import httpx
+
+    from contribsync_local.scheduler import CronDriver
+
     assert stack.http is not None
     api = f"{stack.http.url}/e"
     ids = {r["name"]: str(r["id"]) for r in stack.db.connection().execute(
@@ -304,7 +297,7 @@ def _reliability(stack: LocalStack, console: Console, check: Check, workspace_id
               "id": f"demo-cancel-{uuid.uuid4().hex[:6]}", "ts": int(time.time() * 1000)}
     stack.queues.send_raw("classify-single-repository", json.dumps(doomed), delay_s=4)
     console.print("[bold]$ contribsync cancel classify/single-repository --match '{\"reason\": \"late\"}'")
-    _cli(["cancel", "classify/single-repository", "--match", '{"reason": "late"}', "--reason", "demo: superseded"])
+    cli(["cancel", "classify/single-repository", "--match", '{"reason": "late"}', "--reason", "demo: superseded"])
 
     cron = CronDriver(stack.queues, only=("cleanup/workspace-metrics",), start=datetime.now(UTC))
     fired = cron.tick(datetime.now(UTC) + timedelta(days=7))
@@ -326,7 +319,7 @@ def _reliability(stack: LocalStack, console: Console, check: Check, workspace_id
     stack.wait_idle(90, until=settled)
     stack.wait_idle(30)
     rows = runs()
-    print_runs(rows, title="run history (contribsync runs)")
+    print_runs(console, rows, title="run history (contribsync runs)")
     compass = sorted((r for r in rows if r["function"] == "ClassifySingleRepository"
                       and (r["data"] or {}).get("repositoryId") == ids["compass"]), key=lambda r: r["attempt"])
     check("compass's classification failed twice, then succeeded on attempt 3 after backoff",
@@ -341,12 +334,14 @@ def _reliability(stack: LocalStack, console: Console, check: Check, workspace_id
     cleanup = [r for r in rows if r["function"] == "CleanupWorkspaceMetrics" and r["status"] == "completed"]
     check(f"weekly cleanup deleted the daily rows past 90 days: {cleanup[0]['result'] if cleanup else None}",
           bool(cleanup) and cleanup[0]["result"]["deleted"] >= 2)
-    sizes = {r["repository_name"]: r["size"] for r in stack.db.query("demo_sizes", {"org": ORG})}
+    sizes = {r["repository_name"]: r["size"] for r in stack.db.query("demo_sizes", {"org": ORG}, folder=OPS_SQL)}
     check(f"every repository classified by GitHub's PR count: {sizes}", sizes == SIZES)
 
 
 def _keep(stack: LocalStack, console: Console) -> None:
     """``--keep``: crons on and a change every 5 s, until Ctrl-C."""
+    from contribsync_local.scheduler import CronDriver
+
     assert stack.http is not None and stack.simulator is not None
     stop = threading.Event()
     signal.signal(signal.SIGINT, lambda *_: stop.set())
@@ -365,7 +360,12 @@ def _keep(stack: LocalStack, console: Console) -> None:
     console.print("stopping…")
 
 
-def run_demo(console: Console, *, keep: bool = False, verbose: bool = False) -> int:
+def run_demo(console: Console, run_command: RunCommand, *, keep: bool = False, verbose: bool = False) -> int:
+    """The demo; ``run_command`` runs a ``contribsync`` command in this process and returns its exit code."""
+    from contribsync_local.http import ACCESS_LOG_FILE
+    from contribsync_local.stack import LocalStack
+    from contribsync_sim.simulator import Simulator
+
     checks: list[tuple[str, bool]] = []
 
     def check(label: str, ok: bool) -> None:
@@ -390,21 +390,21 @@ def run_demo(console: Console, *, keep: bool = False, verbose: bool = False) -> 
         console.print(f"stack up: {len(stack.pollers)} Lambda handlers polling their SQS queues on moto "
                       f"{stack.aws_endpoint}; Postgres {stack.database_url}; GitHub simulator {simulator.url}; "
                       f"event API, webhooks and dashboard on {stack.http.url} (a line per request in "
-                      f"{'standard error' if verbose else _shown(ACCESS_LOG_FILE)})")
+                      f"{'standard error' if verbose else shown(ACCESS_LOG_FILE)})")
         _organisation(simulator, console)
         console.print(Rule("1. discovery and backfill"))
-        _backfill(stack, console, check)
+        _backfill(stack, console, check, run_command)
         console.print(Rule("2. a workspace and its metrics"))
         workspace_id = _workspace(stack, console, check)
         console.print(Rule("3. discussions with AI summaries; similar items"))
-        _discussions_and_similar(stack, console, check)
+        _discussions_and_similar(stack, console, check, run_command)
         console.print(Rule("4. a live stream of webhooks"))
         _webhook_stream(stack, console, check)
         console.print(Rule("5. reliability: bad input, retries, poison messages, cancel, crons"))
-        _reliability(stack, console, check, workspace_id)
+        _reliability(stack, console, check, run_command, workspace_id)
         console.print(Rule("6. status"))
         console.print("[bold]$ contribsync status")
-        _cli(["status"])
+        run_command(["status"])
         console.print(f"the same, with per-function run history and failure details: the dashboard at "
                       f"{stack.http.url}/ (make demo KEEP=1 keeps it up)")
         failed = [label for label, ok in checks if not ok]
@@ -419,3 +419,12 @@ def run_demo(console: Console, *, keep: bool = False, verbose: bool = False) -> 
         for key in ("OPENAI_API_KEY", "OPENAI_BASE_URL"):
             os.environ.pop(key, None)
     return 1 if failed else 0
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], console: Console, *,
+             run_command: RunCommand) -> None:
+    """``contribsync demo``; the demo runs its ``contribsync`` commands through ``run_command``."""
+    m = sub.add_parser("demo", help="start the local stack and run the demo end to end")
+    m.add_argument("--keep", action="store_true", help="then keep the stack and its dashboard up until Ctrl-C")
+    add_verbose_option(m)
+    m.set_defaults(func=lambda a: sys.exit(run_demo(console, run_command, keep=a.keep, verbose=a.verbose)))

@@ -1,5 +1,5 @@
 """``contribsync gaps [OWNER/REPO]`` and ``contribsync quick-fix OWNER REPO``: progressive capture
-(``contribsync.gaps``), contributor.info's browser-console ProgressiveCapture helpers as commands.
+(``contribsync_ops.gaps``), contributor.info's browser-console ProgressiveCapture helpers as commands.
 
 ``gaps`` reads the configured database only. ``quick-fix`` sends to the queues of a running
 ``contribsync dev`` or of ``AWS_ENDPOINT_URL`` (AWS itself when credentials are configured);
@@ -20,8 +20,8 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from contribsync.db import Database
-    from contribsync.gaps import Gap
     from contribsync.queues import Queues
+    from contribsync_ops.gaps import Gap
 
 
 def _queues() -> Queues:
@@ -40,8 +40,8 @@ def _repository_id(db: Database, owner: str, name: str) -> str:
 
 
 def gaps(args: argparse.Namespace, console: Console) -> None:
-    from contribsync.gaps import find_gaps
     from contribsync_cli.local_env import database
+    from contribsync_ops.gaps import find_gaps
 
     db = database()
     try:
@@ -85,8 +85,8 @@ def _print_gaps(console: Console, found: list[Gap], scope: str) -> None:
 
 
 def quick_fix(args: argparse.Namespace, console: Console) -> None:
-    from contribsync import gaps as progressive
     from contribsync_cli.local_env import database
+    from contribsync_ops import gaps as progressive
 
     queues = None if args.dry_run else _queues()
     db = database()

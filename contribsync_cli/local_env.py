@@ -25,7 +25,7 @@ from contribsync_local.stack import REAL_GITHUB_ENV, STATE_FILE
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-    from contribsync.ai import Summarizer
+    from contribsync.ai.summarizer import Summarizer
     from contribsync.queues import Queues
     from contribsync_sim.simulator import Simulator
 

@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING, Any
 
 from rich.table import Table
 
+from contribsync_ops import OPS_SQL
+
 if TYPE_CHECKING:
     import argparse
     from collections.abc import Mapping, Sequence
@@ -66,7 +68,7 @@ def _context(db: Database, queues: Any, event: str, data: Mapping[str, Any]) -> 
 
 
 def _find(db: Database, name: str) -> dict[str, Any]:
-    row = db.query_one("workspace_find", {"name": name, "slug": _slug(name)})
+    row = db.query_one("workspace_find", {"name": name, "slug": _slug(name)}, folder=OPS_SQL)
     if row is None:
         raise SystemExit(f"no workspace named {name!r}: create it with `contribsync workspace create {name!r}`")
     return row
@@ -78,7 +80,7 @@ def _slug(name: str) -> str:
 
 def create(args: argparse.Namespace, console: Console, db: Database) -> None:
     row = db.query("workspace_create", {"name": args.name, "slug": args.slug or _slug(args.name),
-                                        "tier": args.tier})[0]
+                                        "tier": args.tier}, folder=OPS_SQL)[0]
     verb = "created" if row["created"] else "exists"
     console.print(f"workspace {row['name']!r} {verb}: id {row['id']}, slug {row['slug']}, tier {row['tier']}")
 
@@ -120,7 +122,7 @@ def _repository(db: Database, owner: str, name: str) -> dict[str, Any] | None:
 
 
 def list_workspaces(args: argparse.Namespace, console: Console, db: Database) -> None:
-    rows = db.query("workspaces_list")
+    rows = db.query("workspaces_list", folder=OPS_SQL)
     if args.json:
         console.print_json(json.dumps(rows, default=_plain))
         return
@@ -141,9 +143,9 @@ def show_metrics(args: argparse.Namespace, console: Console, db: Database) -> No
         aggregate_workspace_metrics(WorkspaceMetrics.model_validate(data),
                                     _context(db, None, "aggregate/workspace-metrics", data))
     params = {"workspace_id": workspace["id"], "days": args.days}
-    cache = {r["time_range"]: r for r in db.query("workspace_metrics_read", params)}
-    history = db.query("workspace_history_read", params)
-    totals = db.query_one("workspace_totals_get", params) or {}
+    cache = {r["time_range"]: r for r in db.query("workspace_metrics_read", params, folder=OPS_SQL)}
+    history = db.query("workspace_history_read", params, folder=OPS_SQL)
+    totals = db.query_one("workspace_totals_get", params, folder=OPS_SQL) or {}
     if args.json:
         console.print_json(json.dumps({"workspace": workspace, "totals": totals,
                                        "ranges": [cache[r] for r in RANGES if r in cache],

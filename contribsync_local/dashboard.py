@@ -2,7 +2,7 @@
 and no build step (Jinja templates in ``templates/dashboard/``, every value autoescaped).
 
 It shows what ``contribsync status``, ``runs`` and ``dlq`` print, from the same sources
-(``operations.status``, ``RunHistory``, ``Queues.dead_letters``, ``PostgresBudget.budgets``):
+(``contribsync_ops.operations.status``, ``RunHistory``, ``Queues.dead_letters``, ``PostgresBudget.budgets``):
 
 - ``/``: totals; per function its queue, in-flight, delayed and DLQ depths, runs in flight, failures and
   completions of the last hour, the last run, the schedule and its last fire; the GitHub budget; the
@@ -28,10 +28,11 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 from werkzeug.routing import Map, RequestRedirect, Rule
 from werkzeug.wrappers import Response
 
-from contribsync import catalog, operations
+from contribsync import catalog
 from contribsync.errors import ContribsyncError
 from contribsync.github import PostgresBudget
 from contribsync.history import RunHistory
+from contribsync_ops import OPS_SQL, operations
 
 if TYPE_CHECKING:
     from uuid import UUID
@@ -156,7 +157,7 @@ class Dashboard:
             "functions": state["functions"], "totals": state["totals"],
             "budgets": PostgresBudget(self.db).budgets(),
             "failures": self.history.recent(status="failed", limit=FAILURE_LIMIT),
-            "workspaces": self.db.query("workspaces_list"),
+            "workspaces": self.db.query("workspaces_list", folder=OPS_SQL),
         }
 
     def _function(self, request: Request, name: str) -> tuple[str, dict[str, Any]]:

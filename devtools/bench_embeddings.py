@@ -54,9 +54,7 @@ from rich.console import Console
 from rich.table import Table
 
 from contribsync import catalog
-from contribsync.clients import Clients
-from contribsync.db import Database, migrate
-from contribsync.embeddings import (
+from contribsync.ai.embedder import (
     MODEL,
     OpenAIEmbedder,
     content_hash,
@@ -64,18 +62,21 @@ from contribsync.embeddings import (
     estimate_tokens,
     vector_literal,
 )
+from contribsync.clients import Clients
+from contribsync.db import LAYER_SQL, Database, SqlFolder, migrate
 from contribsync.observability import logger
 from contribsync.runtime import RunContext
 from contribsync.services.embeddings import Scope, embed_pending
 from contribsync.settings import Settings
 from contribsync_local import postgres
 from contribsync_local.openai_fake import FakeOpenAI
+from contribsync_ops import OPS_SQL
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping, Sequence
 
+    from contribsync.ai.embedder import Embedded
     from contribsync.db.connection import Params
-    from contribsync.embeddings import Embedded
     from contribsync.queues import Queues
 
 RESULTS = Path(__file__).resolve().parent.parent / "bench" / "results" / "embeddings.json"
@@ -301,10 +302,10 @@ class TimedDatabase(Database):
         super().__init__(dsn, application_name="bench_embeddings")
         self.spent: dict[str, list[float]] = {}
 
-    def query(self, name: str, params: Params = None) -> list[dict[str, Any]]:
+    def query(self, name: str, params: Params = None, *, folder: SqlFolder = LAYER_SQL) -> list[dict[str, Any]]:
         started = time.perf_counter()
         try:
-            return super().query(name, params)
+            return super().query(name, params, folder=folder)
         finally:
             calls, seconds = self.spent.get(name, [0, 0.0])
             self.spent[name] = [calls + 1, seconds + time.perf_counter() - started]
@@ -374,7 +375,8 @@ def _requests(fake: FakeOpenAI) -> int:
 
 
 def _coverage(db: Database, workspace_id: Any = None) -> dict[str, Any]:  # noqa: ANN401 - a uuid or None
-    rows = db.query("embeddings_coverage", {"workspace_id": workspace_id, "repository_id": None, "model": MODEL})
+    rows = db.query("embeddings_coverage", {"workspace_id": workspace_id, "repository_id": None, "model": MODEL},
+                    folder=OPS_SQL)
     items = sum(r["items"] for r in rows)
     fresh = sum(r["fresh"] for r in rows)
     return {"items": items, "fresh": fresh, "percent": round(100 * fresh / items, 2) if items else None,

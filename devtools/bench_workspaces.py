@@ -41,7 +41,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from rich.console import Console
 from rich.table import Table
 
-from contribsync.db import Database, migrate
+from contribsync.db import LAYER_SQL, Database, SqlFolder, migrate
 from contribsync.workspace_metrics import aggregate, change_repository
 from contribsync_local import postgres
 
@@ -273,10 +273,10 @@ class TimedDatabase(Database):
         super().__init__(dsn, application_name="bench_workspaces")
         self.spent: dict[str, float] = {}
 
-    def query(self, name: str, params: Params = None) -> list[dict[str, Any]]:
+    def query(self, name: str, params: Params = None, *, folder: SqlFolder = LAYER_SQL) -> list[dict[str, Any]]:
         started = time.perf_counter()
         try:
-            return super().query(name, params)
+            return super().query(name, params, folder=folder)
         finally:
             self.spent[name] = self.spent.get(name, 0.0) + time.perf_counter() - started
 

@@ -35,9 +35,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import io
 import json
-import logging
 import math
 import os
 import random
@@ -58,7 +56,6 @@ from psycopg.rows import dict_row
 from contribsync import catalog
 from contribsync.envelope import ERROR_ATTR
 from contribsync.github.budget import DEFAULT_RESERVE
-from contribsync.observability import logger
 from contribsync.services import capture, issues
 from contribsync_local import faults, postgres
 from contribsync_local.poller import WorkerKilled
@@ -67,6 +64,7 @@ from contribsync_sim.dataset import generate, ground_truth
 from contribsync_sim.graphql_api import iso
 from contribsync_sim.server import Knobs
 from contribsync_sim.simulator import Simulator
+from devtools.log_capture import captured_logs
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
@@ -110,60 +108,6 @@ class Size:
 
 
 FULL = Size()
-
-
-# -- logs ----------------------------------------------------------------------------------------------
-
-
-class _Lines(logging.Handler):
-    def __init__(self, lines: list[str], formatter: logging.Formatter, skip: str | None = None) -> None:
-        super().__init__(logging.NOTSET)
-        self.lines = lines
-        self.skip = skip
-        self.setFormatter(formatter)
-
-    def emit(self, record: logging.LogRecord) -> None:
-        if self.skip and (record.name == self.skip or record.name.startswith(f"{self.skip}.")):
-            return  # formatted by the logger's own handler
-        try:
-            self.lines.append(self.format(record))
-        except Exception:  # a record that cannot be formatted is still scanned by its message
-            self.lines.append(str(record.msg))
-
-
-class _Tee(io.TextIOBase):
-    def __init__(self, lines: list[str]) -> None:
-        self.lines = lines
-
-    def write(self, text: str) -> int:
-        self.lines.append(text)
-        return len(text)
-
-
-@contextlib.contextmanager
-def captured_logs() -> Iterator[list[str]]:
-    """Every log line the process writes inside the block: the Powertools logger's JSON lines (formatted
-    by its own formatter, instead of written to stdout), every other logger's records, and anything
-    written to stdout or stderr."""
-    lines: list[str] = []
-    ours = logging.getLogger(logger.name)
-    saved = list(ours.handlers)
-    mine = _Lines(lines, logger.registered_formatter)
-    root = _Lines(lines, logging.Formatter("%(levelname)s %(name)s %(message)s"), skip=logger.name)
-    for handler in saved:
-        ours.removeHandler(handler)
-    ours.addHandler(mine)
-    logging.getLogger().addHandler(root)
-    out, err = sys.stdout, sys.stderr
-    sys.stdout = sys.stderr = _Tee(lines)
-    try:
-        yield lines
-    finally:
-        sys.stdout, sys.stderr = out, err
-        logging.getLogger().removeHandler(root)
-        ours.removeHandler(mine)
-        for handler in saved:
-            ours.addHandler(handler)
 
 
 # -- faults ------------------------------------------------------------------------------------------------

@@ -18,6 +18,7 @@ from contribsync.history import RunHistory
 from contribsync_local import postgres
 from contribsync_local.scheduler import CronDriver
 from contribsync_local.stack import LocalStack
+from contribsync_ops import OPS_SQL
 from contribsync_sim.simulator import Simulator
 from devtools.browser import chromium
 
@@ -35,7 +36,8 @@ def seed(stack: LocalStack) -> None:
         owner, name = repo.full_name.split("/")
         stack.queues.send_event("discover/new-repository", {"owner": owner, "repo": name, "source": "manual"})
     stack.wait_idle(120)
-    workspace = stack.db.query("workspace_create", {"name": "Platform team", "slug": "platform-team", "tier": "pro"})[0]
+    workspace = stack.db.query("workspace_create", {"name": "Platform team", "slug": "platform-team", "tier": "pro"},
+                               folder=OPS_SQL)[0]
     stored = stack.db.connection().execute("SELECT id FROM repositories ORDER BY full_name").fetchall()
     stack.queues.send_events([{"name": "workspace/repository-change", "data": {
         "workspaceId": str(workspace["id"]), "repositoryId": str(r["id"]), "action": "added"}} for r in stored])

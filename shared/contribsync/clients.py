@@ -16,14 +16,14 @@ from __future__ import annotations
 import threading
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from contribsync.control import Clock, SystemClock
+from contribsync.flow_control import Clock, SystemClock
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from contribsync.ai import Summarizer
+    from contribsync.ai.embedder import Embedder
+    from contribsync.ai.summarizer import Summarizer
     from contribsync.db import Database
-    from contribsync.embeddings import Embedder
     from contribsync.github import GitHubClient
     from contribsync.queues import Queues
     from contribsync.settings import Settings
@@ -124,7 +124,7 @@ class Clients:
         """Discussion summaries; ``NoSummaries`` without an OpenAI key. One per container, so its request
         spacing holds across runs and threads."""
         def build() -> Summarizer:
-            from contribsync.ai import summarizer_from_settings
+            from contribsync.ai.summarizer import summarizer_from_settings
 
             return summarizer_from_settings(self.settings)
 
@@ -135,7 +135,7 @@ class Clients:
         """The embeddings client; None without an OpenAI key."""
         with self._lock:
             if self._embedder is _UNSET:
-                from contribsync.embeddings import embedder_from_settings
+                from contribsync.ai.embedder import embedder_from_settings
 
                 self._embedder = embedder_from_settings(self.settings)
                 self._built.add("embedder")

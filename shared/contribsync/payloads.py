@@ -15,7 +15,7 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 if TYPE_CHECKING:
-    from contribsync.control import Clock
+    from contribsync.flow_control import Clock
 
 
 class EventData(BaseModel):

@@ -70,7 +70,7 @@ class Settings:
     webhook_hooks: tuple[str, ...] = ()  # what reconcile/webhook-deliveries checks (services.reconcile)
     openai_api_key: str | None = field(default=None, repr=False)
     openai_base_url: str | None = None
-    openai_requests_per_minute: float | None = None  # the account's RPM for the summary model (contribsync.ai)
+    openai_requests_per_minute: float | None = None  # the account's RPM for summaries (contribsync.ai.summarizer)
     metrics_retention_days: int = 90  # daily workspace metrics kept by cleanup/workspace-metrics
     embedding_price_per_mtok: float = 0.02  # USD per 1M tokens of text-embedding-3-small, for run costs
     embedding_requests_per_minute: float = 3000.0  # the account's limits for the embedding model

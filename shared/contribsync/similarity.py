@@ -9,14 +9,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from contribsync.embeddings import MODEL, embedding_input, vector_literal
+from contribsync.ai.embedder import MODEL, embedding_input, vector_literal
 from contribsync.errors import NonRetriable
 
 if TYPE_CHECKING:
     from uuid import UUID
 
+    from contribsync.ai.embedder import Embedder
     from contribsync.db import Database
-    from contribsync.embeddings import Embedder
 
 
 def find_item(db: Database, repository_id: UUID | str, number: int) -> dict[str, Any] | None:

@@ -14,6 +14,7 @@ import pytest
 from contribsync_cli.main import main
 from contribsync_local.openai_fake import FakeOpenAI
 from contribsync_local.stack import LocalStack
+from contribsync_ops import OPS_SQL
 from contribsync_sim.dataset import generate
 from contribsync_sim.simulator import Simulator
 
@@ -70,10 +71,10 @@ def test_backfill_plans_runs_and_verifies_a_2000_pr_repository(stack, capsys):
 
     stored = stack.db.query_one("repository_by_full_name", {"owner": owner, "name": name})
     assert stored is not None
-    verified = stack.db.query_one("backfill_verify", {"repository_id": stored["id"], "since": started})
+    verified = stack.db.query_one("backfill_verify", {"repository_id": stored["id"], "since": started}, folder=OPS_SQL)
     assert verified["pull_requests"] == len(truth)
     coverage = stack.db.query("embeddings_coverage", {"workspace_id": None, "repository_id": stored["id"],
-                                                      "model": "text-embedding-3-small"})
+                                                      "model": "text-embedding-3-small"}, folder=OPS_SQL)
     assert coverage and all(c["fresh"] == c["items"] for c in coverage)
     # the plan's GitHub points are within 20% of what the sync logs recorded
     used = verified["points_used"]
@@ -91,7 +92,7 @@ def test_a_workspace_backfill_aggregates_it_and_a_missing_repository_fails(stack
           "--wait-minutes", "3"])
     out = capsys.readouterr().out
     assert "3. workspace aggregation: 1/1 workspaces aggregated" in out and "backfill complete" in out
-    cached = stack.db.query("workspace_metrics_read", {"workspace_id": stack.workspace_id})
+    cached = stack.db.query("workspace_metrics_read", {"workspace_id": stack.workspace_id}, folder=OPS_SQL)
     assert len(cached) == 5
 
     with pytest.raises(SystemExit) as exited:

@@ -8,6 +8,11 @@ records); every Postgres connection of the stack is dropped, several times; and 
 straight into random function queues. The database must then equal the simulator's ground truth, only
 the poison may be dead-lettered, the budget never went under the client's reserve, and neither the
 GitHub token nor the webhook secret appears in any log line.
+
+This test imports the benchmark's scenario (``devtools.chaos.run``, its ``Size`` and its secrets) on
+purpose: it runs that same scenario, reduced, so the benchmark and the test cannot drift apart. Every
+other helper the tests share with the benchmarks lives in a module that is not a benchmark script
+(``devtools.log_capture``, ``devtools.cpu_meter``).
 """
 
 from __future__ import annotations
@@ -18,7 +23,8 @@ import sys
 import pytest
 
 from contribsync.observability import logger
-from devtools.chaos import POISON, TOKEN, WEBHOOK_SECRET, Size, captured_logs, run
+from devtools.chaos import POISON, TOKEN, WEBHOOK_SECRET, Size, run
+from devtools.log_capture import captured_logs
 
 pytestmark = pytest.mark.integration
 

@@ -39,7 +39,7 @@ UNZIPPED_LIMIT = 250 * MB  # Lambda's limit for a function and all its layers, u
 # Our own code that never runs on Lambda, and test and lint tools by the names they import as. Every
 # distribution requirements-dev.txt names (beside its `-r shared/requirements.txt`) is dev-only too.
 DEV_ONLY_MODULES = {
-    "contribsync_cli", "contribsync_local", "contribsync_sim", "devtools", "tests", "bench",
+    "contribsync_cli", "contribsync_local", "contribsync_ops", "contribsync_sim", "devtools", "tests", "bench",
     "moto", "pytest", "_pytest", "hypothesis", "pgserver", "playwright", "ruff", "mypy", "cfnlint", "samcli",
 }
 

@@ -14,23 +14,24 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from contribsync import similarity
-from contribsync.clients import Clients
-from contribsync.embeddings import (
+from contribsync.ai.embedder import (
     DIMENSIONS,
     MODEL,
-    Budget,
     Embedded,
+    OpenAIBudget,
     OpenAIEmbedder,
     content_hash,
     embedding_input,
     estimate_tokens,
 )
+from contribsync.clients import Clients
 from contribsync.errors import Deferred, NonRetriable, OpenAIError, OpenAIRateLimited
 from contribsync.payloads import EmbeddingsRepository, EmbeddingsWorkspace
 from contribsync.runtime import RunContext
 from contribsync.services.embeddings import NO_KEY, Scope, embed_pending, process_repository, process_workspace
 from contribsync.settings import Settings
 from contribsync_local.openai_fake import FakeOpenAI
+from contribsync_ops import OPS_SQL
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -115,7 +116,7 @@ class Data:
     def coverage(self, *, workspace_id: str | None = None, repository_id: str | None = None
                  ) -> dict[str, tuple[int, int]]:
         rows = self.db.query("embeddings_coverage", {"workspace_id": workspace_id, "repository_id": repository_id,
-                                                     "model": MODEL})
+                                                     "model": MODEL}, folder=OPS_SQL)
         return {r["item_type"]: (r["fresh"], r["items"]) for r in rows}
 
 
@@ -562,7 +563,7 @@ def test_the_budget_waits_for_tokens_rather_than_failing(data, fake, fake_clock)
         sleeps.append(seconds)
         fake_clock.advance(seconds)
 
-    budget = Budget(data.db, model=MODEL, requests_per_minute=1000, tokens_per_minute=4 * estimate,
+    budget = OpenAIBudget(data.db, model=MODEL, requests_per_minute=1000, tokens_per_minute=4 * estimate,
                     clock=fake_clock.now, sleep=sleep)
 
     # WHEN they are embedded
@@ -598,7 +599,7 @@ def test_a_budget_wait_beyond_20_seconds_defers_the_run_and_the_retries_finish(d
         sleeps.append(seconds)
         fake_clock.advance(seconds)
 
-    budget = Budget(data.db, model=MODEL, requests_per_minute=1000, tokens_per_minute=estimate,
+    budget = OpenAIBudget(data.db, model=MODEL, requests_per_minute=1000, tokens_per_minute=estimate,
                     clock=fake_clock.now, sleep=sleep)
     event = uuid.uuid4().hex
 

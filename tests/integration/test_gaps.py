@@ -1,4 +1,4 @@
-"""Progressive capture (``contribsync.gaps``): ``find_gaps`` finds exactly the gaps planted in a fresh
+"""Progressive capture (``contribsync_ops.gaps``): ``find_gaps`` finds exactly the gaps planted in a fresh
 database and nothing on a fully fresh repository; ``quick_fix`` sends exactly the events that close them,
 valid for the catalog, once per gap and day; and the fixes close the gaps, the embeddings one by running
 its service against the local OpenAI fake, every kind on the local stack against the GitHub simulator."""
@@ -17,7 +17,6 @@ import pytest
 from rich.console import Console
 
 from contribsync import catalog
-from contribsync.gaps import PER_ITEM_CAP, find_gaps, quick_fix
 from contribsync.history import RunHistory
 from contribsync.payloads import EmbeddingsRepository
 from contribsync.queues import Queues
@@ -26,6 +25,7 @@ from contribsync.services.embeddings import process_repository
 from contribsync_cli.gaps import register
 from contribsync_local.openai_fake import FakeOpenAI
 from contribsync_local.stack import LocalStack
+from contribsync_ops.gaps import PER_ITEM_CAP, find_gaps, quick_fix
 from contribsync_sim.dataset import generate
 from contribsync_sim.simulator import Simulator
 from tests.fakes import clients

@@ -18,8 +18,8 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from contribsync.ai import OpenAISummarizer, Summary
-from contribsync.embeddings import OpenAIEmbedder
+from contribsync.ai.embedder import OpenAIEmbedder
+from contribsync.ai.summarizer import OpenAISummarizer, Summary
 from contribsync.errors import OpenAIError, OpenAIRateLimited
 from contribsync_local.openai_fake import FakeOpenAI, embedding
 

@@ -10,12 +10,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from contribsync import operations
 from contribsync.errors import ContribsyncError, NonRetriable, UnknownEvent
 from contribsync.history import RunHistory
 from contribsync_cli.main import main
 from contribsync_local import faults
 from contribsync_local.stack import LocalStack
+from contribsync_ops import operations
 
 pytestmark = pytest.mark.integration
 

@@ -11,15 +11,15 @@ import pytest
 
 from contribsync import catalog, services
 from contribsync.catalog import Event, Limit, Throttle
-from contribsync.control import FlowControl, SystemClock
 from contribsync.envelope import ORIGIN_ATTR
 from contribsync.errors import NonRetriable, RateLimited
+from contribsync.flow_control import FlowControl, SystemClock
 from contribsync.history import RunHistory
 from contribsync.observability import logger
 from contribsync.payloads import Empty, RepositoryIssues
 from contribsync.runtime import Runtime, Waits
 from contribsync_local.poller import FunctionPoller, LambdaContext, lambda_sqs_event
-from devtools.chaos import captured_logs
+from devtools.log_capture import captured_logs
 from tests.fakes import clients
 
 pytestmark = pytest.mark.integration
@@ -336,11 +336,11 @@ def test_a_run_whose_outcome_cannot_be_recorded_comes_back_after_its_backoff(pg_
     class LosesOneFinish(Database):
         lost = False
 
-        def query(self, name, params=None):
+        def query(self, name, params=None, **options):
             if name == "run_finish" and not self.lost:
                 self.lost = True
                 raise StoreError("database error: terminating connection due to administrator command")
-            return super().query(name, params)
+            return super().query(name, params, **options)
 
     db = LosesOneFinish(pg_dsn)
     ran: list[int] = []

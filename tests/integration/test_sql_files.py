@@ -1,4 +1,5 @@
-"""Every SQL file the code runs prepares against the migrated schema.
+"""Every SQL file the code runs prepares against the migrated schema: the layer's (``contribsync/sql``) and
+the operator tools' (``contribsync_ops/sql``).
 
 A statement naming a column or table that the migrations do not create fails here, against a real
 Postgres, instead of in production (contributor.info's "could not find the column in the schema
@@ -8,16 +9,18 @@ cache", PGRST204, went unnoticed for months).
 from __future__ import annotations
 
 import re
-from importlib import resources
 
 import psycopg
 import pytest
 
+from contribsync.db import LAYER_SQL
+from contribsync_ops import OPS_SQL
+
 pytestmark = pytest.mark.integration
 
-SQL_DIR = resources.files("contribsync").joinpath("sql")
-FILES = sorted(f.name for f in SQL_DIR.iterdir() if f.name.endswith(".sql"))
-STAGES = [name for name in FILES if name.startswith("stage_")]
+FOLDERS = {"contribsync": LAYER_SQL, "contribsync_ops": OPS_SQL}
+FILES = [f"{package}/{name}" for package, folder in FOLDERS.items() for name in folder.names()]
+STAGES = [name for name in LAYER_SQL.names() if name.startswith("stage_")]
 PLACEHOLDER = re.compile(r"%\((\w+)\)s")
 
 
@@ -37,23 +40,29 @@ def prepare(conn: psycopg.Connection, name: str, text: str) -> None:
     conn.execute(f"DEALLOCATE check_{name}")
 
 
-def test_there_are_sql_files():
-    assert len(FILES) >= 10
+def test_there_are_sql_files_in_each_folder():
+    assert len(LAYER_SQL.names()) >= 10
+    assert len(OPS_SQL.names()) >= 10
 
 
-@pytest.mark.parametrize("filename", FILES)
-def test_sql_file_prepares_against_the_schema(filename, pg_dsn):
+def test_no_name_is_in_both_folders():
+    assert set(LAYER_SQL.names()) & set(OPS_SQL.names()) == set()
+
+
+@pytest.mark.parametrize("path", FILES)
+def test_sql_file_prepares_against_the_schema(path, pg_dsn):
     """``stage_*`` files create the session's COPY staging tables; they run first, then the file is
     prepared (DDL itself cannot be prepared, so a staging file is executed)."""
-    text = SQL_DIR.joinpath(filename).read_text()
+    package, name = path.split("/")
+    text = FOLDERS[package].text(name)
     with psycopg.connect(pg_dsn, autocommit=True) as conn:
         try:
             for stage in STAGES:
-                conn.execute(SQL_DIR.joinpath(stage).read_text())
-            if filename not in STAGES:
-                prepare(conn, filename.removesuffix(".sql"), text)
+                conn.execute(LAYER_SQL.text(stage))
+            if package != "contribsync" or name not in STAGES:
+                prepare(conn, name, text)
         except psycopg.Error as exc:
-            pytest.fail(f"{filename}: {exc}")
+            pytest.fail(f"{path}.sql: {exc}")
 
 
 def test_the_check_catches_a_missing_column(pg_dsn):

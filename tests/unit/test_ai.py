@@ -21,7 +21,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from contribsync.ai import (
+from contribsync.ai.summarizer import (
     NoSummaries,
     OpenAISummarizer,
     Summary,
@@ -341,11 +341,12 @@ import importlib.util, pathlib, sys
 for app in sorted(pathlib.Path("functions").glob("*/app.py")):
     spec = importlib.util.spec_from_file_location("handler_" + app.parent.name, app)
     spec.loader.exec_module(importlib.util.module_from_spec(spec))
-from contribsync import ai, embeddings
+from contribsync.ai.embedder import embedder_from_settings
+from contribsync.ai.summarizer import summarizer_from_settings
 from contribsync.settings import Settings
 settings = Settings.from_env({"DATABASE_URL": "postgresql://x", "OPENAI_API_KEY": "sk-x",
                               "OPENAI_BASE_URL": "http://127.0.0.1:9/v1"})
-summarizer, embedder = ai.summarizer_from_settings(settings), embeddings.embedder_from_settings(settings)
+summarizer, embedder = summarizer_from_settings(settings), embedder_from_settings(settings)
 print("RESULT", "openai" in sys.modules)
 print("RESULT", summarizer.summarize("T", "B").reason)  # port 9 refuses
 print("RESULT", "openai" in sys.modules)

@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 
-from contribsync.embeddings import DIMENSIONS, MODEL, OpenAIEmbedder, embedder_from_settings
+from contribsync.ai.embedder import DIMENSIONS, MODEL, OpenAIEmbedder, embedder_from_settings
 from contribsync.errors import Deferred, NonRetriable, OpenAIError, OpenAIRateLimited
 from contribsync.settings import Settings
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
-from contribsync.ai import content_hash
+from contribsync.ai.summarizer import content_hash
 from contribsync.db.connection import sql
 
 if TYPE_CHECKING:

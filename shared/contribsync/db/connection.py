@@ -2,7 +2,9 @@
 
 Every statement the code runs lives in ``contribsync/sql/<name>.sql`` with ``%(name)s`` parameters,
 so a test can prepare each one against the migrated schema (a missing column fails there, not in
-production). psycopg errors are translated to ``StoreError`` here, once.
+production). Code outside the layer keeps its own statements in its own package's folder, a
+``SqlFolder`` (``contribsync_ops/sql/``), and runs them with ``query(name, params, folder=...)``.
+psycopg errors are translated to ``StoreError`` here, once.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import select
 import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -24,10 +27,35 @@ from contribsync.errors import StoreError
 Params = Mapping[str, Any] | None
 
 
+@dataclass(frozen=True)
+class SqlFolder:
+    """A package's folder of named SQL files: ``SqlFolder("contribsync_ops")`` holds
+    ``contribsync_ops/sql/<name>.sql``."""
+
+    package: str
+    folder: str = "sql"
+
+    def text(self, name: str) -> str:
+        """The text of ``<package>/<folder>/<name>.sql``."""
+        return _read(self.package, self.folder, name)
+
+    def names(self) -> list[str]:
+        """The names of its SQL files, sorted (without ``.sql``)."""
+        return sorted(f.name.removesuffix(".sql") for f in resources.files(self.package).joinpath(self.folder)
+                      .iterdir() if f.name.endswith(".sql"))
+
+
+LAYER_SQL = SqlFolder("contribsync")  # the layer's own statements, the default of every query
+
+
 @cache
+def _read(package: str, folder: str, name: str) -> str:
+    return resources.files(package).joinpath(folder, f"{name}.sql").read_text(encoding="utf-8")
+
+
 def sql(name: str) -> str:
     """The text of ``contribsync/sql/{name}.sql``."""
-    return resources.files("contribsync").joinpath("sql", f"{name}.sql").read_text(encoding="utf-8")
+    return LAYER_SQL.text(name)
 
 
 class Database:
@@ -82,8 +110,9 @@ class Database:
         except psycopg.Error as exc:
             raise StoreError(f"database error: {exc}") from exc
 
-    def query(self, name: str, params: Params = None) -> list[dict[str, Any]]:
-        """Run the named SQL file and return its rows (empty for statements without RETURNING).
+    def query(self, name: str, params: Params = None, *, folder: SqlFolder = LAYER_SQL) -> list[dict[str, Any]]:
+        """Run the named SQL file of ``folder`` (the layer's by default) and return its rows (empty for
+        statements without RETURNING).
 
         One statement is atomic by itself, so it runs as it is: on its own in autocommit (one round
         trip, where BEGIN/COMMIT made three), or inside the caller's open transaction (no savepoint;
@@ -91,13 +120,13 @@ class Database:
         """
         try:
             with self.connection().cursor() as cur:
-                cur.execute(sql(name), params)
+                cur.execute(folder.text(name), params)
                 return cur.fetchall() if cur.description else []
         except psycopg.Error as exc:
             raise StoreError(f"database error: {exc}") from exc
 
-    def query_one(self, name: str, params: Params = None) -> dict[str, Any] | None:
-        rows = self.query(name, params)
+    def query_one(self, name: str, params: Params = None, *, folder: SqlFolder = LAYER_SQL) -> dict[str, Any] | None:
+        rows = self.query(name, params, folder=folder)
         return rows[0] if rows else None
 
     def close(self) -> None:
@@ -127,4 +156,4 @@ def _closed_by_server(conn: psycopg.Connection[DictRow], watch: select.poll) -> 
     return conn.pgconn.status == ConnStatus.BAD
 
 
-__all__ = ["Database", "sql"]
+__all__ = ["LAYER_SQL", "Database", "SqlFolder", "sql"]

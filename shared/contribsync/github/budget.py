@@ -14,16 +14,16 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from contribsync.control import FlowControl
 from contribsync.errors import RateLimited, SecondaryRateLimited
+from contribsync.flow_control import FlowControl
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Mapping
 
     import httpx
 
-    from contribsync.control import Clock
     from contribsync.db import Database
+    from contribsync.flow_control import Clock
 
 DEFAULT_RESERVE = 0.10
 MAX_IN_FLIGHT = 100  # GitHub's limit on concurrent requests per token
@@ -40,7 +40,7 @@ def token_id(token: str) -> str:
 class PostgresBudget:
     def __init__(self, db: Database, *, reserve: float = DEFAULT_RESERVE, clock: Clock | None = None,
                  max_in_flight: int = MAX_IN_FLIGHT, request_timeout_s: int = 60) -> None:
-        from contribsync.control import SystemClock
+        from contribsync.flow_control import SystemClock
 
         self.db = db
         self.max_in_flight = max_in_flight

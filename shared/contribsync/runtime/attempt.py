@@ -17,9 +17,9 @@ from typing import TYPE_CHECKING
 from aws_lambda_powertools.metrics import MetricUnit
 from pydantic import BaseModel
 
-from contribsync.control import FlowControl
 from contribsync.envelope import NOT_BEFORE_ATTR
 from contribsync.errors import Cancelled, Deferred, NonRetriable, StoreError
+from contribsync.flow_control import FlowControl
 from contribsync.history import RunHistory
 from contribsync.observability import logger, metrics
 from contribsync.runtime.context import RunContext
@@ -30,8 +30,8 @@ if TYPE_CHECKING:
 
     from contribsync.catalog import Event
     from contribsync.clients import Clients
-    from contribsync.control import Precheck
     from contribsync.envelope import EventEnvelope
+    from contribsync.flow_control import Precheck
     from contribsync.runtime.context import Service
     from contribsync.runtime.delivery import Delivery
     from contribsync.runtime.messages import SqsRecord

@@ -13,12 +13,12 @@ from contribsync.errors import Cancelled
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
-    from contribsync.ai import Summarizer
+    from contribsync.ai.embedder import Embedder
+    from contribsync.ai.summarizer import Summarizer
     from contribsync.catalog import Event
     from contribsync.clients import Clients
-    from contribsync.control import Clock
     from contribsync.db import Database
-    from contribsync.embeddings import Embedder
+    from contribsync.flow_control import Clock
     from contribsync.github import GitHubClient
     from contribsync.queues import Queues
     from contribsync.settings import Settings

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from contribsync import ai
+from contribsync.ai.summarizer import NoSummaries, Summarizer, content_hash
 from contribsync.capture import discussions, repos
 from contribsync.capture.rows import Batch
 from contribsync.capture.store import Counts, Written, write
@@ -73,7 +73,7 @@ def repository_discussions(data: RepositoryDiscussions, ctx: RunContext, *,
             "summariesFailed": progress["summaryFailures"], "pages": progress["pages"]}
 
 
-def _prepare_page(ctx: RunContext, repo: dict[str, Any], nodes: list[dict[str, Any]], maker: ai.Summarizer,
+def _prepare_page(ctx: RunContext, repo: dict[str, Any], nodes: list[dict[str, Any]], maker: Summarizer,
                   progress: dict[str, Any]) -> tuple[list[dict[str, Any]], Written]:
     """Store the page's authors, then make summaries for the discussions whose content changed."""
     authors = Batch()
@@ -84,9 +84,9 @@ def _prepare_page(ctx: RunContext, repo: dict[str, Any], nodes: list[dict[str, A
         "discussions_summary_hashes", {"ids": [n["id"] for n in nodes]})}
     rows = []
     for node in nodes:
-        digest = ai.content_hash(node["title"], node.get("body"))
+        digest = content_hash(node["title"], node.get("body"))
         summary = None
-        if done.get(node["id"]) != digest and not isinstance(maker, ai.NoSummaries):
+        if done.get(node["id"]) != digest and not isinstance(maker, NoSummaries):
             made = maker.summarize(node["title"], node.get("body"))
             summary = made.text
             if summary is None:

@@ -20,11 +20,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from contribsync.embeddings import (
+from contribsync.ai.embedder import (
     MAX_INPUTS,
     MAX_REQUEST_TOKENS,
-    Budget,
     Embedder,
+    OpenAIBudget,
     embedding_input,
     estimate_tokens,
     vector_literal,
@@ -83,33 +83,36 @@ def _job_progress(data: EmbeddingsRepository, ctx: RunContext) -> dict[str, Any]
 
 
 def embed_pending(ctx: RunContext, scope: Scope, *, batch_size: int | None = None, delay_ms: int | None = None,
-                  budget: Budget | None = None) -> dict[str, Any]:
+                  budget: OpenAIBudget | None = None) -> dict[str, Any]:
     """Embed every item of ``scope`` that needs it with ``ctx.embedder`` (any ``Embedder``)."""
     embedder = ctx.embedder
     if embedder is None:
         logger.warning("embeddings skipped", extra={"reason": NO_KEY})
         return {"skipped": NO_KEY}
-    run = _Run(ctx, scope, embedder, ctx.settings, batch_size=batch_size or MAX_INPUTS,
-               delay_s=(delay_ms or 0) / 1000, budget=budget)
+    job = _EmbeddingJob(ctx, scope, embedder, ctx.settings, batch_size=batch_size or MAX_INPUTS,
+                        delay_s=(delay_ms or 0) / 1000, budget=budget)
     try:
-        return run.run()
+        return job.run()
     except Deferred as exc:  # comes back later, with its tallies
-        run.save_job("pending", error=str(exc))
+        job.save_job("pending", error=str(exc))
         raise
     except ContribsyncError as exc:
-        run.save_job("failed", error=str(exc))
+        job.save_job("failed", error=str(exc))
         raise
 
 
-class _Run:
+class _EmbeddingJob:
+    """One run's embedding of a scope's pending items: its pages and batches, its OpenAI budget, and its
+    tallies (kept in ``run_progress`` and in contributor.info's ``embedding_jobs``)."""
+
     def __init__(self, ctx: RunContext, scope: Scope, embedder: Embedder, settings: Settings, *,
-                 batch_size: int, delay_s: float, budget: Budget | None) -> None:
+                 batch_size: int, delay_s: float, budget: OpenAIBudget | None) -> None:
         self.ctx, self.scope, self.embedder = ctx, scope, embedder
         self.batch_size = min(batch_size, MAX_INPUTS)
         self.delay_s = delay_s
         self.price = settings.embedding_price_per_mtok
         self.max_tokens = int(min(MAX_REQUEST_TOKENS, settings.embedding_tokens_per_minute))
-        self.budget = budget or Budget(ctx.db, model=embedder.model,
+        self.budget = budget or OpenAIBudget(ctx.db, model=embedder.model,
                                        requests_per_minute=settings.embedding_requests_per_minute,
                                        tokens_per_minute=settings.embedding_tokens_per_minute)
         # tallies carry over from earlier attempts of this event (saved with each stored request)

@@ -6,7 +6,7 @@ from datetime import UTC, timedelta
 from typing import TYPE_CHECKING, Any
 
 from contribsync import catalog
-from contribsync.control import FlowControl
+from contribsync.flow_control import FlowControl
 from contribsync.observability import logger, metrics
 
 if TYPE_CHECKING:

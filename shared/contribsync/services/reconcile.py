@@ -102,7 +102,7 @@ class _Attempt:
 
 
 @dataclass
-class _Run:
+class _Reconciliation:
     """One reconciliation: its time, what it did, and the repositories it queued a sync for."""
 
     ctx: RunContext
@@ -132,7 +132,7 @@ def reconcile_webhook_deliveries(_: Empty, ctx: RunContext) -> dict[str, Any]:
 
 
 def reconcile(ctx: RunContext, configured: Sequence[str], *, app: bool) -> dict[str, Any]:
-    run = _Run(ctx, ctx.clock.now())
+    run = _Reconciliation(ctx, ctx.clock.now())
     for hook in _hooks(run, configured, app=app):
         ctx.checkpoint()
         _reconcile_hook(run, hook)
@@ -140,7 +140,7 @@ def reconcile(ctx: RunContext, configured: Sequence[str], *, app: bool) -> dict[
     return run.result()
 
 
-def _hooks(run: _Run, configured: Sequence[str], *, app: bool) -> list[Hook]:
+def _hooks(run: _Reconciliation, configured: Sequence[str], *, app: bool) -> list[Hook]:
     if configured:
         return [Hook.parse(spec) for spec in configured]
     if app:
@@ -157,7 +157,7 @@ def _hooks(run: _Run, configured: Sequence[str], *, app: bool) -> list[Hook]:
     return hooks
 
 
-def _reconcile_hook(run: _Run, hook: Hook) -> None:
+def _reconcile_hook(run: _Reconciliation, hook: Hook) -> None:
     db = run.ctx.db
     mark = db.query_one("reconcile_watermark_get", {"hook": hook.key})
     since = mark["watermark"] - OVERLAP if mark else run.now - FIRST_LOOKBACK
@@ -178,7 +178,7 @@ def _reconcile_hook(run: _Run, hook: Hook) -> None:
                                                      "failed": len(failed)})
 
 
-def _read_log(run: _Run, hook: Hook, since: datetime) -> list[_Attempt]:
+def _read_log(run: _Reconciliation, hook: Hook, since: datetime) -> list[_Attempt]:
     """The attempts logged since ``since``, newest first. Each page is read once (its cursor moves on
     with the log), so no ETag is kept for it."""
     attempts: list[_Attempt] = []
@@ -190,7 +190,7 @@ def _read_log(run: _Run, hook: Hook, since: datetime) -> list[_Attempt]:
     return attempts
 
 
-def _failed(run: _Run, attempts: list[_Attempt]) -> dict[str, _Attempt]:
+def _failed(run: _Reconciliation, attempts: list[_Attempt]) -> dict[str, _Attempt]:
     """The newest attempt (GitHub's ids increase) of every guid that no attempt delivered and the receiver
     has not stored."""
     newest: dict[str, _Attempt] = {}
@@ -207,7 +207,7 @@ def _failed(run: _Run, attempts: list[_Attempt]) -> dict[str, _Attempt]:
     return {guid: newest[guid] for guid in undelivered if guid not in stored}
 
 
-def _settle(run: _Run, hook: Hook, failed: dict[str, _Attempt]) -> None:
+def _settle(run: _Reconciliation, hook: Hook, failed: dict[str, _Attempt]) -> None:
     """Redeliver what GitHub still can, up to the bound; sync the repositories of the rest."""
     earlier = {r["guid"]: r for r in run.ctx.db.query("reconcile_guids_get", {"hook": hook.key,
                                                                                "guids": list(failed)})}
@@ -230,14 +230,14 @@ def _settle(run: _Run, hook: Hook, failed: dict[str, _Attempt]) -> None:
     _fall_back(run, hook, fall_back)
 
 
-def _awaited(run: _Run, before: dict[str, Any], newest: _Attempt) -> bool:
+def _awaited(run: _Reconciliation, before: dict[str, Any], newest: _Attempt) -> bool:
     """A redelivery was asked for and GitHub has not logged it yet: no attempt is newer than the one it
     was asked from (ids, not times: GitHub logs times to the second). Taken as lost after a while."""
     asked = before["last_requested_at"]
     return asked is not None and newest.id <= before["requested_from"] and run.now - asked < LOST_AFTER
 
 
-def _redeliver(run: _Run, hook: Hook, attempts: list[_Attempt]) -> list[_Attempt]:
+def _redeliver(run: _Reconciliation, hook: Hook, attempts: list[_Attempt]) -> list[_Attempt]:
     """Ask GitHub to redeliver each (its newest attempt names it); return the ones GitHub refused (422,
     e.g. past its window after all; 404, gone from its log), for a sync instead. What was asked is
     recorded even when a later request fails, so a retried run counts it."""
@@ -259,7 +259,7 @@ def _redeliver(run: _Run, hook: Hook, attempts: list[_Attempt]) -> list[_Attempt
     return refused
 
 
-def _fall_back(run: _Run, hook: Hook, attempts: list[_Attempt]) -> None:
+def _fall_back(run: _Reconciliation, hook: Hook, attempts: list[_Attempt]) -> None:
     """One incremental sync per stored, tracked repository (none twice in a run); the rest are skipped."""
     if not attempts:
         return
@@ -275,7 +275,7 @@ def _fall_back(run: _Run, hook: Hook, attempts: list[_Attempt]) -> None:
     _record(run, hook, attempts, redelivered=False)
 
 
-def _record(run: _Run, hook: Hook, attempts: list[_Attempt], *, redelivered: bool) -> None:
+def _record(run: _Reconciliation, hook: Hook, attempts: list[_Attempt], *, redelivered: bool) -> None:
     if attempts:
         run.ctx.db.query("reconcile_guids_record", {
             "hook": hook.key, "now": run.now, "redelivered": redelivered, "guids": [a.guid for a in attempts],

@@ -1,4 +1,4 @@
-"""``contribsync replay | redrive | cancel | status``: the operator's controls (``contribsync.operations``).
+"""``contribsync replay | redrive | cancel | status``: the operator's controls (``contribsync_ops.operations``).
 
 They reach the queues of a running ``contribsync dev`` or of ``AWS_ENDPOINT_URL`` (AWS itself when
 credentials are configured), and the configured database.
@@ -36,8 +36,8 @@ def _since(text: str) -> datetime:
 
 
 def replay(args: argparse.Namespace, console: Console) -> None:
-    from contribsync import operations
     from contribsync_cli.local_env import database
+    from contribsync_ops import operations
 
     queues, db = _queues(), database()
     try:
@@ -56,7 +56,7 @@ def replay(args: argparse.Namespace, console: Console) -> None:
 
 
 def redrive(args: argparse.Namespace, console: Console) -> None:
-    from contribsync import operations
+    from contribsync_ops import operations
 
     moved = operations.redrive(_queues(), args.function)
     for function, n in moved.items():
@@ -66,16 +66,16 @@ def redrive(args: argparse.Namespace, console: Console) -> None:
 
 
 def cancel(args: argparse.Namespace, console: Console) -> None:
-    from contribsync import operations
+    from contribsync_ops import operations
 
     event_id = operations.cancel(_queues(), args.event, json.loads(args.match), args.reason)
     console.print(f"cancel/function sent for {args.event} matching {args.match}: event {event_id}")
 
 
 def status(args: argparse.Namespace, console: Console) -> None:
-    from contribsync import operations
     from contribsync.github.budget import PostgresBudget
     from contribsync_cli.local_env import database
+    from contribsync_ops import operations
 
     queues, db = _queues(), database()
     try:

@@ -1,4 +1,4 @@
-"""The webhook benchmark's CPU accounting (``devtools.bench_webhooks.CpuMeter``) reads /proc right."""
+"""The webhook benchmark's CPU accounting (``devtools.cpu_meter.CpuMeter``) reads /proc right."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import subprocess
 import sys
 import time
 
-from devtools.bench_webhooks import CpuMeter
+from devtools.cpu_meter import CpuMeter
 
 
 def _spin(seconds: float) -> None:

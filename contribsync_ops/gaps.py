@@ -2,7 +2,8 @@
 that fill it (contributor.info's browser-console ProgressiveCapture helpers, as ``contribsync gaps`` and
 ``contribsync quick-fix``).
 
-Gap kinds, each found by set-based SQL per repository (``sql/gaps_*.sql``), and the events that close them:
+Gap kinds, each found by set-based SQL per repository (``contribsync_ops/sql/gaps_*.sql``), and the events
+that close them:
 
 - ``never_synced``: no full pull request sync yet; ``stale``: last synced over ``STALE_AFTER`` ago. Both get
   ``capture/repository.sync-enhanced`` (full, or incremental from the watermark).
@@ -28,7 +29,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, timedelta
 from typing import TYPE_CHECKING, Any
 
-from contribsync.embeddings import MODEL
+from contribsync.ai.embedder import MODEL
+from contribsync_ops import OPS_SQL
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -73,14 +75,16 @@ class Gap:
 
 def find_gaps(db: Database, repository_id: str | None = None, *, now: datetime) -> list[Gap]:
     """The gaps of every tracked, live repository (or of the one given), by repository then kind."""
-    repos = db.query("gaps_repositories", {"repository_id": repository_id, "stale_before": now - STALE_AFTER})
+    repos = db.query("gaps_repositories", {"repository_id": repository_id, "stale_before": now - STALE_AFTER},
+                     folder=OPS_SQL)
     if not repos:
         return []
     ids = [str(r["id"]) for r in repos]
     params = {"repository_ids": ids, "cap": PER_ITEM_CAP}
-    prs = {str(r["repository_id"]): r for r in db.query("gaps_pull_requests", params)}
-    issues = {str(r["repository_id"]): r for r in db.query("gaps_issues", params)}
-    vectors = {str(r["repository_id"]): r for r in db.query("gaps_embeddings", {**params, "model": MODEL})}
+    prs = {str(r["repository_id"]): r for r in db.query("gaps_pull_requests", params, folder=OPS_SQL)}
+    issues = {str(r["repository_id"]): r for r in db.query("gaps_issues", params, folder=OPS_SQL)}
+    vectors = {str(r["repository_id"]): r
+               for r in db.query("gaps_embeddings", {**params, "model": MODEL}, folder=OPS_SQL)}
     gaps: list[Gap] = []
     for repo in repos:
         rid = str(repo["id"])

@@ -1,20 +1,12 @@
 """AI summaries of discussions, made as contributor.info makes them: gpt-4o-mini, 1-2 sentences, none on error.
 
-OpenAI is called through the official ``openai`` package (``OpenAI.chat.completions.create``). The
-package is imported the first time a request is made, never when this module (or a handler) is
-imported, nor when a client is made: importing it costs about a second, and loading its chat or
-embeddings types most of another, which a function that never calls OpenAI must not pay at cold start.
-``OpenAIClient`` holds that lazy client and the one policy for both clients, here and in
-``contribsync.embeddings``: the package's own retries are off (``MAX_RETRIES`` says why).
+OpenAI is called through the official ``openai`` package (``OpenAI.chat.completions.create``), imported
+on the first request, through ``contribsync.ai.openai_client.OpenAIClient``: the one policy of both
+OpenAI clients, here and in ``contribsync.ai.embedder`` (the package's own retries are off).
 
 A summary is best effort. Every failure (no key, an HTTP error, a timeout, a refused connection, a
 malformed answer) becomes ``Summary(None, reason)`` and one log line, never an exception, so a sync
 never fails over a summary. The API key is in no log line, no reason and no repr.
-
-``base_url`` (``OPENAI_BASE_URL``) points the client at any OpenAI-compatible server; locally and in
-tests that is ``contribsync_local.openai_fake``. The package also reads ``OPENAI_ORG_ID``,
-``OPENAI_PROJECT_ID`` and ``OPENAI_CUSTOM_HEADERS`` from the environment by itself; the key and the
-base URL are always passed in, from ``Settings``.
 """
 
 from __future__ import annotations
@@ -26,6 +18,7 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
+from contribsync.ai.openai_client import DEFAULT_BASE_URL, OpenAIClient
 from contribsync.observability import logger
 
 if TYPE_CHECKING:
@@ -37,24 +30,12 @@ if TYPE_CHECKING:
 
     from contribsync.settings import Settings
 
-DEFAULT_BASE_URL = "https://api.openai.com/v1"
 SUMMARY_MODEL = "gpt-4o-mini"
 SUMMARY_MAX_TOKENS = 50  # contributor.info's figures; 50 tokens is ~200 characters, enough for 150
 SUMMARY_TEMPERATURE = 0.3
 SUMMARY_MAX_CHARS = 150
 BODY_PREVIEW_CHARS = 500
 ELLIPSIS = "…"
-# The openai client's own retries are off, for summaries and embeddings alike, so that a failure is
-# retried exactly as often as before the package was used:
-# - a summary is one request: when it fails the discussion is stored without one, and its next sync
-#   asks again (only a stored summary counts as done);
-# - an embeddings request is retried by the runtime: a 5xx or a timeout fails the message, which SQS
-#   redelivers with backoff (the catalog's retries), and a 429 defers it until Retry-After.
-# The package's default (2 retries of timeouts, refused connections, 408, 409, 429 and 5xx, sleeping
-# Retry-After up to 2 minutes, else 0.5 s doubling to 8 s) would send a failing request 3 times in each
-# attempt of a message; it would sleep inside the Lambda on a 429 that we defer; and its retries would
-# bypass both the summaries' spacing and the embeddings' Postgres budget, which count one request a call.
-MAX_RETRIES = 0
 
 
 @dataclass(frozen=True)
@@ -141,45 +122,6 @@ class _Spacing:
             self._next = start + self.interval_s
         if start > now:
             self._sleep(start - now)
-
-
-class OpenAIClient:
-    """An ``openai.OpenAI`` client made on first use, which is when ``openai`` is imported (see the module's
-    docstring), with ``MAX_RETRIES``; shared by threads. ``http_client`` is an ``httpx.Client`` for tests
-    (``httpx.MockTransport``); it is closed with this client."""
-
-    def __init__(self, api_key: str, *, base_url: str, timeout_s: float,
-                 http_client: httpx.Client | None = None) -> None:
-        self._api_key = api_key
-        self._base_url = base_url
-        self._timeout_s = timeout_s
-        self._http_client = http_client
-        self._client: openai.OpenAI | None = None
-        self._lock = threading.Lock()
-
-    def __repr__(self) -> str:
-        return f"OpenAIClient(base_url={self._base_url!r}, made={self._client is not None})"
-
-    def get(self) -> openai.OpenAI:
-        with self._lock:
-            if self._client is None:
-                import openai
-
-                # base_url and api_key are always given: left out, the package would read OPENAI_BASE_URL and
-                # OPENAI_API_KEY itself, and Settings is the one reader of the environment.
-                self._client = openai.OpenAI(api_key=self._api_key, base_url=self._base_url,
-                                             timeout=self._timeout_s, max_retries=MAX_RETRIES,
-                                             http_client=self._http_client)
-            return self._client
-
-    def close(self) -> None:
-        with self._lock:
-            client, self._client = self._client, None
-            http_client, self._http_client = self._http_client, None
-        if client is not None:
-            client.close()  # closes http_client too
-        elif http_client is not None:
-            http_client.close()
 
 
 class OpenAISummarizer:
@@ -319,12 +261,9 @@ def summarizer_from_settings(settings: Settings) -> Summarizer:
 
 
 __all__ = [
-    "DEFAULT_BASE_URL",
-    "MAX_RETRIES",
     "SUMMARY_MAX_CHARS",
     "SUMMARY_MODEL",
     "NoSummaries",
-    "OpenAIClient",
     "OpenAISummarizer",
     "Summarizer",
     "Summary",

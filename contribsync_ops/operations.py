@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from contribsync import catalog
 from contribsync.errors import ContribsyncError
+from contribsync_ops import OPS_SQL
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -40,7 +41,7 @@ def replay(db: Database, queues: Queues, *, run_id: str | None = None,
         if not rows:
             raise ContribsyncError(f"no run {run_id} in the run history")
     else:
-        rows = db.query("runs_failed_since", {"since": failed_since})
+        rows = db.query("runs_failed_since", {"since": failed_since}, folder=OPS_SQL)
     out = []
     for run in rows:
         if run["event_name"] == "(unparsable)" or run["data"] is None:
@@ -56,7 +57,7 @@ def _full_run_id(db: Database, run_id: str) -> str:
     """A run id, or a prefix of one as ``contribsync runs`` prints them (8 characters)."""
     if len(run_id) >= FULL_ID_LENGTH:
         return run_id
-    matches = db.query("runs_by_id_prefix", {"prefix": run_id})
+    matches = db.query("runs_by_id_prefix", {"prefix": run_id}, folder=OPS_SQL)
     if len(matches) > 1:
         raise ContribsyncError(f"run id {run_id} is ambiguous: give more of it")
     return str(matches[0]["id"]) if matches else run_id
@@ -94,7 +95,7 @@ def status(db: Database, queues: Queues, *, function: str | None = None) -> dict
     """What an operator checks first: per function (every one, or only ``function``), its queue
     (visible, in flight, delayed) and DLQ depths, runs in flight, failures of the last hour and its
     schedule's last fire."""
-    runs = {r["function"]: r for r in db.query("runs_status")}
+    runs = {r["function"]: r for r in db.query("runs_status", folder=OPS_SQL)}
     functions = []
     for event in [catalog.by_function(function)] if function else catalog.EVENTS:
         queue = _depths(queues, event.queue)

@@ -6,8 +6,8 @@ first 16 hex characters of sha256 of ``"{title}:{body}"``. One model stores and 
 records its model (``embedding_model``), and a vector from another model counts as missing.
 
 OpenAI is called through the official ``openai`` package (``OpenAI.embeddings.create``), imported on the
-first request and built with ``contribsync.ai.OpenAIClient``: its import costs a second of cold start,
-and its own retries are off (``contribsync.ai.MAX_RETRIES`` says why: the runtime retries and defers).
+first request and built with ``contribsync.ai.openai_client.OpenAIClient``: its import costs a second of
+cold start, and its own retries are off (``MAX_RETRIES`` there says why: the runtime retries and defers).
 The package asks for vectors in base64 (a quarter of the JSON's size at 2,048 inputs) and decodes them.
 Its typed errors become ours once, here: a 429 is ``OpenAIRateLimited`` until its Retry-After, a
 refused key or request ``NonRetriable``, anything else ``OpenAIError``. Requests and tokens per minute
@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Protocol
 
-from contribsync.ai import DEFAULT_BASE_URL, OpenAIClient
+from contribsync.ai.openai_client import DEFAULT_BASE_URL, OpenAIClient
 from contribsync.errors import NonRetriable, OpenAIError, OpenAIRateLimited
 
 if TYPE_CHECKING:
@@ -162,8 +162,9 @@ def _message(response: httpx.Response) -> str:
         return response.text[:200]
 
 
-class Budget:
-    """Requests and tokens per minute for one model, as Postgres token buckets (``budget_take.sql``)."""
+class OpenAIBudget:
+    """OpenAI's requests and tokens per minute for one model, as Postgres token buckets shared by every
+    instance (``budget_take.sql``). Not GitHub's rate-limit budget (``contribsync.github.budget``)."""
 
     def __init__(self, db: Database, *, model: str, requests_per_minute: float, tokens_per_minute: float,
                  clock: Callable[[], datetime] = lambda: datetime.now(UTC),
@@ -208,5 +209,5 @@ def embedder_from_settings(settings: Settings) -> OpenAIEmbedder | None:
     return OpenAIEmbedder(settings.openai_api_key, base_url=settings.openai_base_url)
 
 
-__all__ = ["DIMENSIONS", "MODEL", "Budget", "Embedded", "Embedder", "OpenAIEmbedder", "content_hash",
+__all__ = ["DIMENSIONS", "MODEL", "Embedded", "Embedder", "OpenAIBudget", "OpenAIEmbedder", "content_hash",
            "embedder_from_settings", "embedding_input", "estimate_tokens", "vector_literal"]
