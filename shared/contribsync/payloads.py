@@ -218,13 +218,16 @@ class WebhookDelivery(EventData):
     repository_github_id: int | None = Field(default=None, alias="repositoryGithubId")
 
 
-class RepositoryWebhook(WebhookDelivery):
-    """What ``ApplyRepositoryWebhook`` takes: a stored delivery (the receiver's ``webhook/*`` events), or
-    one of the events contributor.info's App webhook handler sends after it stored an installation
-    (``github.app.installed``, ``github.app.permissions_updated``: ``{installation_id, account, ...}``)."""
+class RepositoryWebhook(EventData):
+    """What ``ApplyRepositoryWebhook`` takes: a stored delivery (the receiver's ``webhook/*`` events, as
+    ``WebhookDelivery``), or one of the events contributor.info's App webhook handler sends after it
+    stored an installation (``github.app.installed``, ``github.app.permissions_updated``:
+    ``{installation_id, account, ...}``)."""
 
-    delivery_id: str | None = Field(default=None, alias="deliveryId", min_length=1, max_length=200)  # type: ignore[assignment]
-    event: str | None = Field(default=None, min_length=1, max_length=100)  # type: ignore[assignment]
+    delivery_id: str | None = Field(default=None, alias="deliveryId", min_length=1, max_length=200)
+    event: str | None = Field(default=None, min_length=1, max_length=100)
+    action: str | None = None
+    repository_github_id: int | None = Field(default=None, alias="repositoryGithubId")
     installation_id: int | None = None
     account: str | None = None
 

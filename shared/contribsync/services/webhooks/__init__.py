@@ -58,21 +58,25 @@ def apply_repository(data: RepositoryWebhook, ctx: RunContext) -> dict[str, Any]
     Those name the account only; the repositories come with GitHub's own ``installation`` delivery, so
     the App event is recorded, as an ``installation`` delivery without repositories is."""
     if data.delivery_id is not None:
-        return apply_delivery(data, ctx)
+        return _apply(data.delivery_id, ctx)
     return {"installation": data.installation_id, "account": data.account, "recorded": ctx.event_name}
 
 
 def apply_delivery(data: WebhookDelivery, ctx: RunContext) -> dict[str, Any]:
     """Apply one stored delivery; its row in ``webhook_deliveries`` ends ``processed``, or ``failed`` when
     the run gives up (a payload without what its type must hold, or the last attempt's failure)."""
-    stored = ctx.db.query_one("webhook_delivery_get", {"delivery_id": data.delivery_id})
+    return _apply(data.delivery_id, ctx)
+
+
+def _apply(delivery_id: str, ctx: RunContext) -> dict[str, Any]:
+    stored = ctx.db.query_one("webhook_delivery_get", {"delivery_id": delivery_id})
     if stored is None:
-        raise NonRetriable(f"webhook delivery {data.delivery_id} is not stored; the receiver stores it first")
+        raise NonRetriable(f"webhook delivery {delivery_id} is not stored; the receiver stores it first")
     handler = HANDLERS.get(stored["event"])
     if handler is None:
         raise NonRetriable(f"no handler for webhook event {stored['event']!r}")
     payload = stored["payload"]
-    delivery = Delivery(ctx, data.delivery_id, stored["event"], payload)
+    delivery = Delivery(ctx, delivery_id, stored["event"], payload)
     try:
         check(stored["event"], payload)
         if isinstance(payload.get("repository"), dict):
@@ -80,10 +84,10 @@ def apply_delivery(data: WebhookDelivery, ctx: RunContext) -> dict[str, Any]:
         result = handler(delivery)
     except Exception as exc:
         if isinstance(exc, NonRetriable) or ctx.final_attempt:  # the message goes to the DLQ next
-            _failed(ctx, data.delivery_id, exc)
+            _failed(ctx, delivery_id, exc)
         raise
     result = {"event": stored["event"], "action": payload.get("action"), **result}
-    ctx.db.query("webhook_delivery_finish", {"delivery_id": data.delivery_id, "status": "processed", "error": None,
+    ctx.db.query("webhook_delivery_finish", {"delivery_id": delivery_id, "status": "processed", "error": None,
                                              "result": json.dumps(result, default=str)})
     return result
 
