@@ -357,6 +357,40 @@ def test_a_run_whose_outcome_cannot_be_recorded_comes_back_after_its_backoff(pg_
     assert ran == [1, 2]  # the service is idempotent; the first outcome was never recorded
 
 
+def test_a_rejected_message_whose_record_was_lost_once_is_dead_lettered_once(pg_dsn, queues):
+    """The connection drops between the DLQ send and the run history's record of it: the record is made
+    again on a new connection, so the message is not dead-lettered a second time when it comes back."""
+    from contribsync.db import Database
+    from contribsync.errors import StoreError
+
+    class LosesOneRecord(Database):
+        lost = False
+
+        def query(self, name, params=None, **options):
+            if name == "run_record" and not self.lost:
+                self.lost = True
+                raise StoreError("database error: terminating connection due to administrator command")
+            return super().query(name, params, **options)
+
+    db = LosesOneRecord(pg_dsn)
+    event = make_event()
+    runtime = Runtime(event, clients(db, queues, retry_base_s=1), service=lambda d, ctx: None)
+    queues.send_raw(event.queue, "{poison, not json")
+    poller = poll(runtime, queues)
+    try:
+        def drained() -> bool:
+            attributes = queues.sqs.get_queue_attributes(QueueUrl=queues.url(event.queue), AttributeNames=[
+                "ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"])["Attributes"]
+            return not any(int(v) for v in attributes.values())
+
+        assert wait_for(drained, timeout=20)
+    finally:
+        poller.stop()
+        db.close()
+    assert db.lost
+    assert [d["body"] for d in queues.dead_letters(event.dlq)] == ["{poison, not json"]
+
+
 def test_a_worker_killed_after_its_handler_is_replaced_and_its_batch_is_skipped_when_it_comes_back(db, queues):
     seen: list[str] = []
     event = make_event()

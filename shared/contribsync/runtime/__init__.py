@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import json
 import random
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.metrics import MetricUnit
@@ -138,13 +139,10 @@ class Runtime:
         except (ValueError, RecursionError):  # RecursionError: nesting deeper than the parser allows
             pass
         logger.error("message rejected", extra={"event_name": name, "error": str(error)[:500]})
-        # the DLQ first: recorded as dead-lettered only once it is there (a redelivery is then dropped)
-        self.delivery.dead_letter(record.body, error, attempt)
-        RunHistory(self.clients.db).record(
-            event_id=event_id, event_name=name, function=self.event.function, key=None, attempt=attempt,
-            status="failed", data=data, message_id=origin(record), now=self.clients.clock.now(), error=error,
-            dead_lettered=True,
-        )
+        self.delivery.dead_letter(record.body, error, attempt, record=partial(
+            RunHistory(self.clients.db).record, event_id=event_id, event_name=name, function=self.event.function,
+            key=None, attempt=attempt, status="failed", data=data, message_id=origin(record),
+            now=self.clients.clock.now(), error=error, dead_lettered=True))
 
 
 __all__ = ["RunContext", "Runtime", "Service", "SqsRecord", "Waits"]

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 from typing import TYPE_CHECKING
 
 from aws_lambda_powertools.metrics import MetricUnit
@@ -178,8 +179,8 @@ class Attempt:
             history.finish(run_id, status="deferred", now=self._now(), error=exc, next_attempt_at=at)
         except NonRetriable as exc:
             logger.error("run failed, not retriable", extra={"error": str(exc)[:500]})
-            self.delivery.dead_letter(self.record.body, exc, self.attempt)
-            history.finish(run_id, status="failed", now=self._now(), error=exc, dead_lettered=True)
+            self.delivery.dead_letter(self.record.body, exc, self.attempt, record=partial(
+                history.finish, run_id, status="failed", now=self._now(), error=exc, dead_lettered=True))
         except Exception as exc:
             self._retry_or_give_up(run_id, exc)
         else:
@@ -191,8 +192,8 @@ class Attempt:
     def _retry_or_give_up(self, run_id: uuid.UUID, exc: Exception) -> None:
         if self._final():
             logger.exception("run failed, retries spent", extra={"attempt": self.attempt})
-            self.delivery.dead_letter(self.record.body, exc, self.attempt)
-            self.history.finish(run_id, status="failed", now=self._now(), error=exc, dead_lettered=True)
+            self.delivery.dead_letter(self.record.body, exc, self.attempt, record=partial(
+                self.history.finish, run_id, status="failed", now=self._now(), error=exc, dead_lettered=True))
             return
         delay = self.delivery.retry_later(self.record.receiptHandle, self.attempt)
         logger.warning("run failed, will retry", extra={"error": str(exc)[:500], "retry_in_s": delay})

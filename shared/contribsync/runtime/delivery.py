@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING
 from aws_lambda_powertools.metrics import MetricUnit
 
 from contribsync.envelope import ATTEMPTS_ATTR, ERROR_ATTR, NOT_BEFORE_ATTR, ORIGIN_ATTR, PRIOR_ATTEMPTS_ATTR
-from contribsync.observability import metrics
+from contribsync.errors import StoreError
+from contribsync.observability import logger, metrics
 from contribsync.runtime.messages import sqs_text
 
 if TYPE_CHECKING:
@@ -36,13 +37,24 @@ class Delivery:
         self.clients = clients
         self.rng = rng
 
-    def dead_letter(self, body: str, error: BaseException, attempt: int) -> None:
+    def dead_letter(self, body: str, error: BaseException, attempt: int, *, record: Callable[[], object]) -> None:
+        """Send a copy to the DLQ, then ``record`` it in the run history as dead-lettered.
+
+        In that order, so the history never says dead-lettered of a message the DLQ lacks. A redelivery
+        of a message the history records as dead-lettered is dropped; so if recording fails (the
+        connection dropped between the two), it is tried once more on a new connection, or the
+        redelivery would put a second copy in the DLQ."""
         self.clients.queues.send_raw(self.event.dlq, body, attributes={
             ERROR_ATTR: sqs_text(f"{type(error).__name__}: {error}"[:1000]),
             "contribsync-function": self.event.function,
             ATTEMPTS_ATTR: str(attempt),
         })
         metrics.add_metric(name="DeadLettered", unit=MetricUnit.Count, value=1)
+        try:
+            record()
+        except StoreError:
+            logger.warning("recording a dead letter failed; trying once more")
+            record()
 
     def requeue(self, body: str, *, delay_s: float, spent_attempts: int, origin: str) -> datetime:
         """Send this body again after ``delay_s``; the attempts already spent, and the id of the message as
