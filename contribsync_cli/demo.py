@@ -297,7 +297,7 @@ def _reliability(stack: LocalStack, console: Console, check: Check, cli: RunComm
               "id": f"demo-cancel-{uuid.uuid4().hex[:6]}", "ts": int(time.time() * 1000)}
     stack.queues.send_raw("classify-single-repository", json.dumps(doomed), delay_s=4)
     console.print("[bold]$ contribsync cancel classify/single-repository --match '{\"reason\": \"late\"}'")
-    cli(["cancel", "classify/single-repository", "--match", '{"reason": "late"}', "--reason", "demo: superseded"])
+    cli(["cancel", "classify/single-repository", "--match", '{"reason": "late"}'])
 
     cron = CronDriver(stack.queues, only=("cleanup/workspace-metrics",), start=datetime.now(UTC))
     fired = cron.tick(datetime.now(UTC) + timedelta(days=7))
@@ -329,7 +329,7 @@ def _reliability(stack: LocalStack, console: Console, check: Check, cli: RunComm
           len(dead) == 2 and all(d["error"] for d in dead))
     for d in dead:
         console.print(f"   DLQ: {' '.join(d['error'].split())[:150]}")
-    check("the delayed run was cancelled", any(r["status"] == "cancelled" and r["error"] == "demo: superseded"
+    check("the delayed run was cancelled", any(r["status"] == "cancelled" and r["error"] == "user_requested"
                                                for r in rows))
     cleanup = [r for r in rows if r["function"] == "CleanupWorkspaceMetrics" and r["status"] == "completed"]
     check(f"weekly cleanup deleted the daily rows past 90 days: {cleanup[0]['result'] if cleanup else None}",

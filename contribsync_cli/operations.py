@@ -120,7 +120,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], console: 
     c = sub.add_parser("cancel", help="send cancel/function for an event's queued and running runs")
     c.add_argument("event", help="event name, e.g. capture/repository.sync")
     c.add_argument("--match", default="{}", help='JSON the run\'s data must contain, e.g. \'{"repositoryId": "..."}\'')
-    c.add_argument("--reason")
+    c.add_argument("--reason", default="user_requested",
+                   help="the cancel event's data.reason; functions are cancelled only by user_requested (seed 001) "
+                        "unless the catalog declares their own condition (default: user_requested)")
     c.set_defaults(func=lambda a: cancel(a, console))
     s = sub.add_parser("status", help="queue and DLQ depths, runs in flight, failures, GitHub budget, cron fires")
     s.add_argument("--json", action="store_true")

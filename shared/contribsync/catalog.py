@@ -21,6 +21,8 @@ from contribsync import payloads as p
 from contribsync.errors import UnknownEvent
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from pydantic import BaseModel
 
 DEFAULT_RETRIES = 3
@@ -57,12 +59,20 @@ class Throttle:
     key: str | None = None
 
 
+# Seed 001's cancelOn condition, `async.data.reason === "user_requested"`: the data a cancel/function
+# must carry to cancel a function's runs, unless the function declares its own (``Event.cancel_when``).
+USER_REQUESTED = (("reason", "user_requested"),)
+
+
 @dataclass(frozen=True)
 class Event:
     """One event and the function that handles it.
 
     ``service`` is ``module:function`` inside ``contribsync.services``. ``schedule`` is a 5-field cron
     expression in UTC (Inngest's format); template.yaml gets its EventBridge Scheduler form.
+    ``cancel_when`` is the (key, value) pairs a ``cancel/function``'s data must hold to cancel this
+    function's runs (Inngest's ``cancelOn`` ``if``, on the cancel event: ``async.data.<key> === value``);
+    an empty tuple lets any cancel/function through.
     """
 
     name: str
@@ -79,6 +89,7 @@ class Event:
     feeds: tuple[str, ...] = field(default=())
     summary: str = ""
     catch_all: bool = False  # takes every name no other event declares (``NoFunction``)
+    cancel_when: tuple[tuple[str, str], ...] = USER_REQUESTED
 
     @property
     def queue(self) -> str:
@@ -103,6 +114,10 @@ class Event:
         # Lambda's guidance: at least 6x the function timeout, so a batch that is retried inside the
         # event source mapping never becomes visible to a second poller while still running.
         return 6 * self.timeout_s
+
+    def cancel_condition_met(self, data: Mapping[str, object]) -> bool:
+        """Whether a cancel/function with ``data`` may cancel this function's runs (``cancel_when``)."""
+        return all(data.get(key) == value for key, value in self.cancel_when)
 
     @property
     def all_names(self) -> tuple[str, ...]:

@@ -267,7 +267,7 @@ def test_cancel_skips_queued_runs_and_stops_running_ones_at_a_checkpoint(db, que
         canceller = Runtime(catalog.by_function("CancelFunction"), clients(db, queues),
                             service=services.load(catalog.by_function("CancelFunction")))
         queues.send_event("cancel/function", {"event": "capture/repository.issues",
-                                              "match": {"repositoryId": target}, "reason": "repo removed"})
+                                              "match": {"repositoryId": target}, "reason": "user_requested"})
         got = queues.sqs.receive_message(QueueUrl=queues.url("cancel-function"), AttributeNames=["All"],
                                          WaitTimeSeconds=2)
         assert canceller.handle(lambda_sqs_event(got["Messages"], queue_arn="arn:x", region="us-east-1"),
@@ -280,10 +280,28 @@ def test_cancel_skips_queued_runs_and_stops_running_ones_at_a_checkpoint(db, que
         poller.stop()
     # THEN the running one stopped at its checkpoint, the queued one never ran, the other repo ran
     assert runs_of(db, running)[0]["status"] == "cancelled"
-    assert runs_of(db, running)[0]["error"] == "repo removed"
+    assert runs_of(db, running)[0]["error"] == "user_requested"
     assert runs_of(db, queued)[0]["status"] == "cancelled"
     assert runs_of(db, other)[0]["status"] == "completed"
     assert outcomes == [other]
+
+
+def test_a_cancel_whose_condition_is_not_met_cancels_nothing_and_says_so(db, queues):
+    from contribsync.runtime import RunContext
+
+    cancel = catalog.by_function("CancelFunction")
+    target = str(uuid.uuid4())
+    mine = clients(db, queues)
+    for reason, cancelled in (("repo removed", False), (None, False), ("user_requested", True)):
+        data = {"event": "capture/repository.issues", "match": {"repositoryId": target}, "reason": reason}
+        result = services.load(cancel)(cancel.model.model_validate(data),
+                                       RunContext.outside_a_run(mine, cancel, data))
+        assert result["cancelled"] is cancelled
+        if not cancelled:
+            assert result["reason"] == "CaptureRepositoryIssues is cancelled only when data.reason == 'user_requested'"
+        rows = db.connection().execute("SELECT count(*) AS n FROM cancellations WHERE match->>'repositoryId' = %s",
+                                       (target,)).fetchone()
+        assert rows["n"] == (1 if cancelled else 0)
 
 
 def test_a_redelivered_event_that_completed_is_skipped(db, queues):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 
 import pytest
@@ -121,3 +122,15 @@ def test_folders_and_queues_split_function_names_into_the_same_words():
     for event in catalog.EVENTS:
         assert event.folder == catalog.folder_of(event.function)
         assert event.queue == event.folder.replace("_", "-")
+
+
+def test_a_cancel_needs_seed_001s_condition_unless_the_function_declares_its_own():
+    sync = catalog.resolve("capture/repository.sync")
+    assert sync.cancel_when == (("reason", "user_requested"),)
+    assert sync.cancel_condition_met({"event": sync.name, "reason": "user_requested"})
+    assert not sync.cancel_condition_met({"event": sync.name, "reason": "repo removed"})
+    assert not sync.cancel_condition_met({"event": sync.name})
+    own = dataclasses.replace(sync, cancel_when=(("reason", "budget"), ("scope", "all")))
+    assert own.cancel_condition_met({"reason": "budget", "scope": "all"})
+    assert not own.cancel_condition_met({"reason": "user_requested"})
+    assert dataclasses.replace(sync, cancel_when=()).cancel_condition_met({})

@@ -15,18 +15,21 @@ if TYPE_CHECKING:
 
 
 def cancel_function(data: CancelFunction, ctx: RunContext) -> dict[str, Any]:
-    """Record a cancellation. Queued runs that match are skipped when they arrive; running ones stop
-    at their next checkpoint. Only events sent before this one are affected."""
-    if data.event:
-        target = catalog.resolve(data.event)
-        function, names = target.function, target.all_names
-    else:
-        function, names = catalog.by_function(str(data.function)).function, None
+    """Record a cancellation, when its data meets the target function's cancel condition (seed 001:
+    ``reason`` is ``user_requested``, unless the catalog declares another). Queued runs that match are
+    skipped when they arrive; running ones stop at their next checkpoint. Only events sent before this
+    one are affected. A cancel/function whose condition is not met cancels nothing, and says so."""
+    target = catalog.resolve(data.event) if data.event else catalog.by_function(str(data.function))
+    result: dict[str, Any] = {"function": target.function, "event": data.event, "match": data.match}
+    if not target.cancel_condition_met(ctx.data):
+        wanted = " and ".join(f"data.{key} == {value!r}" for key, value in target.cancel_when)
+        logger.info("cancel/function condition not met", extra={"function": target.function})
+        return {**result, "cancelled": False, "reason": f"{target.function} is cancelled only when {wanted}"}
     FlowControl(ctx.db, ctx.clock).cancel(
-        function=function, event_name=data.event if names else None, match=data.match,
-        reason=data.reason, event_id=ctx.event_id,
+        function=target.function, event_name=data.event, match=data.match, reason=data.reason,
+        event_id=ctx.event_id,
     )
-    return {"function": function, "event": data.event, "match": data.match}
+    return {**result, "cancelled": True}
 
 
 def cleanup_workspace_metrics(data: CleanupWorkspaceMetrics, ctx: RunContext) -> dict[str, Any]:
