@@ -46,6 +46,7 @@ STREAMS = ("OPEN", "CLOSED", "MERGED")
 # repository.sync queues details for PRs open or updated this recently (contributor.info: ≤50, <7 days).
 DETAILS_RECENT = timedelta(days=7)
 DETAILS_CAP = 50
+FULL_HISTORY_DAYS = 36_500  # capture/repository.issues' range for "every issue": a hundred years
 
 
 def _iso(value: datetime) -> str:
@@ -83,6 +84,15 @@ def repository_sync(data: RepositorySync, ctx: RunContext) -> dict[str, Any]:
     the authors' follower counts where due; then ``capture/pr.details`` for the open or recently updated
     ones.
 
+    A repository that is not tracked, or was never fully synced, is tracked and its full history queued
+    (the seeds' manual script expects "PRs, issues, contributors" from this event): every pull request
+    with its reviews and comments (``capture/repository.sync-enhanced``) and every issue with its
+    comments (``capture/repository.issues``); the contributors come with them. The result names what was
+    queued, with the event ids.
+
+    A repository synced less than an hour ago is left alone unless the event says ``force`` or
+    ``reason: manual``; the result then says when it was synced and until when it counts as fresh.
+
     With a range (``days``, ``timeRange``), only the pull requests created in it are stored, as
     contributor.info filters them; when all 100 are in range, older ones in range remain, and
     ``capture/repository.sync-enhanced`` is queued for the range to read them."""
@@ -91,7 +101,9 @@ def repository_sync(data: RepositorySync, ctx: RunContext) -> dict[str, Any]:
     last = repo["last_synced_at"]
     if not (data.force or data.reason == "manual") and last is not None and now - last < FRESHNESS_WINDOW:
         return {"repository": repo["full_name"], "status": "fresh", "lastSyncedAt": last.isoformat(),
-                "freshUntil": (last + FRESHNESS_WINDOW).isoformat()}
+                "freshUntil": (last + FRESHNESS_WINDOW).isoformat(),
+                "skipped": f"synced {int((now - last).total_seconds() // 60)} min ago; send force to sync again",
+                "fullHistoryPending": repo["prs_synced_through"] is None}
     with SyncLog(ctx, "repository_sync", str(repo["id"]), {"mode": "recent"}) as log:
         answer = ctx.github.graphql("recent_pull_requests", {"owner": repo["owner"], "name": repo["name"],
                                                              "first": RECENT_PRS})
@@ -112,16 +124,32 @@ def repository_sync(data: RepositorySync, ctx: RunContext) -> dict[str, Any]:
     wanted = [n["number"] for n in nodes if n["state"] == "OPEN" or n["updatedAt"] >= recent][:DETAILS_CAP]
     queued = ctx.send_many("capture/pr.details", [_details_event(repo, n) for n in wanted])
     ctx.send("capture/repository.events", {"repositoryId": str(repo["id"])})
-    jobs: dict[str, int] = {"details": len(queued), "events": 1}
+    jobs: dict[str, Any] = {"details": len(queued), "events": 1}
     if data.range_days is not None and len(nodes) == RECENT_PRS:  # the range reaches past the newest 100
         ctx.send("capture/repository.sync-enhanced", {"repositoryId": str(repo["id"]),
                                                        "time_range_days": data.range_days})
         jobs["rangeSync"] = 1
+    elif data.range_days is None and (not repo["tracked"] or repo["prs_synced_through"] is None):
+        jobs["fullHistory"] = _queue_full_history(ctx, repo)
     return {"repository": repo["full_name"], "method": "graphql", "status": "synced",
             "prsFound": len(nodes), "prsStored": written.count("pull_requests").inserted
             + written.count("pull_requests").updated, "totalCount": prs["totalCount"],
+            "tracked": True if "fullHistory" in jobs else repo["tracked"],
             "jobsQueued": jobs, "written": written.as_dict(), "profilesRead": people,
             "pointsUsed": answer.cost}
+
+
+def _queue_full_history(ctx: RunContext, repo: dict[str, Any]) -> dict[str, str]:
+    """Track the repository and queue its whole history; the event ids, by event name."""
+    repository_id = str(repo["id"])
+    ctx.db.query("tracked_repository_add", {"repository_id": repository_id, "owner": repo["owner"],
+                                            "name": repo["name"]})
+    return {
+        "capture/repository.sync-enhanced": ctx.send("capture/repository.sync-enhanced", {
+            "repositoryId": repository_id, "reason": "full history after capture/repository.sync"}),
+        "capture/repository.issues": ctx.send("capture/repository.issues", {
+            "repositoryId": repository_id, "timeRange": FULL_HISTORY_DAYS}),
+    }
 
 
 def repository_sync_enhanced(data: RepositorySync, ctx: RunContext) -> dict[str, Any]:
