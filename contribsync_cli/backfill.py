@@ -5,17 +5,22 @@ For each repository (``OWNER REPO``, ``OWNER/REPO`` ..., or ``--workspace ID`` f
 0. a plan from GitHub's own counts (PRs per state, issues, discussions): pages and GraphQL points by
    our queries' costs against the budget left, an estimated time, and the embedding tokens and cost;
    ``--dry-run`` stops there, changing nothing;
-1. the data sync through the queues (a discovery for a repository not stored yet, which queues its
-   full sync and discussions; else ``capture/repository.sync-enhanced``; then issues and discussions),
+1. the data sync through the queues, high-velocity repositories first (seed 004: the most pull requests
+   created in the last 30 days): a discovery for a repository not stored yet, which queues its first
+   sync and discussions; else ``capture/repository.sync-enhanced``; then issues and discussions. The
+   range is the last ``--time-range`` days (30, seed 003's default), or with ``--full`` the whole
+   history, read again even where it is synced (to recover after failures or a schema change). Each is
    waited for with a progress bar per repository (PRs and issues stored against GitHub's counts);
-2. embeddings in priority order (``embeddings/process.repository``), with coverage bars;
+2. embeddings in priority order (``embeddings/process.repository``), with coverage bars; embeddings that
+   were skipped (no OpenAI key) say so and fail the backfill;
 3. the aggregation of every workspace that holds a repository;
 4. the seed's verification table: counts in the database against GitHub's, embedding coverage per
    type, the latest activity, issues with no author, and the GitHub points used against the plan.
 
-The exit code is 1 when a step failed or timed out or a count does not match. Every event id sent is
-printed. It drives the functions through their queues, so it needs a running ``contribsync dev`` (or
-``AWS_ENDPOINT_URL``, or AWS) and that stack's database.
+The exit code is 1 when a step failed or timed out or a count does not match. Every event sent, and
+every follow-up the functions queued for it, is printed with its id. It drives the functions through
+their queues, so it needs a running ``contribsync dev`` (or ``AWS_ENDPOINT_URL``, or AWS) and that
+stack's database.
 """
 
 from __future__ import annotations
@@ -25,7 +30,7 @@ import math
 import os
 import time
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
@@ -50,6 +55,9 @@ DISCUSSION_PAGE_POINTS, DISCUSSION_PAGE = 1, 50
 SECONDS_PER_PR_PAGE = 2.0      # GitHub answers a nested 100-PR page in about 1-3 s; 3 state streams in parallel
 SECONDS_PER_SMALL_PAGE = 0.6
 TOKENS_PER_ITEM = 350          # an issue, PR or discussion's input, cut to 2,000 characters: ~350 tokens
+DEFAULT_TIME_RANGE_DAYS = 30   # seed 003's default range (contributor.info's scripts: --time-range 30)
+EVERYTHING_DAYS = 36_500       # capture/repository.issues' range for "every issue"
+VELOCITY_DAYS = 30
 CAPTURE_FUNCTIONS = ["DiscoverNewRepository", "CaptureRepositorySyncEnhanced", "CaptureRepositoryIssues",
                      "CaptureRepositoryDiscussions", "CapturePrDetails", "CaptureIssueComments",
                      "ClassifySingleRepository"]
@@ -62,6 +70,7 @@ class Target:
     counts: dict[str, int] = field(default_factory=dict)
     has_discussions: bool = False
     repository_id: str | None = None
+    velocity: int = 0  # pull requests created in the last VELOCITY_DAYS days (at most 100: GitHub's newest)
     sent: list[str] = field(default_factory=list)
     plan: dict[str, Any] = field(default_factory=dict)
 
@@ -109,6 +118,8 @@ def plan(targets: list[Target], github: GitHubClient, db: Database, *, price: fl
                     "merged": repo["merged"]["totalCount"], "issues": repo["issues"]["totalCount"],
                     "discussions": repo["discussions"]["totalCount"] if t.has_discussions else 0}
         t.counts["pull_requests"] = t.counts["open"] + t.counts["closed"] + t.counts["merged"]
+        recent = (datetime.now(UTC) - timedelta(days=VELOCITY_DAYS)).strftime("%Y-%m-%dT%H:%M:%SZ")
+        t.velocity = sum(1 for n in repo["newest"]["nodes"] if n["createdAt"] >= recent)
         stored = db.query_one("repository_by_full_name", {"owner": t.owner, "name": t.name})
         t.repository_id = str(stored["id"]) if stored else None
         pr_pages = {s: max(1, math.ceil(t.counts[s] / PR_PAGE)) for s in ("open", "closed", "merged")}
@@ -116,7 +127,7 @@ def plan(targets: list[Target], github: GitHubClient, db: Database, *, price: fl
         discussion_pages = math.ceil(t.counts["discussions"] / DISCUSSION_PAGE) if t.has_discussions else 0
         items = t.counts["pull_requests"] + t.counts["issues"] + t.counts["discussions"]
         t.plan = {
-            "repository": t.full_name, "stored": stored is not None, **t.counts,
+            "repository": t.full_name, "stored": stored is not None, **t.counts, "prsLast30Days": t.velocity,
             "pages": sum(pr_pages.values()) + issue_pages + discussion_pages,
             "points": sum(pr_pages.values()) * PR_PAGE_POINTS + issue_pages * ISSUE_PAGE_POINTS
             + discussion_pages * DISCUSSION_PAGE_POINTS + (0 if stored else 1),
@@ -125,6 +136,7 @@ def plan(targets: list[Target], github: GitHubClient, db: Database, *, price: fl
             "embeddingItems": items, "embeddingTokens": items * TOKENS_PER_ITEM,
             "embeddingCostUsd": round(items * TOKENS_PER_ITEM * price / 1_000_000, 6),
         }
+    targets.sort(key=lambda t: (-t.velocity, -t.counts["pull_requests"], t.full_name))  # high-velocity first
     budgets = [b for b in _budgets(db) if b["resource"] == "graphql"]
     left = min((b["remaining"] for b in budgets), default=None)
     total = {k: sum(t.plan[k] for t in targets) for k in ("pages", "points", "seconds", "embeddingItems",
@@ -140,11 +152,13 @@ def _budgets(db: Database) -> list[dict[str, Any]]:
 
 
 def print_plan(console: Console, p: dict[str, Any]) -> None:
-    table = Table("repository", "stored", "PRs (open/closed/merged)", "issues", "discussions", "pages", "points",
-                  "est. time", "embedding tokens", "embedding cost", title="backfill plan")
+    table = Table("repository", "stored", "PRs (open/closed/merged)", "PRs/30d", "issues", "discussions", "pages",
+                  "points", "est. time", "embedding tokens", "embedding cost",
+                  title="backfill plan (in this order: high-velocity first)")
     for r in p["repositories"]:
         table.add_row(r["repository"], "yes" if r["stored"] else "no (discovery first)",
-                      f"{r['pull_requests']} ({r['open']}/{r['closed']}/{r['merged']})", str(r["issues"]),
+                      f"{r['pull_requests']} ({r['open']}/{r['closed']}/{r['merged']})", str(r["prsLast30Days"]),
+                      str(r["issues"]),
                       str(r["discussions"]), str(r["pages"]), str(r["points"]), f"{r['seconds']} s",
                       f"{r['embeddingTokens']:,}", f"${r['embeddingCostUsd']:.4f}")
     console.print(table)
@@ -159,31 +173,51 @@ class Backfill:
         self.args, self.console, self.db, self.queues = args, console, db, queues
         self.since = datetime.now(UTC)
         self.ok = True
+        # the last N days, or None for the whole history (--full)
+        self.range_days: int | None = None if args.full else args.time_range
+        self.printed: set[str] = set()  # event ids printed, sent or followed up
 
     def send(self, t: Target, name: str, data: dict[str, Any]) -> None:
         event_id = self.queues.send_event(name, data)
         t.sent.append(event_id)
+        self.printed.add(event_id)
         self.console.print(f"  sent {name} {json.dumps(data)}: {event_id}")
+
+    def print_follow_ups(self, t: Target) -> None:
+        """The events the functions queued for ``t`` since the backfill began, by name, with their ids."""
+        by_name: dict[str, list[str]] = {}
+        for r in self._runs(t):
+            if r["event_id"] not in self.printed:
+                self.printed.add(r["event_id"])
+                by_name.setdefault(r["event_name"], []).append(r["event_id"])
+        for name, ids in sorted(by_name.items()):
+            self.console.print(f"  follow-ups of {t.full_name}: {name} ({len(ids)})")
+            for start in range(0, len(ids), 4):  # four ids a line: a terminal's width
+                self.console.print("    " + " ".join(ids[start:start + 4]))
 
     def sync(self, targets: list[Target]) -> None:
         """Step 1: queue the syncs, then wait with a bar per repository."""
+        ranged = {"time_range_days": self.range_days} if self.range_days else {}
         for t in targets:
             if t.repository_id is None:
-                self.send(t, "discover/new-repository", {"owner": t.owner, "repo": t.name, "source": "backfill"})
+                self.send(t, "discover/new-repository", {"owner": t.owner, "repo": t.name, "source": "backfill",
+                                                         **({"timeRange": self.range_days} if self.range_days else {})})
                 t.repository_id = self._wait_stored(t)
                 if t.repository_id is None:
                     continue
             else:
-                data: dict[str, Any] = {"repositoryId": t.repository_id, "reason": "manual", "force": True}
-                if self.args.time_range:
-                    data["time_range_days"] = self.args.time_range
-                self.send(t, "capture/repository.sync-enhanced", data)
+                self.send(t, "capture/repository.sync-enhanced", {
+                    "repositoryId": t.repository_id, "reason": "manual", "force": True,
+                    **(ranged or {"full": True})})
             self.send(t, "capture/repository.issues",
-                      {"repositoryId": t.repository_id, "timeRange": self.args.time_range or 36500})
+                      {"repositoryId": t.repository_id, "timeRange": self.range_days or EVERYTHING_DAYS})
             if t.has_discussions and t.counts["discussions"]:
                 self.send(t, "capture/repository.discussions",
                           {"repositoryId": t.repository_id, "maxItems": max(1, t.counts["discussions"])})
         self._wait("1. data sync", targets, self._sync_progress, self._sync_done)
+        for t in targets:
+            if t.repository_id:
+                self.print_follow_ups(t)
 
     def _wait_stored(self, t: Target) -> str | None:
         deadline = time.monotonic() + self.args.wait_minutes * 60
@@ -246,7 +280,19 @@ class Backfill:
                 t.sent = []
                 self.send(t, "embeddings/process.repository", {"repositoryId": t.repository_id})
         self._wait("2. embeddings", targets, self._coverage_progress,
-                   lambda t: self._settled(t, ["EmbeddingsProcessRepository"]))
+                   lambda t: self._settled(t, ["EmbeddingsProcessRepository"]), skipped=self._embeddings_skipped)
+        for t in targets:
+            if t.repository_id:
+                self.print_follow_ups(t)
+
+    def _embeddings_skipped(self, t: Target) -> str | None:
+        """Why the repository's embeddings run did nothing (no OpenAI key), or None."""
+        for r in self._runs(t):
+            if r["function"] == "EmbeddingsProcessRepository" and r["event_id"] in t.sent:
+                result = r.get("result") or {}
+                if isinstance(result, dict) and result.get("skipped"):
+                    return str(result["skipped"])
+        return None
 
     def _coverage(self, t: Target) -> list[dict[str, Any]]:
         from contribsync.ai.embedder import MODEL
@@ -277,7 +323,10 @@ class Backfill:
         self.console.print(f"3. workspace aggregation: {len(done)}/{len(sent)} workspaces aggregated")
         self.ok = self.ok and len(done) == len(sent)
 
-    def _wait(self, title: str, targets: list[Target], progress: Any, done: Any) -> None:  # noqa: ANN401
+    def _wait(self, title: str, targets: list[Target], progress: Any, done: Any,  # noqa: ANN401
+              skipped: Any = None) -> None:  # noqa: ANN401
+        """Bars until every target is ``done``; a bar shows what is stored, never more, and a target whose
+        step was ``skipped`` (a reason) says why and fails the backfill."""
         if self.args.no_wait:
             return
         deadline = time.monotonic() + self.args.wait_minutes * 60
@@ -293,8 +342,11 @@ class Backfill:
                     have, want = progress(t)
                     bars.update(tasks[t.full_name], completed=min(have, max(want, 1)), total=max(want, 1))
                     if t.full_name in pending and done(t):
-                        bars.update(tasks[t.full_name], completed=max(want, 1))
                         pending.discard(t.full_name)
+                        if skipped is not None and (reason := skipped(t)):
+                            bars.update(tasks[t.full_name], description=f"{title} {t.full_name}: skipped ({reason})")
+                            self.ok = False
+                            self.console.print(f"[red]{t.full_name}: {title} skipped: {reason}")
                 time.sleep(1)
         for t in live:
             if failed := self._failed(t):
@@ -312,7 +364,7 @@ class Backfill:
                 continue
             v = self._verification(t)
             coverage = {r["item_type"]: f"{r['fresh']}/{r['items']}" for r in self._coverage(t)}
-            ranged = bool(self.args.time_range)
+            ranged = self.range_days is not None
             checks = {"pull_requests": v["pull_requests"] == t.counts["pull_requests"] or ranged,
                       "issues": v["issues"] == t.counts["issues"] or ranged,
                       "discussions": v["discussions"] == t.counts["discussions"] or not t.has_discussions,
@@ -361,6 +413,10 @@ def run(args: argparse.Namespace, console: Console) -> None:
         if args.dry_run:
             console.print("dry run: nothing sent")
             return
+        if args.embeddings_only and (missing := [t.full_name for t in targets if t.repository_id is None]):
+            console.print(f"[red]--embeddings-only: {', '.join(missing)} not stored; backfill without "
+                          "--embeddings-only first[/red]")
+            raise SystemExit(1)
         job = Backfill(args, console, db, mine.queues)
         if not args.embeddings_only:
             job.sync(targets)
@@ -388,7 +444,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], console: 
     b.add_argument("repos", nargs="*", metavar="OWNER REPO | OWNER/REPO")
     b.add_argument("--workspace", help="every repository of this workspace (id)")
     b.add_argument("--dry-run", action="store_true", help="print the plan (counts, points, time, cost) and stop")
-    b.add_argument("--time-range", type=int, metavar="DAYS", help="only what changed in the last DAYS days")
+    span = b.add_mutually_exclusive_group()
+    span.add_argument("--time-range", type=int, metavar="DAYS", default=DEFAULT_TIME_RANGE_DAYS,
+                      help=f"only what changed in the last DAYS days (default {DEFAULT_TIME_RANGE_DAYS}, seed 003's)")
+    span.add_argument("--full", action="store_true",
+                      help="the whole history, read again even where it is synced (recovery after failures or a "
+                           "schema change)")
     b.add_argument("--skip-embeddings", action="store_true")
     b.add_argument("--embeddings-only", action="store_true")
     b.add_argument("--skip-workspace", action="store_true", help="do not aggregate the workspaces")

@@ -109,9 +109,9 @@ def _backfill(stack: LocalStack, console: Console, check: Check, cli: RunCommand
     stored = stack.db.connection().execute("SELECT count(*) AS n FROM repositories").fetchone()
     check("the dry run planned from GitHub's counts and changed nothing",
           rc == 0 and stored is not None and stored["n"] == 0)
-    console.print("\n[bold]$ contribsync backfill demo-org/atlas demo-org/beacon demo-org/compass")
+    console.print("\n[bold]$ contribsync backfill demo-org/atlas demo-org/beacon demo-org/compass --full")
     started = time.monotonic()
-    rc = cli(["backfill", *names, "--wait-minutes", "8", "--skip-workspace"])
+    rc = cli(["backfill", *names, "--full", "--wait-minutes", "8", "--skip-workspace"])
     check(f"backfill: discovered, synced and embedded 3 repositories in {time.monotonic() - started:.0f} s; "
           "the verification table matches GitHub", rc == 0)
 

@@ -1,6 +1,6 @@
 -- The runs of a backfill's events and their follow-ups: every run of these functions for this
 -- repository (by id in its data, or by owner/name for discovery) started since a time.
-SELECT function, status, dead_lettered, error, event_id, result
+SELECT function, event_name, status, dead_lettered, error, event_id, result
   FROM function_runs
  WHERE started_at >= %(since)s AND function = ANY(%(functions)s)
    AND (data ->> 'repositoryId' = %(repository_id)s

@@ -58,6 +58,7 @@ class RepositorySync(EventData):
     time_range: int | None = Field(default=None, alias="timeRange", ge=1, le=3650)
     force: bool = False
     reason: str | None = None
+    full: bool = False  # sync-enhanced: read the whole history again, past the watermark (a recovery)
 
     @property
     def range_days(self) -> int | None:
@@ -194,6 +195,7 @@ class NewRepository(EventData):
     owner: str = Field(min_length=1, max_length=39)
     repo: str = Field(min_length=1, max_length=100)
     source: str | None = None
+    time_range: int | None = Field(default=None, alias="timeRange", ge=1, le=3650)  # the first sync's range
 
     @model_validator(mode="before")
     @classmethod

@@ -36,3 +36,44 @@ def test_page_points_match_githubs_formula():
     # ... and what the jobs reserve from the budget before asking for a page (1 where they say nothing)
     assert (pr_page, issue_page, discussion_page) == (capture.PAGE_POINTS, issues.PAGE_POINTS, 1)
     assert points("backfill_counts", {"owner": "o", "name": "n"}) == 1
+
+
+class _Answer:
+    def __init__(self, data: dict) -> None:
+        self.data = data
+
+
+class _GitHub:
+    """``graphql("backfill_counts")`` as GitHub answers it: counts, and the newest PRs' creation times."""
+
+    def __init__(self, repos: dict[str, tuple[int, int]]) -> None:
+        self.repos = repos  # name -> (pull requests in all, of which created in the last 30 days)
+
+    def graphql(self, name: str, variables: dict) -> _Answer:
+        from datetime import UTC, datetime, timedelta
+
+        total, recent = self.repos[variables["name"]]
+        now = datetime.now(UTC)
+        created = [now - timedelta(days=1)] * recent + [now - timedelta(days=90)] * min(100 - recent, total - recent)
+        count = {"totalCount": total}
+        return _Answer({"repository": {
+            "hasDiscussionsEnabled": False, "open": count, "closed": {"totalCount": 0}, "merged": {"totalCount": 0},
+            "newest": {"nodes": [{"createdAt": c.strftime("%Y-%m-%dT%H:%M:%SZ")} for c in created]},
+            "issues": {"totalCount": 0}, "discussions": {"totalCount": 0}}})
+
+
+class _Db:
+    def query(self, *args, **kwargs) -> list:
+        return []
+
+    def query_one(self, *args, **kwargs) -> None:
+        return None
+
+
+def test_repositories_are_backfilled_high_velocity_first():
+    """Seed 004: the most pull requests created in the last 30 days first, however large the rest is."""
+    github = _GitHub({"big-quiet": (5000, 2), "busy": (300, 80), "small-busy": (40, 30), "idle": (10, 0)})
+    targets = [backfill.Target("o", name) for name in ("idle", "big-quiet", "small-busy", "busy")]
+    plan = backfill.plan(targets, github, _Db(), price=0.02)
+    assert [t.name for t in targets] == ["busy", "small-busy", "big-quiet", "idle"]
+    assert [r["prsLast30Days"] for r in plan["repositories"]] == [80, 30, 2, 0]

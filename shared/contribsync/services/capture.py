@@ -156,8 +156,9 @@ def repository_sync_enhanced(data: RepositorySync, ctx: RunContext) -> dict[str,
     """Every pull request in range with reviews and comments nested, newest update first.
 
     Mode: a ``time_range_days`` (or ``days``) range; else incremental from the repository's watermark
-    (every PR updated up to it is stored); else full. The pull requests are split by state into three
-    disjoint streams paged in parallel (one cursor pages sequentially, and each page is a round trip).
+    (every PR updated up to it is stored); else, or with ``full``, the whole history. The pull requests
+    are split by state into three disjoint streams paged in parallel (one cursor pages sequentially,
+    and each page is a round trip).
     Each page's rows and every stream's cursor are stored in one transaction, so a redelivered message
     resumes after the last stored page of each stream. After each page, the follower counts of the
     people on it are read where due (``capture.profiles``).
@@ -168,7 +169,7 @@ def repository_sync_enhanced(data: RepositorySync, ctx: RunContext) -> dict[str,
         days = data.range_days
         if days:
             mode, since = "range", _iso(ctx.clock.now() - timedelta(days=days))
-        elif repo["prs_synced_through"] is not None:
+        elif repo["prs_synced_through"] is not None and not data.full:
             mode, since = "incremental", _iso(repo["prs_synced_through"])
         else:
             mode, since = "full", None

@@ -25,8 +25,11 @@ def discover_new_repository(data: NewRepository, ctx: RunContext) -> dict[str, A
     ctx.db.query("tracked_repository_add", {"repository_id": repository_id, "owner": row["owner"],
                                             "name": row["name"]})
     ctx.send("classify/single-repository", {"repositoryId": repository_id, "owner": row["owner"], "repo": row["name"]})
-    ctx.send("capture/repository.sync-enhanced", {
-        "repositoryId": repository_id, "priority": "high", "reason": "Initial repository discovery"})
+    first_sync: dict[str, Any] = {"repositoryId": repository_id, "priority": "high",
+                                  "reason": "Initial repository discovery"}
+    if data.time_range is not None:  # a backfill of the last N days: the first sync reads only those
+        first_sync["time_range_days"] = data.time_range
+    ctx.send("capture/repository.sync-enhanced", first_sync)
     queued = ["classify/single-repository", "capture/repository.sync-enhanced"]
     if row["has_discussions"]:
         ctx.send("capture/repository.discussions", {"repositoryId": repository_id, "maxItems": 100})
