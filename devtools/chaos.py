@@ -219,17 +219,17 @@ def unsettled(dsn: str) -> list[dict[str, Any]]:
 def converged(stack: LocalStack) -> bool:
     """Every function queue empty (delayed and in-flight messages too), no poller busy, every event's runs
     ended on every function."""
-    if any(p.busy for p in stack.pollers.values()):
+    if any(p.busy for p in stack.every_poller()):
         return False
-    if any(stack.depth(e.queue) for e in catalog.EVENTS):
+    if any(stack.backlog(e.function) for e in catalog.EVENTS):
         return False
     return not unsettled(str(stack.database_url))
 
 
 def diagnose(stack: LocalStack) -> str:
     """What is left: queue depths, busy pollers and unsettled runs."""
-    depths = {e.queue: n for e in catalog.EVENTS if (n := stack.depth(e.queue))}
-    busy = {f: p.busy for f, p in stack.pollers.items() if p.busy}
+    depths = {q: n for e in catalog.EVENTS for q in e.queues if (n := stack.depth(q))}
+    busy = {p.queue_url.rsplit("/", 1)[-1]: p.busy for p in stack.every_poller() if p.busy}
     left = unsettled(str(stack.database_url))
     return f"queues {depths}, busy {busy}, {len(left)} unsettled run(s): {left[:5]}"
 
