@@ -251,9 +251,9 @@ class Backfill:
             return False
         if any(r["status"] in ("running", "retrying", "deferred") and r["event_id"] not in ended for r in runs):
             return False
-        for function in functions:
+        for queue in (q for function in functions for q in catalog.by_function(function).queues):  # high ones too
             depths = self.queues.sqs.get_queue_attributes(
-                QueueUrl=self.queues.url(catalog.by_function(function).queue),
+                QueueUrl=self.queues.url(queue),
                 AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible",
                                 "ApproximateNumberOfMessagesDelayed"])["Attributes"]
             if any(int(v) for v in depths.values()):

@@ -17,8 +17,8 @@ if TYPE_CHECKING:
 
 def show(args: argparse.Namespace, console: Console) -> None:
     rows: list[dict[str, Any]] = [{
-        "event": e.name, "aliases": list(e.aliases), "function": e.function, "queue": e.queue, "dlq": e.dlq,
-        "retries": e.retries,
+        "event": e.name, "aliases": list(e.aliases), "function": e.function, "queue": e.queue,
+        "highQueue": e.high_queue, "dlq": e.dlq, "retries": e.retries,
         "concurrency": {"limit": e.concurrency.n, "key": e.concurrency.key} if e.concurrency else None,
         "throttle": ({"limit": e.throttle.limit, "period_s": e.throttle.period_s, "key": e.throttle.key}
                      if e.throttle else None),

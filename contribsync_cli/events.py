@@ -35,8 +35,9 @@ def inject(args: argparse.Namespace, console: Console) -> None:
     from contribsync_cli.local_env import queues as cli_queues
 
     queues = cli_queues()
-    queues.send_raw(catalog.by_function(args.function).queue, args.body)
-    console.print(f"raw message put on {args.function}'s queue")
+    event = catalog.by_function(args.function)
+    queues.send_raw(event.high_queue if args.high else event.queue, args.body)
+    console.print(f"raw message put on {args.function}'s {'high-priority ' if args.high else ''}queue")
 
 
 def runs(args: argparse.Namespace, console: Console) -> None:
@@ -69,6 +70,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], console: 
     j = sub.add_parser("inject", help="put a raw message body on a function's queue")
     j.add_argument("function")
     j.add_argument("--body", required=True)
+    j.add_argument("--high", action="store_true", help="on its high-priority queue")
     j.set_defaults(func=lambda a: inject(a, console))
     r = sub.add_parser("runs", help="recent runs from the run history")
     r.add_argument("--function")

@@ -86,18 +86,19 @@ def status(args: argparse.Namespace, console: Console) -> None:
     if args.json:
         console.print_json(json.dumps(state, default=str))
         return
-    table = Table("function", "queued", "in flight", "delayed", "DLQ", "running", "failed 1h", "done 1h",
-                  "last run", "schedule", "last cron", title="contribsync status")
+    table = Table("function", "queued", "of them high", "in flight", "delayed", "DLQ", "running", "failed 1h",
+                  "done 1h", "last run", "schedule", "last cron", title="contribsync status (queues: normal + high)")
     for f in state["functions"]:
         dlq = f"[red]{f['deadLettered']}[/]" if f["deadLettered"] else "0"
         failed = f"[red]{f['failedLastHour']}[/]" if f["failedLastHour"] else "0"
-        table.add_row(f["function"], str(f["queued"]), str(f["inFlight"]), str(f["delayed"]), dlq, str(f["running"]),
-                      failed, str(f["completedLastHour"]), _when(f["lastRun"]), f["schedule"] or "",
-                      _when(f["lastCronFire"]))
+        table.add_row(f["function"], str(f["queued"]), str(f["highQueued"]), str(f["inFlight"]), str(f["delayed"]),
+                      dlq, str(f["running"]), failed, str(f["completedLastHour"]), _when(f["lastRun"]),
+                      f["schedule"] or "", _when(f["lastCronFire"]))
     console.print(table)
     t = state["totals"]
-    console.print(f"totals: {t['queued']} queued, {t['inFlight']} in flight, {t['deadLettered']} dead-lettered, "
-                  f"{t['running']} running, {t['failedLastHour']} failed in the last hour")
+    console.print(f"totals: {t['queued']} queued ({t['highQueued']} high priority), {t['inFlight']} in flight, "
+                  f"{t['deadLettered']} dead-lettered, {t['running']} running, {t['failedLastHour']} failed in the "
+                  "last hour")
     for budget in state["github"]:
         console.print(f"GitHub token {budget['token_id']} {budget['resource']}: {budget['remaining']}/"
                       f"{budget['limit']} left, resets {_when(budget['reset_at'])}")
@@ -114,7 +115,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], console: 
     which.add_argument("--failed-since", help="every event failed for good since: ISO time or 30m, 6h, 2d")
     r.add_argument("--json", action="store_true")
     r.set_defaults(func=lambda a: replay(a, console))
-    d = sub.add_parser("redrive", help="move dead-lettered messages back to their queue (fresh attempts)")
+    d = sub.add_parser("redrive", help="move dead-lettered messages back to their queue, the high-priority one for "
+                                       "a high priority (fresh attempts)")
     d.add_argument("function", nargs="?", help="one function (default: every DLQ)")
     d.set_defaults(func=lambda a: redrive(a, console))
     c = sub.add_parser("cancel", help="send cancel/function for an event's queued and running runs")

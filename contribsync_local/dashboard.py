@@ -4,9 +4,9 @@ and no build step (Jinja templates in ``templates/dashboard/``, every value auto
 It shows what ``contribsync status``, ``runs`` and ``dlq`` print, from the same sources
 (``contribsync_ops.operations.status``, ``RunHistory``, ``Queues.dead_letters``, ``PostgresBudget.budgets``):
 
-- ``/``: totals; per function its queue, in-flight, delayed and DLQ depths, runs in flight, failures and
-  completions of the last hour, the last run, the schedule and its last fire; the GitHub budget; the
-  recent failures; the workspaces.
+- ``/``: totals; per function its queued (both queues, and the high-priority one alone), in-flight,
+  delayed and DLQ depths, runs in flight, failures and completions of the last hour, the last run, the
+  schedule and its last fire; the GitHub budget; the recent failures; the workspaces.
 - ``/functions/<Function>`` (``?status=failed`` filters): the function's settings, its run history and
   the messages in its DLQ with the error each carries.
 - ``/runs/<id>``: one run's error, data and result, and every attempt of its event.

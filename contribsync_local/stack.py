@@ -1,5 +1,6 @@
-"""The local stack: embedded Postgres, moto, the GitHub simulator, a poller per function, the cron driver
-and HTTP (the event API, webhooks and the read-only dashboard on ``/``).
+"""The local stack: embedded Postgres, moto, the GitHub simulator, two pollers per function (its queue and
+its high-priority queue, as the template's two event source mappings), the cron driver and HTTP (the
+event API, webhooks and the read-only dashboard on ``/``).
 
 GitHub: with ``github="auto"`` (the default) the simulator is started and the functions are pointed at it,
 unless ``GITHUB_TOKEN``, ``GITHUB_APP_ID`` or ``GITHUB_API_URL`` is set, in which case they reach that GitHub.
@@ -85,7 +86,8 @@ class LocalStack:
         self.write_state = write_state
         self.moto: MotoServer | None = None if aws_endpoint else MotoServer()
         self._saved_env: dict[str, str | None] = {}
-        self.pollers: dict[str, FunctionPoller] = {}
+        self.pollers: dict[str, FunctionPoller] = {}  # by function: its normal queue's poller
+        self.high_pollers: dict[str, FunctionPoller] = {}  # by function: its high-priority queue's poller
         self.handlers: dict[str, ModuleType] = {}
         self.http: LocalHttp | HttpProcess | None = None
         self.cron: CronDriver | None = None
@@ -123,7 +125,9 @@ class LocalStack:
                 self._saved_env.setdefault(key, os.environ.pop(key, None))
         self.db = Database(self.database_url, application_name="contribsync-local")
         migrate(self.db)
-        self.sqs = sqs_client()
+        # every poller thread may hold a connection at once: two queues per function, each up to the
+        # stack's concurrency, and a few for the stack's own calls
+        self.sqs = sqs_client(pool=2 * len(catalog.EVENTS) * self.poller_concurrency + 8)
         self.queue_urls = create_queues(self.sqs, self.prefix)
         self.queues = Queues(self.sqs, prefix=self.prefix)
         tag = f"_{id(self)}"
@@ -163,24 +167,40 @@ class LocalStack:
             os.environ[key] = value
 
     def start_poller(self, function: str, *, concurrency: int | None = None) -> FunctionPoller:
+        """Start the function's two event source mappings: its queue's poller (returned; ``concurrency``
+        workers, by default the stack's, or fewer for a global limit) and its high-priority queue's, with
+        workers of its own that take one message at a time, so a backlog never delays urgent work."""
         event = catalog.by_function(function)
         limit = event.concurrency
-        default = min(self.poller_concurrency, limit.n) if limit and limit.key is None else self.poller_concurrency
+        # under a global limit, more workers than it allows would only see their runs deferred
+        cap = limit.n if limit and limit.key is None else self.poller_concurrency
+        handler = self.handlers[function].lambda_handler
         poller = FunctionPoller(
-            self.sqs, function=function, queue_url=self.queues.url(event.queue),
-            handler=self.handlers[function].lambda_handler, batch_size=event.batch_size,
-            concurrency=concurrency or default, timeout_s=event.timeout_s,
+            self.sqs, function=function, queue_url=self.queues.url(event.queue), handler=handler,
+            batch_size=event.batch_size, concurrency=concurrency or min(self.poller_concurrency, cap),
+            timeout_s=event.timeout_s,
+        )
+        high = FunctionPoller(
+            self.sqs, function=function, queue_url=self.queues.url(event.high_queue), handler=handler,
+            batch_size=catalog.HIGH_PRIORITY_BATCH_SIZE, timeout_s=event.timeout_s,
+            concurrency=min(self.poller_concurrency, cap, catalog.HIGH_PRIORITY_CONCURRENCY),
         )
         poller.start()
+        high.start()
         self.pollers[function] = poller
+        self.high_pollers[function] = high
         return poller
+
+    def every_poller(self) -> list[FunctionPoller]:
+        """The pollers of every function's two queues."""
+        return [*self.pollers.values(), *self.high_pollers.values()]
 
     def stop(self) -> None:
         if self.cron:
             self.cron.stop()
-        for poller in self.pollers.values():  # signal every poller first: their long polls end together
+        for poller in self.every_poller():  # signal every poller first: their long polls end together
             poller.signal_stop()
-        for poller in self.pollers.values():
+        for poller in self.every_poller():
             poller.stop()
         if self.simulator is not None:
             self.simulator.stop()
@@ -225,8 +245,13 @@ class LocalStack:
             "ApproximateNumberOfMessagesDelayed"])["Attributes"]
         return sum(int(v) for v in attrs.values())
 
+    def backlog(self, function: str) -> int:
+        """Messages in both of a function's queues (see ``depth``)."""
+        return sum(self.depth(queue) for queue in catalog.by_function(function).queues)
+
     def wait_idle(self, timeout_s: float = 60, *, until: Callable[[], bool] | None = None) -> bool:
-        """Wait until every function queue is empty and no poller is busy (or ``until`` holds)."""
+        """Wait until every function queue (high-priority ones too) is empty and no poller is busy (or
+        ``until`` holds)."""
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             if until is not None and until():
@@ -237,9 +262,9 @@ class LocalStack:
         return False
 
     def _idle(self) -> bool:
-        taken = sum(p.invocations for p in self.pollers.values())
-        if any(p.busy for p in self.pollers.values()) or any(self.depth(e.queue) for e in catalog.EVENTS):
+        pollers = self.every_poller()
+        taken = sum(p.invocations for p in pollers)
+        if any(p.busy for p in pollers) or any(self.backlog(e.function) for e in catalog.EVENTS):
             return False
         # A batch taken while the queues were read one by one may have sent to a queue already read.
-        return not any(p.busy for p in self.pollers.values()) and sum(
-            p.invocations for p in self.pollers.values()) == taken
+        return not any(p.busy for p in pollers) and sum(p.invocations for p in pollers) == taken

@@ -4,15 +4,19 @@
   ``replay:<run id>``. Replaying one run twice is harmless: once the replay completed, the runtime skips
   its id.
 - ``redrive``: move a function's dead-lettered messages back to its queue, bodies unchanged (same event
-  ids), without the runtime's bookkeeping attributes, so they get a fresh set of attempts. SQS's own
-  StartMessageMoveTask would do this on AWS, but moto does not implement it, and a receive/send/delete
-  loop behaves the same on both.
+  ids), without the runtime's bookkeeping attributes, so they get a fresh set of attempts. The one DLQ
+  holds the dead letters of both of the function's queues: a message goes back to the queue its data
+  asks for, the high-priority one for a high priority, as a sender's would. SQS's own
+  StartMessageMoveTask would do this on AWS (to one queue only), but moto does not implement it, and a
+  receive/send/delete loop behaves the same on both.
 - ``cancel``: ``cancel/function`` for an event and a match.
-- ``status``: queue and DLQ depths, runs in flight, failures of the last hour and the last cron fires.
+- ``status``: queue (both of a function's queues, and the high-priority one alone) and DLQ depths, runs in
+  flight, failures of the last hour and the last cron fires.
 """
 
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING, Any
 
 from contribsync import catalog
@@ -76,12 +80,24 @@ def redrive(queues: Queues, function: str | None = None) -> dict[str, int]:
             if not messages:
                 break
             for message in messages:
-                queues.send_raw(event.queue, message["Body"])  # fresh attempts: no bookkeeping attributes
+                # fresh attempts: no bookkeeping attributes
+                queues.send_raw(_queue_of(event, message["Body"]), message["Body"])
                 queues.sqs.delete_message(QueueUrl=queues.url(event.dlq), ReceiptHandle=message["ReceiptHandle"])
                 n += 1
         if n:
             moved[event.function] = n
     return moved
+
+
+def _queue_of(event: catalog.Event, body: str) -> str:
+    """The queue a dead-lettered body goes back to: its data's priority decides, as for a sender; a body
+    that is no event (it was dead-lettered as such) goes to the normal queue, to be rejected again."""
+    try:
+        raw = json.loads(body)
+    except ValueError:
+        return event.queue
+    data = raw.get("data") if isinstance(raw, dict) else None
+    return event.queue_for(data if isinstance(data, dict) else None)
 
 
 def cancel(queues: Queues, event: str, match: Mapping[str, Any], reason: str | None = None) -> str:
@@ -92,25 +108,27 @@ def cancel(queues: Queues, event: str, match: Mapping[str, Any], reason: str | N
 
 
 def status(db: Database, queues: Queues, *, function: str | None = None) -> dict[str, Any]:
-    """What an operator checks first: per function (every one, or only ``function``), its queue
-    (visible, in flight, delayed) and DLQ depths, runs in flight, failures of the last hour and its
-    schedule's last fire."""
+    """What an operator checks first: per function (every one, or only ``function``), its queues
+    (visible, in flight, delayed: both queues together; ``highQueued``: visible in the high-priority one)
+    and DLQ depths, runs in flight, failures of the last hour and its schedule's last fire."""
     runs = {r["function"]: r for r in db.query("runs_status", folder=OPS_SQL)}
     functions = []
     for event in [catalog.by_function(function)] if function else catalog.EVENTS:
-        queue = _depths(queues, event.queue)
+        normal, high = _depths(queues, event.queue), _depths(queues, event.high_queue)
+        queue = {k: normal[k] + high[k] for k in normal}
         dlq = _depths(queues, event.dlq)
         r = runs.get(event.function, {})
         functions.append({
             "function": event.function, "event": event.name, "queued": queue["visible"],
+            "highQueued": high["visible"],
             "inFlight": queue["in_flight"], "delayed": queue["delayed"], "deadLettered": dlq["visible"],
             "running": r.get("running", 0), "failedLastHour": r.get("failed_last_hour", 0),
             "completedLastHour": r.get("completed_last_hour", 0), "lastRun": r.get("last_run"),
             "schedule": event.schedule, "lastCronFire": r.get("last_cron"),
         })
     return {"functions": functions,
-            "totals": {k: sum(f[k] for f in functions) for k in ("queued", "inFlight", "delayed", "deadLettered",
-                                                                 "running", "failedLastHour")}}
+            "totals": {k: sum(f[k] for f in functions) for k in ("queued", "highQueued", "inFlight", "delayed",
+                                                                 "deadLettered", "running", "failedLastHour")}}
 
 
 def _depths(queues: Queues, queue: str) -> dict[str, int]:

@@ -120,7 +120,7 @@ def bench_stack(stack: LocalStack, sim: Simulator, n: int, seed: int, endpoint_p
     since = stack.db.connection().execute("SELECT now() AS t").fetchone()["t"]  # type: ignore[index]
     assert stack.http is not None  # started with the stack
     url = f"{stack.http.url}/webhook"
-    receives = sum(p.receives for p in stack.pollers.values())
+    receives = sum(p.receives for p in stack.every_poller())
     posts = [(d.body, dict(d.headers)) for d in deliveries]
     with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as github:
         github.submit(_post_all, url, []).result()  # started and imported before the clock starts
@@ -143,7 +143,7 @@ def bench_stack(stack: LocalStack, sim: Simulator, n: int, seed: int, endpoint_p
     failed = stack.db.connection().execute(
         "SELECT count(*) AS n FROM webhook_deliveries WHERE received_at >= %s AND status = 'failed'",
         (since,)).fetchone()
-    receives = sum(p.receives for p in stack.pollers.values()) - receives
+    receives = sum(p.receives for p in stack.every_poller()) - receives
     return {"deliveries": n, "senders": SENDERS, "accepted_s": round(accepted, 2), "wall_s": round(wall, 2),
             "sqs_receives": receives,
             "deliveries_per_s": round(n / wall, 1), "all_202": statuses.count(202) == n,

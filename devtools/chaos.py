@@ -173,9 +173,11 @@ class Chaos:
         self.injected.backends_terminated += n
         return n
 
-    def kill_after_handler(self, function: str) -> None:
-        self.stack.pollers[function].kill(reappear_after_s=REAPPEAR_AFTER_S)
-        self.injected.kills.append(f"{function}: after its handler, before the delete")
+    def kill_after_handler(self, function: str, *, high: bool = False) -> None:
+        """Kill the worker of the function's next batch from its queue (``high``: its high-priority queue)."""
+        (self.stack.high_pollers if high else self.stack.pollers)[function].kill(reappear_after_s=REAPPEAR_AFTER_S)
+        where = " (high-priority queue)" if high else ""
+        self.injected.kills.append(f"{function}{where}: after its handler, before the delete")
 
     def kill_mid_batch(self, function: str) -> None:
         KillMidBatch(self.stack.handlers[function].RUNTIME)
@@ -219,17 +221,17 @@ def unsettled(dsn: str) -> list[dict[str, Any]]:
 def converged(stack: LocalStack) -> bool:
     """Every function queue empty (delayed and in-flight messages too), no poller busy, every event's runs
     ended on every function."""
-    if any(p.busy for p in stack.pollers.values()):
+    if any(p.busy for p in stack.every_poller()):
         return False
-    if any(stack.depth(e.queue) for e in catalog.EVENTS):
+    if any(stack.backlog(e.function) for e in catalog.EVENTS):
         return False
     return not unsettled(str(stack.database_url))
 
 
 def diagnose(stack: LocalStack) -> str:
     """What is left: queue depths, busy pollers and unsettled runs."""
-    depths = {e.queue: n for e in catalog.EVENTS if (n := stack.depth(e.queue))}
-    busy = {f: p.busy for f, p in stack.pollers.items() if p.busy}
+    depths = {q: n for e in catalog.EVENTS for q in e.queues if (n := stack.depth(q))}
+    busy = {p.queue_url.rsplit("/", 1)[-1]: p.busy for p in stack.every_poller() if p.busy}
     left = unsettled(str(stack.database_url))
     return f"queues {depths}, busy {busy}, {len(left)} unsettled run(s): {left[:5]}"
 
@@ -348,7 +350,7 @@ def _env(values: dict[str, str]) -> Iterator[None]:
 def _sync(stack: LocalStack, chaos: Chaos, ds: Dataset, dsn: str, timeout_s: float) -> float:
     """Phase 1: discovery (which queues each repository's enhanced sync), then the issues."""
     started = time.monotonic()
-    chaos.kill_after_handler("CaptureRepositorySyncEnhanced")
+    chaos.kill_after_handler("CaptureRepositorySyncEnhanced", high=True)  # discovery queues first syncs high
     for repo in ds.repos.values():
         stack.queues.send_event("discover/new-repository", {"owner": repo.owner.login, "repo": repo.name,
                                                             "source": "chaos"})
@@ -471,8 +473,10 @@ def _scenario(stack: LocalStack, sim: Simulator, dsn: str, size: Size, say: Call
     say(f"{len(deliveries)} deliveries sent x{size.copies} in {sent_at - started:.0f} s; converging")
     mismatches, missed, reconciliation = _settle(stack, ds, dsn, size, deliveries, sender, say)
     timings.update(time_to_converge_s=time.monotonic() - started, after_last_post_s=time.monotonic() - sent_at)
+    killed = Counter({f: p.killed for f, p in stack.pollers.items()})
+    killed.update({f: p.killed for f, p in stack.high_pollers.items()})
     return chaos, Outcome(deliveries, sender, mismatches, missed, reconciliation, dead_letters(stack),
-                          {f: p.killed for f, p in stack.pollers.items() if p.killed}, timings, needed)
+                          {f: n for f, n in killed.items() if n}, timings, needed)
 
 
 def _problems(size: Size, sim: Simulator, chaos: Chaos, out: Outcome, lines: list[str]) -> dict[str, list[str]]:

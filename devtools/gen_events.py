@@ -1,7 +1,8 @@
 """Write ``events/<function>.json``: a Lambda-shaped sample event for every function.
 
 ``python -m devtools.gen_events`` (re)writes them. The SQS samples carry contributor.info-style data
-for each event (validated against the catalog's models by the tests); the Function URL samples are
+for each event (validated against the catalog's models by the tests), each from the queue its data
+routes to (the function's high-priority queue for a ``priority: high``); the Function URL samples are
 an event API batch and a signed GitHub ``ping`` (secret ``demo-webhook-secret``).
 """
 
@@ -79,7 +80,7 @@ def sqs_event(event: catalog.Event, n: int) -> dict[str, Any]:
         "messageAttributes": {},
         "md5OfBody": hashlib.md5(body.encode()).hexdigest(),
         "eventSource": "aws:sqs",
-        "eventSourceARN": f"arn:aws:sqs:us-east-1:123456789012:contribsync-{event.queue}",
+        "eventSourceARN": f"arn:aws:sqs:us-east-1:123456789012:contribsync-{event.queue_for(data)}",
         "awsRegion": "us-east-1",
     }]}
 

@@ -8,15 +8,18 @@ the catalog gives, or when a folder under functions/ is no function of the templ
 functions (EventApi, WebhookReceiver) are wired by hand: they are not catalog events.
 
 Every catalog event becomes a function, its queue (visibility 6x the function timeout, redrive to
-its DLQ after retries + 1 receives), its DLQ, an SQS event source mapping with ReportBatchItemFailures,
-and an EventBridge Scheduler schedule when it has a cron. ``ScalingConfig.MaximumConcurrency`` is set
-for global concurrency limits (Lambda's minimum is 2, so a limit of 1 is capped at 2 here and held
-at 1 by the runtime); per-key limits cannot be expressed there and are enforced by the runtime's
-Postgres leases. Policies are least privilege: a function may send only to its own queue and DLQ
-(re-queueing and dead-lettering) and to the queues of the events it feeds, receive only from its own
-queue, and read only the parameters it needs: every statement names its resources (X-Ray and the log
-groups come from AWS managed policies SAM attaches). Intrinsics are written in long form so the YAML
-stays plain.
+its DLQ after retries + 1 receives), its high-priority queue (the same settings, redriving to the same
+DLQ), its DLQ, an SQS event source mapping per queue with ReportBatchItemFailures, and an EventBridge
+Scheduler schedule when it has a cron. ``ScalingConfig.MaximumConcurrency`` is set on the normal
+queue's mapping for global concurrency limits (Lambda's minimum is 2, so a limit of 1 is capped at 2
+here and held at 1 by the runtime); per-key limits cannot be expressed there and are enforced by the
+runtime's Postgres leases. The high queue's mapping always has a MaximumConcurrency of its own
+(``Event.high_max_concurrency``) and takes one message per invocation, so its pollers and batches are
+never those of the normal backlog. Policies are least privilege: a function may send only to its own
+two queues and DLQ (re-queueing and dead-lettering) and to the two queues of each event it feeds,
+receive only from its own two queues, and read only the parameters it needs: every statement names its
+resources (X-Ray and the log groups come from AWS managed policies SAM attaches). Intrinsics are
+written in long form so the YAML stays plain.
 """
 
 from __future__ import annotations
@@ -88,15 +91,15 @@ def parameters_read(parameters: list[str]) -> dict[str, Any]:
         for p in parameters]}]}
 
 
-def queue_statement(own: str, sends_to: list[str]) -> dict[str, Any]:
-    """What the event source mapping and the runtime do beyond sending. Lambda polls the function's own
-    queue with the function's role (receive, delete, attributes); the runtime backs off retries with
+def queue_statement(own: list[str], sends_to: list[str]) -> dict[str, Any]:
+    """What the event source mappings and the runtime do beyond sending. Lambda polls the function's own
+    two queues with the function's role (receive, delete, attributes); the runtime backs off retries with
     ChangeMessageVisibility there and looks queue URLs up by name (GetQueueUrl). SAM's SQS event would
     attach AWSLambdaSQSQueueExecutionRole instead, which allows receiving from every queue in the
     account. One statement per action set, listing every ARN, keeps the role's inline policy small."""
     return {"Statement": [
         {"Effect": "Allow", "Action": ["sqs:GetQueueUrl"], "Resource": [arn(q) for q in sends_to]},
-        {"Effect": "Allow", "Action": list(POLL_ACTIONS), "Resource": [arn(own)]},
+        {"Effect": "Allow", "Action": list(POLL_ACTIONS), "Resource": [arn(q) for q in own]},
     ]}
 
 
@@ -112,13 +115,25 @@ def secret_read(parameter: str) -> dict[str, Any]:
                                  f":secret:${{{parameter}}}-*"}}}
 
 
+def queue_ids(function: str) -> list[str]:
+    """Logical ids of a function's two queues: the normal one, then the high-priority one."""
+    return [f"{function}Queue", f"{function}HighQueue"]
+
+
+def queue_properties(event: catalog.Event, name: str, dlq: str) -> dict[str, Any]:
+    """A function queue: visibility 6x the function timeout, redrive to the DLQ after retries + 1 receives."""
+    return {"QueueName": queue_name(name), "VisibilityTimeout": event.visibility_timeout_s,
+            "MessageRetentionPeriod": 345_600, "SqsManagedSseEnabled": True,
+            "RedrivePolicy": {"deadLetterTargetArn": arn(dlq), "maxReceiveCount": event.max_receive_count}}
+
+
 def event_resources(event: catalog.Event) -> dict[str, Any]:
     fn = event.function
-    queue, dlq = f"{fn}Queue", f"{fn}DeadLetterQueue"
-    policies: list[Any] = [send_policy(queue), send_policy(dlq)]
-    targets = [f"{t}Queue" for t in sorted({catalog.resolve(name).function for name in event.feeds} - {fn})]
+    (queue, high), dlq = queue_ids(fn), f"{fn}DeadLetterQueue"
+    policies: list[Any] = [send_policy(queue), send_policy(high), send_policy(dlq)]
+    targets = [q for t in sorted({catalog.resolve(name).function for name in event.feeds} - {fn}) for q in queue_ids(t)]
     policies.extend(send_policy(target) for target in targets)
-    policies.append(queue_statement(queue, [queue, dlq, *targets]))
+    policies.append(queue_statement([queue, high], [queue, high, dlq, *targets]))
     parameters = ["DatabaseUrlParameter"]
     environment: dict[str, Any] = {}
     if fn.startswith(GITHUB_FUNCTIONS):
@@ -136,8 +151,14 @@ def event_resources(event: catalog.Event) -> dict[str, Any]:
         "EventSourceArn": arn(queue), "FunctionName": ref(f"{fn}Function"), "BatchSize": event.batch_size,
         "MaximumBatchingWindowInSeconds": 1, "FunctionResponseTypes": ["ReportBatchItemFailures"],
     }
-    if event.concurrency is not None and event.concurrency.key is None:
-        mapping["ScalingConfig"] = {"MaximumConcurrency": max(2, event.concurrency.n)}
+    if event.max_concurrency is not None:
+        mapping["ScalingConfig"] = {"MaximumConcurrency": event.max_concurrency}
+    high_mapping: dict[str, Any] = {
+        "EventSourceArn": arn(high), "FunctionName": ref(f"{fn}Function"),
+        "BatchSize": catalog.HIGH_PRIORITY_BATCH_SIZE, "MaximumBatchingWindowInSeconds": 0,
+        "FunctionResponseTypes": ["ReportBatchItemFailures"],
+        "ScalingConfig": {"MaximumConcurrency": event.high_max_concurrency},
+    }
     function: dict[str, Any] = {
         "CodeUri": f"functions/{event.folder}/", "Handler": "app.lambda_handler", "Timeout": event.timeout_s,
         "Description": f"{event.name}: {event.summary}"[:256],
@@ -148,14 +169,13 @@ def event_resources(event: catalog.Event) -> dict[str, Any]:
     resources: dict[str, Any] = {
         dlq: {"Type": "AWS::SQS::Queue", "Properties": {
             "QueueName": queue_name(event.dlq), "MessageRetentionPeriod": 1_209_600, "SqsManagedSseEnabled": True}},
-        queue: {"Type": "AWS::SQS::Queue", "Properties": {
-            "QueueName": queue_name(event.queue), "VisibilityTimeout": event.visibility_timeout_s,
-            "MessageRetentionPeriod": 345_600, "SqsManagedSseEnabled": True,
-            "RedrivePolicy": {"deadLetterTargetArn": arn(dlq), "maxReceiveCount": event.max_receive_count}}},
+        queue: {"Type": "AWS::SQS::Queue", "Properties": queue_properties(event, event.queue, dlq)},
+        high: {"Type": "AWS::SQS::Queue", "Properties": queue_properties(event, event.high_queue, dlq)},
         f"{fn}Function": {"Type": "AWS::Serverless::Function", "Properties": function},
         # The logical id SAM gave the mapping it made from an `SQS` event, so a deployed stack updates it
         # in place (a second mapping of the same queue and function would be refused).
         f"{fn}FunctionQueue": {"Type": "AWS::Lambda::EventSourceMapping", "Properties": mapping},
+        f"{fn}FunctionHighQueue": {"Type": "AWS::Lambda::EventSourceMapping", "Properties": high_mapping},
     }
     if (expression := event.aws_schedule()) is not None:
         resources[f"{fn}Schedule"] = {"Type": "AWS::Scheduler::Schedule", "Properties": {
@@ -172,7 +192,7 @@ def event_resources(event: catalog.Event) -> dict[str, Any]:
 
 
 def url_function(name: str, description: str, secret_parameter: str, env_name: str) -> dict[str, Any]:
-    queues = [send_statement([f"{e.function}Queue" for e in catalog.EVENTS])]
+    queues = [send_statement([q for e in catalog.EVENTS for q in queue_ids(e.function)])]
     return {"Type": "AWS::Serverless::Function", "Properties": {
         "CodeUri": f"functions/{catalog.folder_of(name)}/", "Handler": "app.lambda_handler", "Timeout": 10,
         "Description": description, "FunctionUrlConfig": {"AuthType": "NONE"},

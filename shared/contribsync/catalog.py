@@ -8,6 +8,10 @@ Names are the design documents' names; ``aliases`` are the names contributor.inf
 for the same job, so both route to the same function. Configuration mirrors contributor.info's
 Inngest functions (``concurrency``, ``throttle``, ``retries``) and is enforced by the runtime through
 Postgres, so it holds across Lambda instances and on the local stack alike.
+
+Every function has two queues: its own, and ``<queue>-high`` for high-priority events (``priority`` of
+``high`` or ``critical`` in the event's data, as contributor.info's senders mark them), each drained by an
+event source mapping of its own so urgent work never waits behind a backlog. Both redrive to the one DLQ.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from functools import cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from contribsync import payloads as p
 from contribsync.errors import UnknownEvent
@@ -26,6 +30,20 @@ if TYPE_CHECKING:
     from pydantic import BaseModel
 
 DEFAULT_RETRIES = 3
+# contributor.info's priorities (event-data.ts: critical | high | medium | low) that take the high queue:
+# critical is what its manual syncs send, above high. Its numeric `priority` on workspace aggregations is
+# another thing (an ordering of its own aggregation table, lower first) and takes the normal queue.
+HIGH_PRIORITIES = frozenset({"high", "critical"})
+HIGH_QUEUE_SUFFIX = "-high"
+# Lambda's cap on the batches run at once from a function's high queue (its own event source mapping):
+# enough that urgent work always has pollers of its own, few enough that a burst of it (a sync marks every
+# open PR's details high) cannot crowd out the function's normal work or flood GitHub. A global
+# concurrency limit below it is kept; the runtime's Postgres leases hold it across both queues anyway.
+HIGH_PRIORITY_CONCURRENCY = 5
+# One message per invocation, with no batching window: a high-priority event starts as soon as it is
+# received, never after the others of its batch (a normal batch runs its records one after another).
+HIGH_PRIORITY_BATCH_SIZE = 1
+LAMBDA_MIN_MAXIMUM_CONCURRENCY = 2  # ScalingConfig.MaximumConcurrency's floor
 _WORD_START = re.compile(r"(?<!^)(?=[A-Z])")
 
 
@@ -97,6 +115,35 @@ class Event:
         return "-".join(_words(self.function))
 
     @property
+    def high_queue(self) -> str:
+        """The queue of the function's high-priority events, e.g. ``capture-pr-details-high``."""
+        return f"{self.queue}{HIGH_QUEUE_SUFFIX}"
+
+    @property
+    def queues(self) -> tuple[str, str]:
+        """Both queues the function is fed from: the normal one, then the high-priority one."""
+        return (self.queue, self.high_queue)
+
+    def queue_for(self, data: Mapping[str, Any] | None) -> str:
+        """The queue an event with this data goes to: the high one when ``is_high_priority(data)``."""
+        return self.high_queue if is_high_priority(data) else self.queue
+
+    @property
+    def max_concurrency(self) -> int | None:
+        """``ScalingConfig.MaximumConcurrency`` of the normal queue's mapping: a global limit (raised to
+        Lambda's minimum of 2, and held at 1 by the runtime); None where the limit is per key or absent."""
+        limit = self.concurrency
+        if limit is None or limit.key is not None:
+            return None
+        return max(LAMBDA_MIN_MAXIMUM_CONCURRENCY, limit.n)
+
+    @property
+    def high_max_concurrency(self) -> int:
+        """``ScalingConfig.MaximumConcurrency`` of the high queue's mapping (``HIGH_PRIORITY_CONCURRENCY``,
+        or a lower global limit)."""
+        return min(HIGH_PRIORITY_CONCURRENCY, self.max_concurrency or HIGH_PRIORITY_CONCURRENCY)
+
+    @property
     def folder(self) -> str:
         """Where the handler lives, ``functions/<folder>/app.py``, e.g. ``capture_repository_sync``."""
         return folder_of(self.function)
@@ -137,6 +184,14 @@ class Event:
             dow = ",".join("-".join(str(int(d) % 7 + 1) if d.isdigit() else d for d in part.split("-"))
                            for part in dow.split(","))
         return f"cron({minute} {hour} {dom} {month} {dow} *)"
+
+
+def is_high_priority(data: Mapping[str, Any] | None) -> bool:
+    """Whether an event's data asks for the high queue: ``priority`` is ``high`` or ``critical``.
+
+    The data, not the envelope: Inngest's event has no priority of its own, and contributor.info's
+    senders put it in ``data`` (every data model keeps it, as an extra key)."""
+    return data is not None and data.get("priority") in HIGH_PRIORITIES
 
 
 _REPO = "repository_key"
@@ -318,5 +373,6 @@ def names() -> list[str]:
     return sorted(_by_name())
 
 
-__all__ = ["DEFAULT_RETRIES", "EVENTS", "Event", "Limit", "Throttle", "by_function", "folder_of", "names", "resolve",
-           "route"]
+__all__ = ["DEFAULT_RETRIES", "EVENTS", "HIGH_PRIORITIES", "HIGH_PRIORITY_BATCH_SIZE", "HIGH_PRIORITY_CONCURRENCY",
+           "HIGH_QUEUE_SUFFIX", "Event", "Limit", "Throttle", "by_function", "folder_of", "is_high_priority", "names",
+           "resolve", "route"]

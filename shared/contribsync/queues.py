@@ -1,8 +1,10 @@
 """Sending events to the queues of the functions that handle them (Inngest's ``send``).
 
 Queues are named ``{prefix}-{function queue}`` (template.yaml names them ``${AWS::StackName}-…``), so
-the same code finds them on AWS and on the local stack. The SQS endpoint comes from boto3's own
-configuration (``AWS_ENDPOINT_URL_SQS`` / ``AWS_ENDPOINT_URL``), never from code.
+the same code finds them on AWS and on the local stack. An event whose data carries a high priority goes
+to its function's high queue (``Event.queue_for``), whoever sends it: the event API, a service's follow-up
+events, the CLI. The SQS endpoint comes from boto3's own configuration (``AWS_ENDPOINT_URL_SQS`` /
+``AWS_ENDPOINT_URL``), never from code.
 """
 
 from __future__ import annotations
@@ -55,11 +57,12 @@ class Queues:
         return self.send_envelopes([self.validate(raw) for raw in events])
 
     def send_envelopes(self, envelopes: Iterable[EventEnvelope]) -> list[str]:
-        """Send validated events to their functions' queues in batches of 10; return their ids."""
+        """Send validated events to their functions' queues (the high one for a high priority) in batches of
+        10; return their ids."""
         by_queue: dict[str, list[EventEnvelope]] = defaultdict(list)
         ids: list[str] = []
         for envelope in envelopes:
-            by_queue[catalog.route(envelope.name).queue].append(envelope)
+            by_queue[catalog.route(envelope.name).queue_for(envelope.data)].append(envelope)
             ids.append(str(envelope.id))
         for queue, queued in by_queue.items():
             for start in range(0, len(queued), SQS_BATCH):

@@ -40,6 +40,23 @@ def queues(sqs):
     return Queues(sqs, prefix=prefix)
 
 
+FIGURES = pytest.StashKey[list[str]]()
+
+
+@pytest.fixture
+def report(request):
+    """``report(line)``: a figure a test measured, printed in the run's summary (``-q`` shows no test's
+    own output)."""
+    return request.config.stash.setdefault(FIGURES, []).append
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    if lines := config.stash.get(FIGURES, []):
+        terminalreporter.section("figures the tests measured")
+        for line in lines:
+            terminalreporter.write_line(line)
+
+
 class FakeClock:
     """A clock the test moves by hand."""
 

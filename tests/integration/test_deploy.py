@@ -58,6 +58,7 @@ MANAGED_POLICIES = {
 pytestmark = pytest.mark.timeout(900)
 
 EM_AARCH64 = 183  # ELF e_machine of arm64, the template's architecture
+CLOUDFORMATION_MAX_RESOURCES = 500  # per stack
 
 # Run with SAM CLI's interpreter: its translator, offline. CodeUri/ContentUri become S3 URIs, as
 # `sam validate` does before translating; no managed policy is named, so the loader has nothing to load.
@@ -293,13 +294,25 @@ def test_roles_carry_only_the_managed_policies_that_cannot_name_resources(deploy
     assert attached <= MANAGED_POLICIES.keys(), attached - MANAGED_POLICIES.keys()
 
 
-def test_sqs_functions_receive_only_from_their_own_queue(deployed):
+def test_sqs_functions_receive_only_from_their_own_two_queues(deployed):
     # SAM's `SQS` event would attach AWSLambdaSQSQueueExecutionRole: receive and delete on every queue
     resources = deployed["Resources"]
     mappings = [r["Properties"] for r in resources.values() if r["Type"] == "AWS::Lambda::EventSourceMapping"]
     assert mappings
+    sources: dict[str, list[dict]] = {}
     for mapping in mappings:
-        function = mapping["FunctionName"]["Ref"]
+        sources.setdefault(mapping["FunctionName"]["Ref"], []).append(mapping["EventSourceArn"])
+    for function, arns in sources.items():
+        # the normal queue and the high-priority one, each polled by a mapping of its own
+        assert sorted(a["Fn::GetAtt"][0] for a in arns) == sorted(
+            [f"{function.removesuffix('Function')}Queue", f"{function.removesuffix('Function')}HighQueue"])
         receives = [s for s in role_statements(resources[f"{function}Role"])
                     if "sqs:ReceiveMessage" in as_list(s["Action"])]
-        assert [s["Resource"] for s in receives] == [[mapping["EventSourceArn"]]], function
+        assert [sorted(r["Fn::GetAtt"][0] for r in s["Resource"]) for s in receives] == [
+            sorted(a["Fn::GetAtt"][0] for a in arns)], function
+
+
+def test_the_stack_stays_within_cloudformations_resource_limit(deployed):
+    # about 7 resources per function now (two queues, a DLQ, two mappings, the function and its role):
+    # 222 for 29 functions, so some 40 more functions fit
+    assert len(deployed["Resources"]) <= CLOUDFORMATION_MAX_RESOURCES

@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 
+from contribsync import catalog
 from contribsync.history import RunHistory
 from contribsync_local.http import ACCESS_LOG_FILE
 from contribsync_local.scheduler import CronDriver
@@ -95,6 +96,20 @@ def test_single_and_batch_sends_run_their_functions(stack):
     assert wait_for(lambda: set(ids) <= completed())
     cleanup = [r for r in history.recent(function="CleanupWorkspaceMetrics", limit=50) if r["event_id"] == ids[0]]
     assert cleanup[0]["result"]["retentionDays"] == 30
+
+
+def test_every_function_polls_its_high_priority_queue_too_and_wait_idle_counts_it(stack):
+    assert set(stack.high_pollers) == set(stack.pollers) == {e.function for e in catalog.EVENTS}
+    for function, poller in stack.high_pollers.items():
+        assert poller.queue_url == stack.queues.url(catalog.by_function(function).high_queue)
+        assert poller.batch_size == 1
+    # WHEN a high-priority event is sent: it lands on the high queue, and the stack is busy until it ran
+    r = httpx.post(f"{stack.http.url}/e/contributor-info",
+                   json={"name": "cleanup/workspace-metrics", "data": {"priority": "high"}})
+    (event_id,) = r.json()["ids"]
+    assert stack.wait_idle(30)
+    assert RunHistory(stack.db).completed(event_id=event_id, function="CleanupWorkspaceMetrics")
+    assert stack.backlog("CleanupWorkspaceMetrics") == 0
 
 
 def test_cron_fast_forward_sends_each_schedule_once_per_fire(stack):

@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from contribsync import catalog
 from contribsync.errors import ContribsyncError, NonRetriable, UnknownEvent
 from contribsync.history import RunHistory
 from contribsync_cli.main import main
@@ -171,3 +172,34 @@ def test_status_shows_dead_letters_and_failures_also_through_the_cli(stack, faul
     cli_row = next(f for f in printed["functions"] if f["function"] == FUNCTION)
     assert cli_row["deadLettered"] == row["deadLettered"]
     drain_dlq(stack)
+
+
+def bodies(queues, queue: str) -> list[str]:
+    messages = queues.sqs.receive_message(QueueUrl=queues.url(queue), MaxNumberOfMessages=10, WaitTimeSeconds=1)
+    return sorted(m["Body"] for m in messages.get("Messages", []))
+
+
+def test_status_counts_both_queues_and_the_high_priority_one_apart(db, queues):
+    event = catalog.by_function(FUNCTION)
+    body = json.dumps({"name": event.name, "data": {"repositoryId": str(uuid.uuid4())}})
+    queues.send_raw(event.queue, body)
+    for _ in range(2):
+        queues.send_raw(event.high_queue, body)
+    state = operations.status(db, queues, function=FUNCTION)
+    (row,) = state["functions"]
+    assert (row["queued"], row["highQueued"]) == (3, 2)
+    assert (state["totals"]["queued"], state["totals"]["highQueued"]) == (3, 2)
+
+
+def test_redrive_sends_each_dead_letter_back_to_the_queue_its_priority_asks_for(queues):
+    # GIVEN the function's one DLQ holding dead letters of both its queues, and one that is no event
+    event = catalog.by_function(FUNCTION)
+    high = json.dumps({"name": event.name, "data": {"repositoryId": str(uuid.uuid4()), "priority": "high"}})
+    plain = json.dumps({"name": event.name, "data": {"repositoryId": str(uuid.uuid4()), "priority": "low"}})
+    for body in (high, plain, "{not json"):
+        queues.send_raw(event.dlq, body)
+    # WHEN they are redriven
+    assert operations.redrive(queues, FUNCTION) == {FUNCTION: 3}
+    # THEN each is back where a sender would have put it
+    assert bodies(queues, event.high_queue) == [high]
+    assert bodies(queues, event.queue) == sorted([plain, "{not json"])

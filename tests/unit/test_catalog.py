@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import re
 
 import pytest
@@ -134,3 +135,56 @@ def test_a_cancel_needs_seed_001s_condition_unless_the_function_declares_its_own
     assert own.cancel_condition_met({"reason": "budget", "scope": "all"})
     assert not own.cancel_condition_met({"reason": "user_requested"})
     assert dataclasses.replace(sync, cancel_when=()).cancel_condition_met({})
+
+
+def test_every_function_has_a_high_priority_queue_named_apart_from_every_other_queue():
+    names = [q for e in catalog.EVENTS for q in (*e.queues, e.dlq)]
+    assert len(names) == len(set(names))
+    for event in catalog.EVENTS:
+        assert event.queues == (event.queue, f"{event.queue}-high")
+        assert re.fullmatch(r"[a-z0-9-]{1,60}", event.high_queue), event.high_queue
+        # the runtime knows a record from the high queue by this ending of its queue's name
+        assert not event.queue.endswith(catalog.HIGH_QUEUE_SUFFIX)
+        assert not any(other.queue.endswith(f"-{event.high_queue}") for other in catalog.EVENTS)
+
+
+@pytest.mark.parametrize(("data", "high"), [
+    ({"priority": "high"}, True),
+    ({"priority": "critical"}, True),  # contributor.info's manual syncs: above high
+    ({"priority": "medium"}, False),
+    ({"priority": "low"}, False),
+    ({"priority": "normal"}, False),
+    ({"priority": 100}, False),  # a workspace aggregation's tier order (lower first), not a priority class
+    ({"priority": "HIGH"}, False),
+    ({"priority": None}, False),
+    ({}, False),
+    (None, False),
+])
+def test_the_data_s_priority_chooses_the_queue(data, high):
+    event = catalog.resolve("capture/pr.details")
+    assert catalog.is_high_priority(data) is high
+    assert event.queue_for(data) == (event.high_queue if high else event.queue)
+
+
+def test_contributor_infos_high_and_critical_senders_reach_a_high_queue():
+    from pathlib import Path
+
+    sent = json.loads((Path(__file__).resolve().parents[1] / "fixtures" / "contributor-info" /
+                       "sender-events.json").read_text())
+    high = {e["name"] for e in sent if e["data"].get("priority") in ("high", "critical")}
+    assert high >= {"capture/pr.details", "capture/repository.sync.graphql", "github/repository.sync",
+                    "embedding/issue.generate"}
+    for e in sent:
+        queue = catalog.route(e["name"]).queue_for(e["data"])
+        assert queue.endswith("-high") is (e["data"].get("priority") in ("high", "critical")), e["src"]
+
+
+def test_a_high_queues_mapping_has_concurrency_of_its_own_within_a_global_limit():
+    for event in catalog.EVENTS:
+        limit = event.concurrency
+        if limit is not None and limit.key is None:
+            assert event.max_concurrency == max(2, limit.n)
+            assert event.high_max_concurrency == min(catalog.HIGH_PRIORITY_CONCURRENCY, max(2, limit.n))
+        else:
+            assert event.max_concurrency is None
+            assert event.high_max_concurrency == catalog.HIGH_PRIORITY_CONCURRENCY

@@ -60,6 +60,29 @@ def test_function_queue_and_dlq_follow_the_catalog(event):
 
 
 @pytest.mark.parametrize("event", EVENTS, ids=lambda e: e.function)
+def test_a_high_priority_queue_with_a_mapping_of_its_own(event):
+    queue, high = props(f"{event.function}Queue"), props(f"{event.function}HighQueue")
+    assert high["QueueName"] == {"Fn::Sub": f"${{AWS::StackName}}-{event.queue}-high"}
+    # the normal queue's settings, and its dead letters in the function's one DLQ
+    assert {k: v for k, v in high.items() if k != "QueueName"} == {k: v for k, v in queue.items() if k != "QueueName"}
+    assert high["RedrivePolicy"]["deadLetterTargetArn"] == {"Fn::GetAtt": [f"{event.function}DeadLetterQueue", "Arn"]}
+    # a second mapping on the same function, with concurrency of its own and one message per invocation
+    source = RESOURCES[f"{event.function}FunctionHighQueue"]
+    assert source["Type"] == "AWS::Lambda::EventSourceMapping"
+    mapping = source["Properties"]
+    assert mapping["EventSourceArn"] == {"Fn::GetAtt": [f"{event.function}HighQueue", "Arn"]}
+    assert mapping["FunctionName"] == {"Ref": f"{event.function}Function"}
+    assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert (mapping["BatchSize"], mapping["MaximumBatchingWindowInSeconds"]) == (1, 0)
+    ceiling = mapping["ScalingConfig"]["MaximumConcurrency"]
+    assert 2 <= ceiling <= catalog.HIGH_PRIORITY_CONCURRENCY  # Lambda's minimum is 2
+    if event.concurrency is not None and event.concurrency.key is None:  # a global limit is never exceeded
+        assert ceiling <= max(2, event.concurrency.n)
+    else:
+        assert ceiling == catalog.HIGH_PRIORITY_CONCURRENCY
+
+
+@pytest.mark.parametrize("event", EVENTS, ids=lambda e: e.function)
 def test_schedules_follow_the_catalog(event):
     schedule = RESOURCES.get(f"{event.function}Schedule")
     if event.schedule is None:
@@ -83,16 +106,19 @@ def test_schedules_follow_the_catalog(event):
 def test_policies_are_least_privilege(event):
     policies = props(f"{event.function}Function")["Policies"]
     send_to = {p["SQSSendMessagePolicy"]["QueueName"]["Fn::GetAtt"][0] for p in policies if "SQSSendMessagePolicy" in p}
-    feeds = {f"{catalog.resolve(n).function}Queue" for n in event.feeds} - {f"{event.function}Queue"}
-    own = {f"{event.function}Queue", f"{event.function}DeadLetterQueue"}
+    fed = {catalog.resolve(n).function for n in event.feeds} - {event.function}
+    # each fed function's two queues: a follow-up goes to the high one when its data says so
+    feeds = {f"{f}{kind}Queue" for f in fed for kind in ("", "High")}
+    polled = {f"{event.function}Queue", f"{event.function}HighQueue"}
+    own = polled | {f"{event.function}DeadLetterQueue"}
     assert send_to == own | feeds
     statements = [st for p in policies if "Statement" in p for st in p["Statement"]]
     by_action = {a: st["Resource"] for st in statements for a in st["Action"]}
-    # the runtime looks queue URLs up by name and backs off retries on its own queue
+    # the runtime looks queue URLs up by name and backs off retries on its own queues
     assert {r["Fn::GetAtt"][0] for r in by_action["sqs:GetQueueUrl"]} == own | feeds
-    # Lambda polls only the function's own queue, where the runtime also backs off retries
+    # Lambda polls only the function's own two queues, where the runtime also backs off retries
     for action in ("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility"):
-        assert by_action[action] == [{"Fn::GetAtt": [f"{event.function}Queue", "Arn"]}]
+        assert {r["Fn::GetAtt"][0] for r in by_action[action]} == polled
     # hierarchical parameter names keep their leading slash, so the ARN adds none
     assert {"Fn::Sub": "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter${DatabaseUrlParameter}"} \
         in by_action["ssm:GetParameter"]
@@ -103,14 +129,15 @@ def test_url_functions_send_to_every_queue_in_one_statement():
     for name in ("EventApiFunction", "WebhookReceiverFunction"):
         statements = [st for p in props(name)["Policies"] if "Statement" in p for st in p["Statement"]]
         send = next(st for st in statements if "sqs:SendMessage" in st["Action"])
-        assert {r["Fn::GetAtt"][0] for r in send["Resource"]} == {f"{e.function}Queue" for e in EVENTS}
+        assert {r["Fn::GetAtt"][0] for r in send["Resource"]} == {
+            f"{e.function}{kind}Queue" for e in EVENTS for kind in ("", "High")}
         assert len(yaml.safe_dump(props(name)["Policies"])) < 10_240 // 2  # far from IAM's inline limit
 
 
 def test_no_function_outside_the_catalog():
-    sqs_functions = {v["Properties"]["FunctionName"]["Ref"].removesuffix("Function") for v in RESOURCES.values()
-                     if v["Type"] == "AWS::Lambda::EventSourceMapping"}
-    assert sqs_functions == {e.function for e in EVENTS}
+    mappings = [v["Properties"]["FunctionName"]["Ref"].removesuffix("Function") for v in RESOURCES.values()
+                if v["Type"] == "AWS::Lambda::EventSourceMapping"]
+    assert sorted(mappings) == sorted(e.function for e in EVENTS for _ in e.queues)  # two each
     url_functions = {k for k, v in RESOURCES.items()
                      if v["Type"] == "AWS::Serverless::Function" and "FunctionUrlConfig" in v["Properties"]}
     assert url_functions == {"EventApiFunction", "WebhookReceiverFunction"}

@@ -20,6 +20,12 @@ For each record it parses the body into the event's model, then, in order:
 Every outcome is a row in ``function_runs``. Attempts spent before a deferral travel with the
 re-queued message (``contribsync-prior-attempts``), so a deferral never resets the retry budget.
 
+A message from the function's high-priority queue goes through the same steps. What differs: its
+re-queues and backoffs stay on the high queue, and a forward goes to the other function's high queue;
+it takes its throttle from a bucket of its own (as contributor.info keys throttles by priority), so a
+normal backlog that spent the function's starts does not hold it; and over a concurrency limit, which
+both queues share, it comes back five times sooner than a normal run, to take the next free slot.
+
 The package: ``context`` (what a service gets), ``messages`` (an SQS record and the text rules it must
 meet), ``delivery`` (re-queue, backoff, dead-letter), ``attempt`` (steps 3-6 for one record), and
 ``Runtime`` here (the batch, and steps 1-2).
@@ -44,7 +50,16 @@ from contribsync.observability import logger, metrics
 from contribsync.runtime.attempt import Attempt, Waits
 from contribsync.runtime.context import RunContext, Service
 from contribsync.runtime.delivery import Delivery
-from contribsync.runtime.messages import SqsRecord, attribute, event_time, origin, pg_text, sent_again, storable
+from contribsync.runtime.messages import (
+    SqsRecord,
+    attribute,
+    event_time,
+    on_high_queue,
+    origin,
+    pg_text,
+    sent_again,
+    storable,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
@@ -53,6 +68,9 @@ if TYPE_CHECKING:
 
     from contribsync.catalog import Event
     from contribsync.clients import Clients
+
+# A high-priority run over a concurrency limit is re-queued after 1-3 s where a normal one waits 5-15 s.
+HIGH_PRIORITY_WAIT_DIVISOR = 5
 
 
 class Runtime:
@@ -64,7 +82,10 @@ class Runtime:
         self.clients = clients
         self.service = service
         self.waits = waits or Waits()
+        low, high = self.waits.concurrency_s
+        self.high_waits = Waits(concurrency_s=(low / HIGH_PRIORITY_WAIT_DIVISOR, high / HIGH_PRIORITY_WAIT_DIVISOR))
         self.delivery = Delivery(event, clients, rng=rng)
+        self.high_delivery = Delivery(event, clients, rng=rng, high=True)
 
     def close(self) -> None:
         """Close the clients (the local stack calls this on stop)."""
@@ -80,9 +101,10 @@ class Runtime:
 
     def process_record(self, record: SqsRecord) -> None:
         attempt = int(attribute(record, PRIOR_ATTEMPTS_ATTR) or 0) + int(record.attributes.ApproximateReceiveCount)
+        delivery = self.high_delivery if on_high_queue(record, self.event) else self.delivery
         run: Attempt | None = None
         try:
-            run = self._prepare(record, attempt)
+            run = self._prepare(record, attempt, delivery)
             if run is not None:
                 run.execute()
         except Exception:
@@ -90,10 +112,10 @@ class Runtime:
                 # It failed around a run rather than in it (recording a rejection or an outcome, or the
                 # duplicate check, when the database went away): back after a backoff as a failed run
                 # is, not after the whole visibility timeout (6 x the function's timeout).
-                self.delivery.retry_later(record.receiptHandle, attempt)
+                delivery.retry_later(record.receiptHandle, attempt)
             raise
 
-    def _prepare(self, record: SqsRecord, attempt: int) -> Attempt | None:
+    def _prepare(self, record: SqsRecord, attempt: int, delivery: Delivery) -> Attempt | None:
         """The attempt of a record; None when it is rejected (dead-lettered) or forwarded instead."""
         # Per-thread keys: the local stack runs many functions' records at once in one interpreter, where
         # keys appended to the shared logger showed up in other threads' lines. Lambda runs one at a time.
@@ -116,11 +138,13 @@ class Runtime:
             return None
         if event.function != self.event.function:
             logger.warning("event forwarded to its own queue", extra={"event_name": envelope.name})
-            self.delivery.forward(event.queue, record.body, origin=origin(record))
+            # a high-priority message stays high: the queue it came from, or its data, says so
+            queue = event.high_queue if delivery.high else event.queue_for(envelope.data)
+            delivery.forward(queue, record.body, origin=origin(record))
             return None
-        return Attempt(event=self.event, clients=self.clients, delivery=self.delivery, service=self.service,
-                       waits=self.waits, record=record, envelope=envelope, data=data, event_time=happened,
-                       attempt=attempt)
+        return Attempt(event=self.event, clients=self.clients, delivery=delivery, service=self.service,
+                       waits=self.high_waits if delivery.high else self.waits, record=record, envelope=envelope,
+                       data=data, event_time=happened, attempt=attempt)
 
     def _resolve(self, name: str) -> Event:
         if name in self.event.all_names or self.event.catch_all:

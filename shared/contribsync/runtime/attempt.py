@@ -154,7 +154,9 @@ class Attempt:
         if throttle is None:
             return True
         key = str(getattr(self.data, throttle.key)) if throttle.key else ""
-        grant = self.flow.take(scope=self.event.function, key=key, limit=throttle.limit, period_s=throttle.period_s)
+        # the high queue's bucket is its own: a normal backlog that spent the function's starts never holds it
+        scope = f"{self.event.function}:high" if self.delivery.high else self.event.function
+        grant = self.flow.take(scope=scope, key=key, limit=throttle.limit, period_s=throttle.period_s)
         if not grant.granted:
             self._defer(grant.wait_s, f"throttled: {throttle.limit} per {throttle.period_s}s")
         return grant.granted

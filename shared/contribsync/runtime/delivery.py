@@ -1,5 +1,9 @@
 """Where a message goes when its run does not complete: back to its queue later, or to its DLQ.
 
+A ``Delivery`` serves one of the function's two queues, the one the message came from: re-queues and
+backoffs stay there, so a high-priority message is never moved behind the normal backlog; dead letters
+go to the function's one DLQ, which both queues' redrive policies name too.
+
 - ``requeue``: sent again with a delay, without spending an attempt (a deferral, a throttle, a busy
   concurrency key). Beyond SQS's 15-minute delay, a not-before attribute carries the rest of the wait.
 - ``retry_later``: the failed message's visibility timeout is set to the backoff, so SQS hands it out again
@@ -30,12 +34,15 @@ SQS_MAX_VISIBILITY_S = 43_200
 
 
 class Delivery:
-    """Sends, delays and dead-letters one function's messages."""
+    """Sends, delays and dead-letters the messages of one of a function's queues (``high``: its high one)."""
 
-    def __init__(self, event: Event, clients: Clients, *, rng: Callable[[], float] = random.random) -> None:
+    def __init__(self, event: Event, clients: Clients, *, rng: Callable[[], float] = random.random,
+                 high: bool = False) -> None:
         self.event = event
         self.clients = clients
         self.rng = rng
+        self.high = high
+        self.queue = event.high_queue if high else event.queue
 
     def dead_letter(self, body: str, error: BaseException, attempt: int, *, record: Callable[[], object]) -> None:
         """Send a copy to the DLQ, then ``record`` it in the run history as dead-lettered.
@@ -60,7 +67,7 @@ class Delivery:
         """Send this body again after ``delay_s``; the attempts already spent, and the id of the message as
         first sent, travel with it."""
         not_before = self.clients.clock.now() + timedelta(seconds=delay_s)
-        self.clients.queues.send_raw(self.event.queue, body, delay_s=int(delay_s + 0.999), attributes={
+        self.clients.queues.send_raw(self.queue, body, delay_s=int(delay_s + 0.999), attributes={
             PRIOR_ATTEMPTS_ATTR: str(spent_attempts),
             NOT_BEFORE_ATTR: not_before.isoformat(),
             ORIGIN_ATTR: origin,
@@ -74,7 +81,7 @@ class Delivery:
     def retry_later(self, receipt_handle: str, attempt: int) -> int:
         """Let SQS hand the message out again after the backoff of ``attempt``; the delay in seconds."""
         delay = self.backoff_s(attempt)
-        self.clients.queues.change_visibility(self.event.queue, receipt_handle, delay)
+        self.clients.queues.change_visibility(self.queue, receipt_handle, delay)
         return delay
 
     def backoff_s(self, attempt: int) -> int:

@@ -17,6 +17,7 @@ from contribsync.envelope import ORIGIN_ATTR
 from contribsync.errors import InvalidEvent
 
 if TYPE_CHECKING:
+    from contribsync.catalog import Event
     from contribsync.envelope import EventEnvelope
 
 _NOT_SQS_TEXT = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
@@ -37,6 +38,12 @@ def attribute(record: SqsRecord, name: str) -> str | None:
 def origin(record: SqsRecord) -> str:
     """The id of the message as first sent: the record's own, or the one a forward or re-queue carried."""
     return attribute(record, ORIGIN_ATTR) or record.messageId
+
+
+def on_high_queue(record: SqsRecord, event: Event) -> bool:
+    """Whether the record came from the function's high-priority queue: its ARN names
+    ``<prefix>-<queue>-high`` (no normal queue's name ends so: the catalog's tests hold it)."""
+    return record.eventSourceARN.rsplit(":", 1)[-1].endswith(f"-{event.high_queue}")
 
 
 def sent_again(record: SqsRecord) -> bool:
@@ -81,4 +88,5 @@ def event_time(envelope: EventEnvelope, record: SqsRecord) -> datetime:
         raise InvalidEvent(f"invalid message: ts {envelope.ts} is not a time") from exc
 
 
-__all__ = ["SqsRecord", "attribute", "event_time", "origin", "pg_text", "sent_again", "sqs_text", "storable"]
+__all__ = ["SqsRecord", "attribute", "event_time", "on_high_queue", "origin", "pg_text", "sent_again", "sqs_text",
+           "storable"]
