@@ -2,7 +2,8 @@
 history, the dead letters).
 
 ``send`` and ``inject`` reach the queues of a running ``contribsync dev`` or of ``AWS_ENDPOINT_URL`` (AWS
-itself when credentials are configured); ``runs`` reads the configured database.
+itself when credentials are configured); ``runs`` reads the configured database: recent runs, the failed and
+retried ones with the step each failed at (``--failed``), or one run in full (``runs RUN_ID``).
 """
 
 from __future__ import annotations
@@ -11,12 +12,14 @@ import json
 from typing import TYPE_CHECKING
 
 from contribsync import catalog
-from contribsync_cli.output import print_runs
+from contribsync_cli.output import print_failures, print_run, print_runs
 
 if TYPE_CHECKING:
     import argparse
 
     from rich.console import Console
+
+    from contribsync.db import Database
 
 
 def send(args: argparse.Namespace) -> None:
@@ -41,14 +44,39 @@ def inject(args: argparse.Namespace, console: Console) -> None:
 
 
 def runs(args: argparse.Namespace, console: Console) -> None:
-    from contribsync.history import RunHistory
+    from contribsync.history import FAILED_STATUSES, RunHistory
     from contribsync_cli.local_env import database
 
-    rows = RunHistory(database()).recent(function=args.function, status=args.status, limit=args.limit)
+    db = database()
+    try:
+        if args.run_id is not None:
+            one_run(db, args.run_id, console, as_json=args.json)
+            return
+        status = FAILED_STATUSES if args.failed else args.status
+        rows = RunHistory(db).recent(function=args.function, status=status, limit=args.limit)
+    finally:
+        db.close()
     if args.json:
         print(json.dumps(rows, indent=2, default=str))
-        return
-    print_runs(console, rows)
+    elif args.failed:
+        print_failures(console, rows)
+    else:
+        print_runs(console, rows)
+
+
+def one_run(db: Database, run_id: str, console: Console, *, as_json: bool) -> None:
+    """``runs RUN_ID``: one run in full (its id, or the 8 characters ``runs`` prints)."""
+    from contribsync.errors import ContribsyncError
+    from contribsync_ops import operations
+
+    try:
+        run = operations.run(db, run_id)
+    except ContribsyncError as exc:  # unknown, or a prefix of more than one
+        raise SystemExit(str(exc)) from exc
+    if as_json:
+        print(json.dumps(run, indent=2, default=str))
+    else:
+        print_run(console, run)
 
 
 def dlq(args: argparse.Namespace, console: Console) -> None:
@@ -72,10 +100,15 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], console: 
     j.add_argument("--body", required=True)
     j.add_argument("--high", action="store_true", help="on its high-priority queue")
     j.set_defaults(func=lambda a: inject(a, console))
-    r = sub.add_parser("runs", help="recent runs from the run history")
+    r = sub.add_parser("runs", help="recent runs from the run history, or one run in full")
+    r.add_argument("run_id", nargs="?", metavar="RUN_ID",
+                   help="show this run in full: error, step, traceback, data, result, attempts (8 characters do)")
     r.add_argument("--function")
-    r.add_argument("--status", choices=["running", "completed", "failed", "retrying", "deferred", "cancelled",
-                                        "skipped"])
+    which = r.add_mutually_exclusive_group()
+    which.add_argument("--status", choices=["running", "completed", "failed", "retrying", "deferred", "cancelled",
+                                            "skipped"])
+    which.add_argument("--failed", action="store_true",
+                       help="failed and retried runs, with the error, the step and the frame where each failed")
     r.add_argument("--limit", type=int, default=50)
     r.add_argument("--json", action="store_true")
     r.set_defaults(func=lambda a: runs(a, console))

@@ -6,10 +6,12 @@ It shows what ``contribsync status``, ``runs`` and ``dlq`` print, from the same 
 
 - ``/``: totals; per function its queued (both queues, and the high-priority one alone), in-flight,
   delayed and DLQ depths, runs in flight, failures and completions of the last hour, the last run, the
-  schedule and its last fire; the GitHub budget; the recent failures; the workspaces.
-- ``/functions/<Function>`` (``?status=failed`` filters): the function's settings, its run history and
-  the messages in its DLQ with the error each carries.
-- ``/runs/<id>``: one run's error, data and result, and every attempt of its event.
+  schedule and its last fire; the GitHub budget; the recent failures (error, step, last frame of ours);
+  the workspaces.
+- ``/functions/<Function>`` (``?status=failed`` filters): the function's settings, its run history (a
+  failure's step under its error) and the messages in its DLQ with the error each carries.
+- ``/runs/<id>``: one run's error, the step it failed at and its traceback (our frames), data and result,
+  and every attempt of its event.
 
 GET (and HEAD) only: any other method is answered 405. ``?refresh=N`` reloads a page every N seconds.
 Times are shown in UTC.
@@ -32,6 +34,7 @@ from contribsync import catalog
 from contribsync.errors import ContribsyncError
 from contribsync.github import PostgresBudget
 from contribsync.history import RunHistory
+from contribsync.runtime.failure import innermost_frame, shown_step, step_line
 from contribsync_ops import OPS_SQL, operations
 
 if TYPE_CHECKING:
@@ -120,7 +123,9 @@ class Dashboard:
         self.history = RunHistory(db)
         self.env = Environment(loader=PackageLoader("contribsync_local", "templates/dashboard"), autoescape=True,
                                undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
-        self.env.filters.update(when=when, ago=ago, duration=duration, summary=summary, pretty=pretty)
+        self.env.filters.update(when=when, ago=ago, duration=duration, summary=summary, pretty=pretty,
+                                step_line=step_line, shown_step=shown_step,
+                                innermost_frame=innermost_frame)
         self.env.globals.update(STATUSES=STATUSES)
         self.urls = Map([
             Rule("/", endpoint="overview", methods=["GET"]),

@@ -12,6 +12,8 @@
 - ``cancel``: ``cancel/function`` for an event and a match.
 - ``status``: queue (both of a function's queues, and the high-priority one alone) and DLQ depths, runs in
   flight, failures of the last hour and the last cron fires.
+- ``run``: one run with everything recorded about it (a failure's traceback and step too) and every
+  attempt of its event.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from contribsync import catalog
 from contribsync.errors import ContribsyncError
+from contribsync.history import RunHistory
 from contribsync_ops import OPS_SQL
 
 if TYPE_CHECKING:
@@ -55,6 +58,16 @@ def replay(db: Database, queues: Queues, *, run_id: str | None = None,
         out.append({"runId": str(run["id"]), "function": run["function"], "event": run["event_name"],
                     "eventId": event_id})
     return out
+
+
+def run(db: Database, run_id: str) -> dict[str, Any]:
+    """One run (``run_id``, or its first characters as ``contribsync runs`` prints them) with everything
+    recorded about it, and every attempt of its event under ``attempts``."""
+    history = RunHistory(db)
+    found = history.get(_full_run_id(db, run_id))
+    if found is None:
+        raise ContribsyncError(f"no run {run_id} in the run history")
+    return {**found, "attempts": history.attempts(event_id=found["event_id"], function=found["function"])}
 
 
 def _full_run_id(db: Database, run_id: str) -> str:
@@ -140,4 +153,4 @@ def _depths(queues: Queues, queue: str) -> dict[str, int]:
             "delayed": int(attributes.get("ApproximateNumberOfMessagesDelayed", 0))}
 
 
-__all__ = ["cancel", "redrive", "replay", "status"]
+__all__ = ["cancel", "redrive", "replay", "run", "status"]

@@ -62,14 +62,17 @@ class Cancelled(ContribsyncError):
 
 
 class GitHubError(ContribsyncError):
-    """A failed GitHub call. The message carries GitHub's X-GitHub-Request-Id when there is one."""
+    """A failed GitHub call. The message carries GitHub's X-GitHub-Request-Id when there is one;
+    ``request`` names the call (``GET /repos/o/r/issues?page=3``, ``GraphQL issues_page``)."""
 
-    def __init__(self, message: str, *, request_id: str | None = None, status: int | None = None) -> None:
+    def __init__(self, message: str, *, request_id: str | None = None, status: int | None = None,
+                 request: str | None = None) -> None:
         suffix = f" (X-GitHub-Request-Id: {request_id})" if request_id else ""
         # Exception.__init__ directly: in RateLimited's MRO, super() here would be Deferred.
         Exception.__init__(self, message + suffix)
         self.request_id = request_id
         self.status = status
+        self.request = request
 
 
 class NotFound(GitHubError, NonRetriable):
@@ -79,26 +82,27 @@ class NotFound(GitHubError, NonRetriable):
 class RateLimited(GitHubError, Deferred):
     """The token's budget is below the reserve; resume at ``defer_until`` (the reset time)."""
 
-    def __init__(self, message: str, *, defer_until: datetime, request_id: str | None = None) -> None:
-        GitHubError.__init__(self, message, request_id=request_id, status=403)
+    def __init__(self, message: str, *, defer_until: datetime, request_id: str | None = None,
+                 request: str | None = None) -> None:
+        GitHubError.__init__(self, message, request_id=request_id, status=403, request=request)
         self.defer_until = defer_until
 
 
 class SecondaryRateLimited(RateLimited):
     """GitHub's secondary (abuse) limit: honour ``retry_after`` seconds."""
 
-    def __init__(self, message: str, *, retry_after: int, request_id: str | None = None) -> None:
-        super().__init__(
-            message, defer_until=datetime.now(UTC) + timedelta(seconds=retry_after), request_id=request_id
-        )
+    def __init__(self, message: str, *, retry_after: int, request_id: str | None = None,
+                 request: str | None = None) -> None:
+        super().__init__(message, defer_until=datetime.now(UTC) + timedelta(seconds=retry_after),
+                         request_id=request_id, request=request)
         self.retry_after = retry_after
 
 
 class GraphQLError(GitHubError):
     """GitHub's GraphQL endpoint answered with ``errors``; their messages are kept."""
 
-    def __init__(self, messages: list[str], *, request_id: str | None = None) -> None:
-        super().__init__("GraphQL error: " + "; ".join(messages), request_id=request_id)
+    def __init__(self, messages: list[str], *, request_id: str | None = None, request: str | None = None) -> None:
+        super().__init__("GraphQL error: " + "; ".join(messages), request_id=request_id, request=request)
         self.messages = messages
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -75,6 +76,17 @@ class Settings:
     embedding_price_per_mtok: float = 0.02  # USD per 1M tokens of text-embedding-3-small, for run costs
     embedding_requests_per_minute: float = 3000.0  # the account's limits for the embedding model
     embedding_tokens_per_minute: float = 1_000_000.0
+
+    def secrets(self) -> tuple[str, ...]:
+        """The values no stored text may show (the run history masks them): the GitHub tokens and App key,
+        the webhook secrets, the OpenAI key, the event keys but the public default, the database password."""
+        try:
+            password = urlsplit(self.database_url).password
+        except ValueError:  # not a URL (a libpq key=value string: its password= is masked by its shape)
+            password = None
+        values = (*self.github_tokens, self.github_app_private_key, *self.webhook_secrets, self.openai_api_key,
+                  *(k for k in self.event_keys if k != _DEFAULT_EVENT_KEY), password)
+        return tuple(v for v in values if v)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:

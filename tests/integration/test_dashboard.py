@@ -7,11 +7,13 @@ from __future__ import annotations
 import json
 import re
 import uuid
+from datetime import UTC, datetime
 
 import httpx
 import pytest
 
 from contribsync.history import RunHistory
+from contribsync.runtime.failure import Failure
 from contribsync_local.stack import LocalStack
 from devtools.browser import ChromiumNotFound, chromium
 
@@ -122,6 +124,10 @@ def test_from_the_overview_to_a_function_to_its_failed_run(stack, runs, page):
     assert re.fullmatch(rf"{re.escape(stack.http.url)}/runs/[0-9a-f-]{{36}}", page.url)
     assert page.locator("h1").inner_text().split() == ["ClassifySingleRepository", "·", "failed", "→", "DLQ"]
     assert page.locator("#error").inner_text() == f"NotFound: repository {runs['missing']} is not stored"
+    traceback = page.locator("#traceback").inner_text()  # our frames, down to the service that raised
+    assert 'File "contribsync/services/classify.py"' in traceback and "in classify_single" in traceback
+    assert traceback.endswith(f"contribsync.errors.NotFound: repository {runs['missing']} is not stored")
+    assert page.locator("#step").count() == 0  # the service said no step, and GitHub was not asked
     assert json.loads(page.locator("#data").inner_text()) == {"repositoryId": runs["missing"]}
     assert "No result." in page.locator("main").inner_text()
     assert [cells(r)[2].split()[0] for r in page.locator("#attempts tbody tr").all()] == ["failed"]
@@ -161,6 +167,30 @@ def test_the_status_filter_shows_only_that_status(stack, runs, page):
     assert "No completed runs yet." in page.locator("main").inner_text()
     page.locator("nav.filters").get_by_role("link", name="failed").click()
     assert [cells(r)[1].split()[0] for r in page.locator("#runs tbody tr").all()] == ["failed"]
+
+
+def test_a_failures_step_and_traceback_are_shown_as_text(stack, runs, page):
+    # GIVEN a retried run whose message, step and traceback hold markup
+    traceback = ('Traceback (most recent call last):\n  File "contribsync/services/issues.py", line 9, in f\n'
+                 '    raise ValueError("<i>x</i>")\nValueError: <b>bold</b> & <script>alert(1)</script>\n')
+    failure = Failure("ValueError", "<b>bold</b> & <script>alert(1)</script>", traceback,
+                      {"stream": "<em>OPEN</em>", "page": 2, "github_request_id": "<u>AB:1</u>"})
+    run_id = RunHistory(stack.db).record(
+        event_id=str(uuid.uuid4()), event_name="capture/issue.comments", function="CaptureIssueComments",
+        key=None, attempt=1, status="retrying", data={"issueNumber": 1}, message_id=None,
+        now=datetime.now(UTC), failure=failure)
+    # WHEN its function's page, then its own, are loaded
+    page.goto(f"{stack.http.url}/functions/CaptureIssueComments")
+    row = page.locator("#runs tbody tr", has_text="<b>bold</b>")
+    assert row.locator(".step").inner_text() == "page=2 stream=<em>OPEN</em> github_request_id=<u>AB:1</u>"
+    page.goto(f"{stack.http.url}/runs/{run_id}")
+    # THEN every part is the text stored, and nothing of it became markup
+    assert page.locator("#error").inner_text() == "ValueError: <b>bold</b> & <script>alert(1)</script>"
+    facts = dict(zip(page.locator("#step dt").all_inner_texts(), page.locator("#step dd").all_inner_texts(),
+                     strict=True))
+    assert facts == {"page": "2", "stream": "<em>OPEN</em>", "github_request_id": "<u>AB:1</u>"}
+    assert page.locator("#traceback").inner_text() == traceback.rstrip("\n")
+    assert page.locator("main b, main i, main em, main u, script").count() == 0
 
 
 def test_unknown_pages_say_so(stack, runs, page):

@@ -195,9 +195,9 @@ class GitHubClient:
             with budget.in_flight(token) if token else nullcontext():
                 response = self._http.request(method, url, headers=headers, json=json)
         except httpx.TimeoutException as exc:
-            raise GitHubUnavailable(f"{what}: timed out ({type(exc).__name__})") from exc
+            raise GitHubUnavailable(f"{what}: timed out ({type(exc).__name__})", request=what) from exc
         except httpx.TransportError as exc:
-            raise GitHubUnavailable(f"{what}: {type(exc).__name__}: {exc}") from exc
+            raise GitHubUnavailable(f"{what}: {type(exc).__name__}: {exc}", request=what) from exc
         if token:
             budget.observe(token, response.headers)
         if response.status_code >= HTTPStatus.BAD_REQUEST:

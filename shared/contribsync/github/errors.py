@@ -66,14 +66,14 @@ _BY_STATUS: dict[int, type[GitHubError]] = {
 _LIMIT_STATUS = frozenset({HTTPStatus.FORBIDDEN, HTTPStatus.TOO_MANY_REQUESTS})
 
 
-def _limit_error(response: httpx.Response, message: str, rid: str | None) -> GitHubError | None:
+def _limit_error(response: httpx.Response, message: str, rid: str | None, what: str) -> GitHubError | None:
     retry_after = response.headers.get("retry-after")
     if retry_after and retry_after.isdigit():
-        return SecondaryRateLimited(message, retry_after=int(retry_after), request_id=rid)
+        return SecondaryRateLimited(message, retry_after=int(retry_after), request_id=rid, request=what)
     if response.headers.get("x-ratelimit-remaining") == "0":
-        return RateLimited(message, defer_until=reset_time(response), request_id=rid)
+        return RateLimited(message, defer_until=reset_time(response), request_id=rid, request=what)
     if "secondary rate limit" in message.lower() or "abuse" in message.lower():
-        return SecondaryRateLimited(message, retry_after=SECONDARY_DEFAULT_WAIT_S, request_id=rid)
+        return SecondaryRateLimited(message, retry_after=SECONDARY_DEFAULT_WAIT_S, request_id=rid, request=what)
     return None
 
 
@@ -81,11 +81,11 @@ def error_for(response: httpx.Response, what: str) -> GitHubError:
     """The error for a non-2xx, non-304 answer to ``what`` (e.g. ``GET /repos/o/r``)."""
     status, rid = response.status_code, request_id(response)
     message = f"{what}: {status} {_message(response)}"
-    if status in _LIMIT_STATUS and (limited := _limit_error(response, message, rid)) is not None:
+    if status in _LIMIT_STATUS and (limited := _limit_error(response, message, rid, what)) is not None:
         return limited
     cls = _BY_STATUS.get(status) or (
         GitHubUnavailable if status >= HTTPStatus.INTERNAL_SERVER_ERROR else GitHubError)
-    return cls(message, request_id=rid, status=status)
+    return cls(message, request_id=rid, status=status, request=what)
 
 
 def graphql_error_for(errors: list[dict[str, Any]], response: httpx.Response, what: str) -> GitHubError:
@@ -94,10 +94,11 @@ def graphql_error_for(errors: list[dict[str, Any]], response: httpx.Response, wh
     types = {str(e.get("type")) for e in errors}
     messages = [str(e.get("message", e)) for e in errors]
     if "RATE_LIMITED" in types:
-        return RateLimited(f"{what}: {'; '.join(messages)}", defer_until=reset_time(response), request_id=rid)
+        return RateLimited(f"{what}: {'; '.join(messages)}", defer_until=reset_time(response), request_id=rid,
+                           request=what)
     if types == {"NOT_FOUND"}:
-        return NotFound(f"{what}: {'; '.join(messages)}", request_id=rid, status=404)
-    return GraphQLError(messages, request_id=rid)
+        return NotFound(f"{what}: {'; '.join(messages)}", request_id=rid, status=404, request=what)
+    return GraphQLError(messages, request_id=rid, request=what)
 
 
 __all__ = ["error_for", "graphql_error_for", "request_id", "reset_time"]

@@ -26,9 +26,12 @@ it takes its throttle from a bucket of its own (as contributor.info keys throttl
 normal backlog that spent the function's starts does not hold it; and over a concurrency limit, which
 both queues share, it comes back five times sooner than a normal run, to take the next free slot.
 
+A failed or retried run keeps its exception's type and message, a traceback of our own frames, and the
+step it failed at (what the service said with ``RunContext.step``/``at``, and GitHub's request id).
+
 The package: ``context`` (what a service gets), ``messages`` (an SQS record and the text rules it must
-meet), ``delivery`` (re-queue, backoff, dead-letter), ``attempt`` (steps 3-6 for one record), and
-``Runtime`` here (the batch, and steps 1-2).
+meet), ``failure`` (what a failure keeps), ``delivery`` (re-queue, backoff, dead-letter), ``attempt``
+(steps 3-6 for one record), and ``Runtime`` here (the batch, and steps 1-2).
 """
 
 from __future__ import annotations
@@ -50,6 +53,7 @@ from contribsync.observability import logger, metrics
 from contribsync.runtime.attempt import Attempt, Waits
 from contribsync.runtime.context import RunContext, Service
 from contribsync.runtime.delivery import Delivery
+from contribsync.runtime.failure import Failure
 from contribsync.runtime.messages import (
     SqsRecord,
     attribute,
@@ -162,11 +166,12 @@ class Runtime:
                 data = raw.get("data") if isinstance(raw.get("data"), dict) and storable(raw.get("data")) else None
         except (ValueError, RecursionError):  # RecursionError: nesting deeper than the parser allows
             pass
-        logger.error("message rejected", extra={"event_name": name, "error": str(error)[:500]})
-        self.delivery.dead_letter(record.body, error, attempt, record=partial(
+        failure = Failure.brief(error)  # refused before any code of ours ran: no traceback, no step
+        logger.error("message rejected", extra={"event_name": name, "error": failure.message[:500]})
+        self.delivery.dead_letter(record.body, failure, attempt, record=partial(
             RunHistory(self.clients.db).record, event_id=event_id, event_name=name, function=self.event.function,
             key=None, attempt=attempt, status="failed", data=data, message_id=origin(record),
-            now=self.clients.clock.now(), error=error, dead_lettered=True))
+            now=self.clients.clock.now(), failure=failure, dead_lettered=True))
 
 
 __all__ = ["RunContext", "Runtime", "Service", "SqsRecord", "Waits"]

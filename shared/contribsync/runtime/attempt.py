@@ -5,6 +5,8 @@ way → re-queued shortly; cancelled → recorded as cancelled; over the throttl
 re-queued (no attempt spent); else the service runs, and its outcome is recorded:
 ``Cancelled`` → cancelled; ``Deferred`` → re-queued until its time; ``NonRetriable`` → dead-lettered;
 anything else → retried after a backoff until the catalog's retries are spent, then dead-lettered.
+A failed or retried run keeps its failure in full (``failure``: type, message, trimmed traceback, step);
+the other outcomes keep their reason (type and message).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from contribsync.flow_control import FlowControl
 from contribsync.history import RunHistory
 from contribsync.observability import logger, metrics
 from contribsync.runtime.context import RunContext
+from contribsync.runtime.failure import Failure, defining_file
 from contribsync.runtime.messages import attribute, origin
 
 if TYPE_CHECKING:
@@ -84,8 +87,18 @@ class Attempt:
         self.history.record(
             event_id=self.event_id, event_name=self.event_name, function=self.event.function, key=self.key,
             attempt=self.attempt, status=status, data=self.raw_data, message_id=self.message_id,
-            now=self._now(), error=error, next_attempt_at=next_attempt_at,
+            now=self._now(), failure=Failure.brief(error) if error else None, next_attempt_at=next_attempt_at,
         )
+
+    def _failure(self, exc: BaseException) -> Failure:
+        """What the run history keeps of a failure: our frames are the layer's and the service's file's."""
+        service_file = defining_file(self.service)
+        try:
+            return Failure.of(exc, code=[service_file] if service_file else [],
+                              secrets=self.clients.settings.secrets())
+        except Exception as detail_error:  # the failure is recorded even when its details cannot be made
+            logger.warning("failure details not kept", extra={"error_type": type(detail_error).__name__})
+            return Failure.brief(exc)
 
     def _requeue(self, delay_s: float) -> datetime:
         return self.delivery.requeue(self.record.body, delay_s=delay_s, spent_attempts=self.spent,
@@ -173,16 +186,18 @@ class Attempt:
                          self.clients, self._cancellation, final_attempt=self._final())
         logger.thread_safe_append_keys(event_id=self.event_id, run_id=str(run_id))
         try:
-            result = self.service(self.data, ctx)
+            with ctx.step():  # what the service says with ctx.at() is the step a failure keeps
+                result = self.service(self.data, ctx)
         except Cancelled as exc:
-            history.finish(run_id, status="cancelled", now=self._now(), error=exc)
+            history.finish(run_id, status="cancelled", now=self._now(), failure=Failure.brief(exc))
         except Deferred as exc:
             at = self._requeue(exc.delay_seconds(self._now()))
-            history.finish(run_id, status="deferred", now=self._now(), error=exc, next_attempt_at=at)
+            history.finish(run_id, status="deferred", now=self._now(), failure=Failure.brief(exc), next_attempt_at=at)
         except NonRetriable as exc:
-            logger.error("run failed, not retriable", extra={"error": str(exc)[:500]})
-            self.delivery.dead_letter(self.record.body, exc, self.attempt, record=partial(
-                history.finish, run_id, status="failed", now=self._now(), error=exc, dead_lettered=True))
+            failure = self._failure(exc)
+            logger.error("run failed, not retriable", extra={"error": failure.message[:500], "step": failure.step})
+            self.delivery.dead_letter(self.record.body, failure, self.attempt, record=partial(
+                history.finish, run_id, status="failed", now=self._now(), failure=failure, dead_lettered=True))
         except Exception as exc:
             self._retry_or_give_up(run_id, exc)
         else:
@@ -192,15 +207,19 @@ class Attempt:
             metrics.add_metric(name="RunCompleted", unit=MetricUnit.Count, value=1)
 
     def _retry_or_give_up(self, run_id: uuid.UUID, exc: Exception) -> None:
+        failure = self._failure(exc)
         if self._final():
-            logger.exception("run failed, retries spent", extra={"attempt": self.attempt})
-            self.delivery.dead_letter(self.record.body, exc, self.attempt, record=partial(
-                self.history.finish, run_id, status="failed", now=self._now(), error=exc, dead_lettered=True))
+            logger.error("run failed, retries spent", extra={"attempt": self.attempt, "error_type": failure.type,
+                                                             "error": failure.message[:500], "step": failure.step,
+                                                             "traceback": failure.traceback})
+            self.delivery.dead_letter(self.record.body, failure, self.attempt, record=partial(
+                self.history.finish, run_id, status="failed", now=self._now(), failure=failure, dead_lettered=True))
             return
         delay = self.delivery.retry_later(self.record.receiptHandle, self.attempt)
-        logger.warning("run failed, will retry", extra={"error": str(exc)[:500], "retry_in_s": delay})
+        logger.warning("run failed, will retry", extra={"error": failure.message[:500], "step": failure.step,
+                                                        "retry_in_s": delay})
         self.retry_scheduled = True
-        self.history.finish(run_id, status="retrying", now=self._now(), error=exc,
+        self.history.finish(run_id, status="retrying", now=self._now(), failure=failure,
                             next_attempt_at=self._now() + timedelta(seconds=delay))
         metrics.add_metric(name="RunRetried", unit=MetricUnit.Count, value=1)
         raise exc  # reported to SQS as this record's failure: it comes back after `delay`

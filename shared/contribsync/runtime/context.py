@@ -1,17 +1,20 @@
-"""What a service gets besides its data: the run's identity, the clients, sending and checkpoints."""
+"""What a service gets besides its data: the run's identity, the clients, sending, checkpoints and steps."""
 
 from __future__ import annotations
 
 import json
+import threading
 import uuid
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from contribsync.errors import Cancelled
+from contribsync.runtime.failure import mark
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping, Sequence
+    from collections.abc import Iterator, Mapping, Sequence
 
     from contribsync.ai.embedder import Embedder
     from contribsync.ai.summarizer import Summarizer
@@ -43,6 +46,8 @@ class RunContext:
     _cancellation: Callable[[], str | None] = field(repr=False, default=_never_cancelled)
     # the retries are spent: if this attempt fails (retriable or not), its message goes to the DLQ
     final_attempt: bool = False
+    # each thread's open steps, innermost last (``step``); the enhanced sync pages in three threads
+    _steps: threading.local = field(default_factory=threading.local, repr=False, compare=False)
 
     @classmethod
     def outside_a_run(cls, clients: Clients, event: Event, data: Mapping[str, Any] | None = None, *,
@@ -106,6 +111,38 @@ class RunContext:
         if reason := self._cancellation():
             raise Cancelled(reason)
 
+    # -- where the run is -----------------------------------------------------------------------
+
+    @contextmanager
+    def step(self, **where: object) -> Iterator[None]:
+        """Say what the run is doing inside the block: ``with ctx.step(stream="OPEN"):``. A failure that
+        leaves the block keeps ``where``, over the steps around it in this thread, as the step it failed
+        at (``function_runs.error_step``; an inner step's wins). A key given None is left out. The runtime
+        opens one around the service; a thread a service starts opens its own."""
+        stack = self._open_steps()
+        stack.append(_merged(stack[-1] if stack else {}, where))
+        try:
+            yield
+        except BaseException as exc:
+            mark(exc, stack[-1])
+            raise
+        finally:
+            stack.pop()
+
+    def at(self, **where: object) -> None:
+        """Update this thread's innermost step, as a paging loop does at each page: ``ctx.at(page=3)``. It
+        holds until changed or until its ``step`` block ends; None removes a key. Outside any step (a
+        thread of the service's own that opened none), nothing is kept."""
+        stack = self._open_steps()
+        if stack:
+            stack[-1] = _merged(stack[-1], where)
+
+    def _open_steps(self) -> list[dict[str, Any]]:
+        stack: list[dict[str, Any]] | None = getattr(self._steps, "stack", None)
+        if stack is None:
+            stack = self._steps.stack = []
+        return stack
+
     # -- follow-up events -------------------------------------------------------------------------
 
     def send(self, name: str, data: Mapping[str, Any]) -> str:
@@ -123,6 +160,11 @@ class RunContext:
     def _child_id(self, name: str, data: Mapping[str, Any]) -> str:
         canonical = json.dumps(dict(data), sort_keys=True, default=str)
         return str(uuid.uuid5(_FANOUT_NAMESPACE, f"{self.event_id}/{name}/{canonical}"))
+
+
+def _merged(step: Mapping[str, Any], where: Mapping[str, object]) -> dict[str, Any]:
+    merged = {**step, **where}
+    return {key: value for key, value in merged.items() if value is not None}
 
 
 # A service: the event's validated data and the run's context in, a JSON-able result (or a model) out.

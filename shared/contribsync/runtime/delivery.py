@@ -8,7 +8,8 @@ go to the function's one DLQ, which both queues' redrive policies name too.
   concurrency key). Beyond SQS's 15-minute delay, a not-before attribute carries the rest of the wait.
 - ``retry_later``: the failed message's visibility timeout is set to the backoff, so SQS hands it out again
   then (exponential, with equal jitter) and counts the attempt.
-- ``dead_letter``: a copy goes to the DLQ with the error and the attempts in its attributes.
+- ``dead_letter``: a copy goes to the DLQ with the error (as the run history keeps it) and the attempts in
+  its attributes.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ if TYPE_CHECKING:
 
     from contribsync.catalog import Event
     from contribsync.clients import Clients
+    from contribsync.runtime.failure import Failure
 
 SQS_MAX_VISIBILITY_S = 43_200
 
@@ -44,15 +46,16 @@ class Delivery:
         self.high = high
         self.queue = event.high_queue if high else event.queue
 
-    def dead_letter(self, body: str, error: BaseException, attempt: int, *, record: Callable[[], object]) -> None:
-        """Send a copy to the DLQ, then ``record`` it in the run history as dead-lettered.
+    def dead_letter(self, body: str, failure: Failure, attempt: int, *, record: Callable[[], object]) -> None:
+        """Send a copy to the DLQ, with its failure's type and (masked) message and the attempts, then
+        ``record`` it in the run history as dead-lettered.
 
         In that order, so the history never says dead-lettered of a message the DLQ lacks. A redelivery
         of a message the history records as dead-lettered is dropped; so if recording fails (the
         connection dropped between the two), it is tried once more on a new connection, or the
         redelivery would put a second copy in the DLQ."""
         self.clients.queues.send_raw(self.event.dlq, body, attributes={
-            ERROR_ATTR: sqs_text(f"{type(error).__name__}: {error}"[:1000]),
+            ERROR_ATTR: sqs_text(failure.summary[:1000]),
             "contribsync-function": self.event.function,
             ATTEMPTS_ATTR: str(attempt),
         })

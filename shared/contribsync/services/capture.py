@@ -183,7 +183,7 @@ def repository_sync_enhanced(data: RepositorySync, ctx: RunContext) -> dict[str,
                  {"mode": progress["mode"], "since": progress["since"], "resumedAtPage": progress["pages"]}) as log:
 
         def stream(state: str) -> None:
-            with ctx.github.metered(log.stats):
+            with ctx.github.metered(log.stats), ctx.step(stream=state):  # a thread of its own: its own step
                 _page_stream(ctx, repo, state, progress, lock, total, log)
 
         pending = [state for state in STREAMS if not progress["streams"][state]["done"]]
@@ -209,6 +209,7 @@ def _page_stream(ctx: RunContext, repo: dict[str, Any], state: str, progress: di
     mine = progress["streams"][state]
     while not mine["done"]:
         ctx.checkpoint()
+        ctx.at(page=mine.get("pages", 0) + 1, after=mine["cursor"])  # the stream's page, counted across attempts
         answer = ctx.github.graphql("pull_requests_page", {
             "owner": repo["owner"], "name": repo["name"], "first": PAGE_PRS, "after": mine["cursor"],
             "states": [state], "orderBy": {"field": "UPDATED_AT", "direction": "DESC"},
@@ -224,6 +225,7 @@ def _page_stream(ctx: RunContext, repo: dict[str, Any], state: str, progress: di
             # they are: if this write fails, another stream's next write must not store this stream's
             # cursor past a page that was never stored.
             after = {"cursor": page["pageInfo"]["endCursor"], "total": page["totalCount"],
+                     "pages": mine.get("pages", 0) + 1,
                      "done": reached_since or not page["pageInfo"]["hasNextPage"],
                      "highWater": mine["highWater"] or (page["nodes"][0]["updatedAt"] if page["nodes"] else None)}
             counts = {"pages": progress["pages"] + 1, "prs": progress["prs"] + len(batch.pull_requests),
@@ -274,14 +276,17 @@ def _pr_details(data: PullRequestJob, ctx: RunContext) -> dict[str, Any]:
         node: dict[str, Any] = {}
         files = additions = deletions = 0
         rest_reviews = False
-        points = 0
+        points = pages = 0
         while True:
+            pages += 1
+            ctx.at(page=pages)
             answer = ctx.github.graphql("pull_request_details", {
                 "owner": repo["owner"], "name": repo["name"], "number": data.number, **cursors})
             points += answer.cost or 0
             node = answer.data["repository"]["pullRequest"] or {}
-            if not node:
-                raise NotFound(f"{repo['full_name']} has no pull request #{data.number}")
+            if not node:  # GitHub's answer, and its request id, say there is none
+                raise NotFound(f"{repo['full_name']} has no pull request #{data.number}",
+                               request_id=answer.request_id, request="GraphQL pull_request_details")
             pr_id = int(node["fullDatabaseId"])
             if cursors == {"filesAfter": None, "reviewsAfter": None, "commentsAfter": None}:
                 batch.graphql_pull_request(node, merge_state=node.get("mergeStateStatus"))
@@ -305,6 +310,7 @@ def _pr_details(data: PullRequestJob, ctx: RunContext) -> dict[str, Any]:
             if not more:
                 break
         if rest_reviews:
+            ctx.at(page=None)  # REST pages: the failed request names its page
             for comment in ctx.github.paginate(f"/repos/{repo['full_name']}/pulls/{data.number}/comments"):
                 batch.rest_review_comment(comment, pr_id)
         written = _write(ctx, repo, batch)
@@ -363,10 +369,14 @@ def _per_number(one: PrService, *, without_numbers: PrService) -> PrService:
 
     def run(data: PullRequestJob, ctx: RunContext) -> dict[str, Any]:
         if data.pr_number is not None:
-            return one(data, ctx)
+            with ctx.step(pr=data.pr_number):
+                return one(data, ctx)
         if not data.pr_numbers:
             return without_numbers(data, ctx)
-        results = [one(data.for_number(number), ctx) for number in data.pr_numbers]
+        results = []
+        for number in data.pr_numbers:
+            with ctx.step(pr=number):
+                results.append(one(data.for_number(number), ctx))
         return {"success": True, "prNumbers": list(data.pr_numbers), "results": results}
 
     run.__doc__ = one.__doc__

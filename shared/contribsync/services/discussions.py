@@ -46,6 +46,7 @@ def repository_discussions(data: RepositoryDiscussions, ctx: RunContext, *,
                                       "summaryFailures": 0}
         while progress["processed"] < data.max_items:
             ctx.checkpoint()
+            ctx.at(page=progress["pages"] + 1, after=progress["cursor"])
             answer = ctx.github.graphql("discussions_page", {
                 "owner": repo["owner"], "name": repo["name"], "after": progress["cursor"],
                 "first": min(PAGE_DISCUSSIONS, data.max_items - progress["processed"])})

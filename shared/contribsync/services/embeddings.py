@@ -131,7 +131,8 @@ class _EmbeddingJob:
             self._touch([i for i in page if i["unchanged"] and not self.scope.force])
             for batch in self._batches([i for i in page if self.scope.force or not i["unchanged"]]):
                 self.ctx.checkpoint()
-                self._embed(batch)
+                with self.ctx.step(request=self.p["requests"] + 1, items=len(batch)):  # the n-th, over attempts
+                    self._embed(batch)
             if time.monotonic() - started > TIME_BUDGET_S and self._page(limit=1):
                 return self._continue()
         return self._finish()

@@ -36,6 +36,7 @@ def repository_issues(data: RepositoryIssues, ctx: RunContext) -> dict[str, Any]
     with SyncLog(ctx, "repository_issues", str(repo["id"]), {"since": progress["since"]}) as log:
         while True:
             ctx.checkpoint()
+            ctx.at(page=progress["pages"] + 1, after=progress["cursor"])
             answer = ctx.github.graphql("issues_page", {
                 "owner": repo["owner"], "name": repo["name"], "first": PAGE_ISSUES, "after": progress["cursor"],
                 "since": progress["since"], "comments": NESTED_COMMENTS}, points=PAGE_POINTS)
@@ -72,6 +73,7 @@ def repository_issues(data: RepositoryIssues, ctx: RunContext) -> dict[str, Any]
 def issue_comments(data: IssueComments, ctx: RunContext) -> dict[str, Any]:
     """Every comment of one issue (REST, all pages). A number that is a pull request gets its
     conversation comments stored against the pull request."""
+    ctx.at(issue=data.issue_number)  # its REST pages: the failed request names its page
     repo = repos.resolve(ctx, repository_id=data.repository_id)
     base = f"/repos/{repo['full_name']}/issues/{data.issue_number}"
     with SyncLog(ctx, "issue_comments", str(repo["id"]), {"issueNumber": data.issue_number}) as log:

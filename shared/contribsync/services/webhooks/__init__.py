@@ -69,6 +69,7 @@ def apply_delivery(data: WebhookDelivery, ctx: RunContext) -> dict[str, Any]:
 
 
 def _apply(delivery_id: str, ctx: RunContext) -> dict[str, Any]:
+    ctx.at(delivery=delivery_id)
     stored = ctx.db.query_one("webhook_delivery_get", {"delivery_id": delivery_id})
     if stored is None:
         raise NonRetriable(f"webhook delivery {delivery_id} is not stored; the receiver stores it first")
@@ -76,6 +77,7 @@ def _apply(delivery_id: str, ctx: RunContext) -> dict[str, Any]:
     if handler is None:
         raise NonRetriable(f"no handler for webhook event {stored['event']!r}")
     payload = stored["payload"]
+    ctx.at(webhook_event=stored["event"], action=payload.get("action"))
     delivery = Delivery(ctx, delivery_id, stored["event"], payload)
     try:
         check(stored["event"], payload)
