@@ -1,11 +1,23 @@
 -- The counts read by contributor_profiles.graphql (%(profiles)s: a JSON array of {node_id, followers,
 -- following, public_repos}), as contributor.info's repository sync stores them. A person GitHub no longer
 -- finds (null counts) keeps the stored ones and is not asked again before the next refresh is due.
+-- The rows are locked in GitHub-id order first, the order the contributor upserts lock them in: a sync
+-- stream writing a page concurrently then waits instead of deadlocking with this statement.
+WITH p AS (
+    SELECT *
+      FROM jsonb_to_recordset(%(profiles)s::jsonb) AS p(node_id text, followers integer, following integer,
+                                                        public_repos integer)
+), locked AS (
+    SELECT c.id, p.followers, p.following, p.public_repos
+      FROM contributors c
+      JOIN p ON p.node_id = c.node_id
+     ORDER BY c.github_id
+       FOR UPDATE OF c
+)
 UPDATE contributors AS c
-   SET followers = COALESCE(p.followers, c.followers),
-       following = COALESCE(p.following, c.following),
-       public_repos = COALESCE(p.public_repos, c.public_repos),
+   SET followers = COALESCE(locked.followers, c.followers),
+       following = COALESCE(locked.following, c.following),
+       public_repos = COALESCE(locked.public_repos, c.public_repos),
        profile_synced_at = %(now)s
-  FROM jsonb_to_recordset(%(profiles)s::jsonb) AS p(node_id text, followers integer, following integer,
-                                                    public_repos integer)
- WHERE c.node_id = p.node_id
+  FROM locked
+ WHERE c.id = locked.id
