@@ -73,12 +73,6 @@ def environment(*, aws: bool = False) -> dict[str, str]:
     return {**(aws_target() if aws else {}), **os.environ}
 
 
-def describe_aws() -> str:
-    """The endpoint the commands send to, for their banners."""
-    env = environment(aws=True)
-    return env.get("AWS_ENDPOINT_URL_SQS") or env.get("AWS_ENDPOINT_URL") or "AWS"
-
-
 def queues() -> Queues:
     """The queues (exits when no endpoint is known), under ``CONTRIBSYNC_QUEUE_PREFIX``."""
     return _queues(environment(aws=True))
@@ -124,5 +118,5 @@ def clients(*, with_queues: bool = False, simulator: Simulator | None = None,
     return mine
 
 
-__all__ = ["aws_target", "clients", "database", "database_url", "describe_aws", "environment", "github_overrides",
+__all__ = ["aws_target", "clients", "database", "database_url", "environment", "github_overrides",
            "queues", "running_stack", "simulator_unless_configured"]
