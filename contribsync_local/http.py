@@ -42,6 +42,9 @@ if TYPE_CHECKING:
 AccessLog = Literal["off", "file", "stderr"]
 ACCESS_LOG = logging.getLogger("contribsync_local.http.access")
 ACCESS_LOG_FILE = Path(__file__).resolve().parent.parent / ".local" / "logs" / "http-access.log"
+# A Function URL takes at most 6 MB per request (Lambda's invocation payload limit) and answers 413
+# above it, before the function runs: GitHub's larger deliveries never reach the receiver there.
+FUNCTION_URL_MAX_BYTES = 6 * 1024 * 1024
 
 
 def access_log(where: AccessLog) -> None:
@@ -133,6 +136,10 @@ class PooledServer(BaseWSGIServer):
         self._pool.shutdown(wait=True, cancel_futures=True)
 
 
+def _behind_function_url(path: str) -> bool:
+    return path.startswith("/e/") or path in ("/v1/events", "/webhook")
+
+
 class LocalHttp:
     """A werkzeug server (a pool of threads) routing to Function URL handlers, and to ``dashboard`` for other paths."""
 
@@ -162,6 +169,11 @@ class LocalHttp:
     def _route(self, request: Request) -> Response:
         if request.path == "/healthz" and request.method == "GET":
             return Response(json.dumps(self.health()), content_type="application/json")
+        if _behind_function_url(request.path) and (request.content_length or 0) > FUNCTION_URL_MAX_BYTES:
+            # Refused from Content-Length, body unread (werkzeug discards it after answering, so the
+            # sender sees the 413 and not a reset connection).
+            return Response(json.dumps({"message": "Request Entity Too Large"}), status=413,
+                            content_type="application/json")
         if request.path.startswith("/e/") or request.path == "/v1/events":
             return _to_response(self.event_api(function_url_event(request), LambdaContext("EventApi", 10)))
         if request.path == "/webhook" and self.webhook is not None:
