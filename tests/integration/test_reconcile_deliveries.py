@@ -182,8 +182,8 @@ def test_the_apps_hook_refused_redeliveries_become_syncs_and_untracked_repositor
     # THEN the App's hook was read (the other counted as unreadable), nothing was redelivered, the tracked
     # repositories were synced and the untracked repository's deliveries were counted as skipped
     assert result == {"hooksChecked": 1, "hooksUnreadable": 1, "deliveriesSeen": len(missed),
-                      "failedGuids": len(missed), "redelivered": 0, "recovered": 0, "pending": 0, "fallbackSyncs": len(repos),
-                      "skipped": len(untracked)}
+                      "failedGuids": len(missed), "redelivered": 0, "recovered": 0, "pending": 0,
+                      "fallbackSyncs": len(repos), "skipped": len(untracked)}
     assert not [a for a in world.sim.deliveries.attempts() if a.redelivery]
     assert world.fallback_syncs() == repos
     assert world.reconcile()["failedGuids"] == 0
