@@ -3,7 +3,8 @@
 ``/runs/...``).
 
 Each request to a handler becomes a Lambda Function URL event (payload format 2.0) and goes to the same
-handler object the Lambda runs, so what works here works behind a Function URL. The dashboard is the
+handler object the Lambda runs, so what works here works behind a Function URL; a body over a Function
+URL's 6 MB (``FUNCTION_URL_MAX_BYTES``) gets its 413 too, from ``Content-Length``, unread. The dashboard is the
 local stack's own (``contribsync_local.dashboard``): it is not deployed.
 
 Each request is logged on ``contribsync_local.http.access`` (one plain line: client, request line,
