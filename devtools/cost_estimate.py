@@ -249,7 +249,7 @@ def table() -> str:
     out.append("| total with the always-free tiers | " + " | ".join(
         f" | {max(0.0, totals[n] - free_tier_savings(n)):,.2f}" for n in REPOSITORY_COUNTS) + " |")
     out += ["", f"Prices: us-east-1 list prices as of {PRICES_AS_OF}, written down, not fetched: Lambda arm64 "
-            f"${LAMBDA_GB_SECOND_ARM} per GB-s and ${LAMBDA_PER_REQUEST * 1e6:.2f} per million requests; SQS "
+            f"${LAMBDA_GB_SECOND_ARM:.10f} per GB-s and ${LAMBDA_PER_REQUEST * 1e6:.2f} per million requests; SQS "
             f"${SQS_PER_REQUEST * 1e6:.2f} per million requests (each 64 KB chunk one request); EventBridge "
             f"Scheduler ${SCHEDULER_PER_INVOCATION * 1e6:.2f} per million invocations; CloudWatch "
             f"${CLOUDWATCH_ALARM:.2f} per alarm, ${CLOUDWATCH_DASHBOARD:.2f} per dashboard, "
