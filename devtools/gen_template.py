@@ -60,7 +60,7 @@ from contribsync.services.$module import $service
 
 EVENT = catalog.by_function("$function")
 RUNTIME = Runtime(EVENT, Clients.from_env(), service=$service)
-lambda_handler = lambda_entry(RUNTIME.handle)
+lambda_handler = lambda_entry(RUNTIME.handle, function=EVENT.function)
 ''')
 
 

@@ -72,7 +72,7 @@ def test_each_handler_says_what_the_catalog_declares(event):
     assert f'EVENT = catalog.by_function("{event.function}")' in committed(event)
     assert f"from contribsync.services.{module_name} import {function}\n" in committed(event)
     assert (f"RUNTIME = Runtime(EVENT, Clients.from_env(), service={function})\n"
-            "lambda_handler = lambda_entry(RUNTIME.handle)\n") in committed(event)
+            "lambda_handler = lambda_entry(RUNTIME.handle, function=EVENT.function)\n") in committed(event)
 
 
 def test_the_url_handlers_are_not_generated():

@@ -9,12 +9,13 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from contribsync.errors import Cancelled, Deferred
+from contribsync.meters import metered
 
 if TYPE_CHECKING:
     from types import TracebackType
 
     from contribsync.capture.store import Written
-    from contribsync.github.client import Stats
+    from contribsync.meters import Stats
     from contribsync.runtime import RunContext
 
 
@@ -40,7 +41,7 @@ class SyncLog:
             "sync_type": self.sync_type, "repository_id": self.repository_id, "now": self.ctx.clock.now(),
             "metadata": json.dumps(self.metadata, default=str)})
         self.id = row["id"] if row else None
-        self._meter = self.ctx.github.metered()
+        self._meter = metered()
         self.stats = self._meter.__enter__()
         return self
 
