@@ -17,6 +17,7 @@ import threading
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from contribsync.flow_control import Clock, SystemClock
+from contribsync.observability import mask_in_logs
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -58,6 +59,7 @@ class Clients:
         else:
             self._settings = settings
             self._load_settings = lambda: settings
+            mask_in_logs(settings.secrets())
         self.application_name = application_name
         self._db = db
         self._queues = queues
@@ -91,6 +93,7 @@ class Clients:
         with self._lock:
             if self._settings is None:
                 self._settings = self._load_settings()
+                mask_in_logs(self._settings.secrets())  # no log line shows them from now on
             return self._settings
 
     @property

@@ -1,20 +1,65 @@
 """Powertools Logger, Metrics and Tracer shared by every handler (service name from the environment), and
-the Lambda entry point that wraps a handler's work in them."""
+the Lambda entry point that wraps a handler's work in them.
+
+Every log line is masked (``contribsync.runtime.failure.Masker``) before it is written: its message, extra
+keys, exception and stack trace lose the configured secrets (``Settings.secrets``, registered by
+``Clients`` when it reads its settings) and anything shaped like a credential. Powertools' documented way
+to change its output is a formatter that overrides ``serialize``.
+"""
 
 from __future__ import annotations
 
+import threading
 from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Iterable
 
     from aws_lambda_powertools.utilities.typing import LambdaContext
 
     Handle = Callable[[dict[str, Any], LambdaContext], dict[str, Any]]
 
-logger = Logger(service="contribsync")
+_SECRETS: set[str] = set()
+_LOCK = threading.Lock()
+_mask: Callable[[str], str] | None = None
+
+
+def mask_in_logs(secrets: Iterable[str]) -> None:
+    """Mask ``secrets`` in every log line from now on (with those registered before)."""
+    global _mask
+    with _LOCK:
+        if set(secrets) <= _SECRETS and _mask is not None:
+            return
+        from contribsync.runtime.failure import Masker  # here: the runtime package imports this module
+
+        _SECRETS.update(secrets)
+        _mask = Masker(_SECRETS)
+
+
+def _masked(value: Any, mask: Callable[[str], str]) -> Any:  # noqa: ANN401 - any value of a log line
+    """A log line's value masked; what is neither a container nor a number (an exception in ``stack_trace``)
+    becomes its masked text, as the JSON serializer would have written it (``default=str``)."""
+    if value is None or isinstance(value, bool | int | float):
+        return value
+    if isinstance(value, dict):
+        return {key: _masked(item, mask) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_masked(item, mask) for item in value]
+    return mask(str(value))
+
+
+class _MaskingFormatter(LambdaPowertoolsFormatter):
+    def serialize(self, log: dict[str, Any]) -> str:  # type: ignore[override]
+        if _mask is None:
+            mask_in_logs(())
+        assert _mask is not None
+        return super().serialize(_masked(log, _mask))
+
+
+logger = Logger(service="contribsync", logger_formatter=_MaskingFormatter())
 metrics = Metrics(namespace="contribsync", service="contribsync")
 tracer = Tracer(service="contribsync")
 
@@ -32,4 +77,4 @@ def lambda_entry(handle: Handle) -> Handle:
     return lambda_handler
 
 
-__all__ = ["lambda_entry", "logger", "metrics", "tracer"]
+__all__ = ["lambda_entry", "logger", "mask_in_logs", "metrics", "tracer"]

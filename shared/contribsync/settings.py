@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from collections.abc import Mapping
 
 _DEFAULT_EVENT_KEY = "contributor-info"
+_MIN_KEY_LINE = 16
 
 
 def _secret(env: Mapping[str, str], name: str) -> str | None:
@@ -88,6 +89,9 @@ class Settings:
             password = None
         values = (*self.github_tokens, self.github_app_private_key, *self.webhook_secrets, self.openai_api_key,
                   *(k for k in self.event_keys if k != _DEFAULT_EVENT_KEY), password, password and unquote(password))
+        # a key's base64 lines too: a log or error quoting part of the PEM shows no line of it
+        key_lines = (line.strip() for line in (self.github_app_private_key or "").splitlines())
+        values = (*values, *(line for line in key_lines if len(line) >= _MIN_KEY_LINE and "-----" not in line))
         return tuple(dict.fromkeys(v for v in values if v))
 
     @classmethod
