@@ -12,7 +12,7 @@ traceback of our own frames, and the step the run was at when it failed.
   the error, or one it was raised from, carries them.
 - **Masking**: message, traceback and step pass through ``Masker``: the configured secrets
   (``Settings.secrets``) and anything shaped like a GitHub token, an OpenAI key, a bearer token, a URL's
-  password or a ``password=`` become ``***``. A container has one, ``Clients.mask``, which every error
+  password, a ``password=`` or a PEM private key become ``***``. A container has one, ``Clients.mask``, which every error
   text stored elsewhere passes through too (``sync_logs``, ``webhook_deliveries``, ``embedding_jobs``,
   ``workspace_aggregation_queue``).
 
@@ -55,6 +55,8 @@ _SHAPES = (
     (re.compile(r"(?i)\b(bearer\s+)[\w.~+/=-]{8,}"), r"\1***"),
     (re.compile(r"(\b[a-zA-Z][\w+.-]*://[^\s:/@]*:)[^\s@/]+@"), r"\1***@"),
     (re.compile(r"(?i)\b(password\s*=\s*)[^\s'\"]+"), r"\1***"),
+    # a PEM private key (a GitHub App's), whole or cut short by a message's limit
+    (re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----.*?(?:-----END [A-Z ]*PRIVATE KEY-----|\Z)", re.DOTALL), "***"),
 )
 
 
