@@ -22,21 +22,36 @@ if TYPE_CHECKING:
 
     Handle = Callable[[dict[str, Any], LambdaContext], dict[str, Any]]
 
-_SECRETS: set[str] = set()
-_LOCK = threading.Lock()
-_mask: Callable[[str], str] | None = None
+class _LogMask:
+    """The masker of every log line of the process, over the secrets of every ``Clients`` in it."""
+
+    def __init__(self) -> None:
+        self.secrets: set[str] = set()
+        self.lock = threading.Lock()
+        self.masker: Callable[[str], str] | None = None
+
+    def add(self, secrets: Iterable[str]) -> None:
+        with self.lock:
+            if set(secrets) <= self.secrets and self.masker is not None:
+                return
+            from contribsync.runtime.failure import Masker  # here: the runtime package imports this module
+
+            self.secrets.update(secrets)
+            self.masker = Masker(self.secrets)
+
+    def __call__(self, text: str) -> str:
+        if self.masker is None:
+            self.add(())
+        assert self.masker is not None
+        return self.masker(text)
+
+
+_LOG_MASK = _LogMask()
 
 
 def mask_in_logs(secrets: Iterable[str]) -> None:
     """Mask ``secrets`` in every log line from now on (with those registered before)."""
-    global _mask
-    with _LOCK:
-        if set(secrets) <= _SECRETS and _mask is not None:
-            return
-        from contribsync.runtime.failure import Masker  # here: the runtime package imports this module
-
-        _SECRETS.update(secrets)
-        _mask = Masker(_SECRETS)
+    _LOG_MASK.add(secrets)
 
 
 def _masked(value: Any, mask: Callable[[str], str]) -> Any:  # noqa: ANN401 - any value of a log line
@@ -53,10 +68,7 @@ def _masked(value: Any, mask: Callable[[str], str]) -> Any:  # noqa: ANN401 - an
 
 class _MaskingFormatter(LambdaPowertoolsFormatter):
     def serialize(self, log: dict[str, Any]) -> str:  # type: ignore[override]
-        if _mask is None:
-            mask_in_logs(())
-        assert _mask is not None
-        return super().serialize(_masked(log, _mask))
+        return super().serialize(_masked(log, _LOG_MASK))
 
 
 logger = Logger(service="contribsync", logger_formatter=_MaskingFormatter())

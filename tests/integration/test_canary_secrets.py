@@ -85,7 +85,7 @@ def stored_texts(db) -> dict[str, str]:
         " AND table_type = 'BASE TABLE'").fetchall()]
     texts = {}
     for table in tables:
-        rows = conn.execute(f'SELECT t::text AS row FROM public."{table}" t').fetchall()  # noqa: S608 - catalog names
+        rows = conn.execute(f'SELECT t::text AS row FROM public."{table}" t').fetchall()
         texts[table] = "\n".join(r["row"] for r in rows)
     return texts
 
@@ -116,7 +116,8 @@ def test_no_secret_appears_in_any_log_page_file_or_stored_text(isolated_database
             sender.send(deliveries)
             assert sender.result.statuses == {202: len(deliveries)}
             sent = httpx.post(f"{url}/e/{key}", json=[
-                {"name": "capture/repository.sync", "data": dict(zip(("owner", "repo"), repo.full_name.split("/"), strict=True))},
+                {"name": "capture/repository.sync", "data": dict(zip(("owner", "repo"), repo.full_name.split("/"),
+                                                                     strict=True))},
                 {"name": "classify/single-repository", "data": {"repositoryId": str(uuid.uuid4())}},
             ])
             assert sent.status_code == 200, sent.text

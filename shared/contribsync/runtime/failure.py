@@ -12,9 +12,10 @@ traceback of our own frames, and the step the run was at when it failed.
   the error, or one it was raised from, carries them.
 - **Masking**: message, traceback and step pass through ``Masker``: the configured secrets
   (``Settings.secrets``) and anything shaped like a GitHub token, an OpenAI key, a bearer token, a URL's
-  password, a ``password=`` or a PEM private key become ``***``. A container has one, ``Clients.mask``, which every error
-  text stored elsewhere passes through too (``sync_logs``, ``webhook_deliveries``, ``embedding_jobs``,
-  ``workspace_aggregation_queue``).
+  password, a ``password=`` or a PEM private key become ``***``. A container has one, ``Clients.mask``,
+  which every error text stored elsewhere passes through too (``sync_logs``, ``webhook_deliveries``,
+  ``embedding_jobs``, ``workspace_aggregation_queue``); log lines are masked the same way
+  (``observability``).
 
 Written on the standard ``traceback`` module (``TracebackException`` walks the chain, ``StackSummary``
 formats frames and lets a subclass format a frame its own way): no library trims a traceback by whose
