@@ -7,6 +7,11 @@ encoded. None is found.
 The database password: the embedded Postgres uses trust authentication on its unix socket (pgserver's
 ``pg_hba.conf``), so it accepts any password without checking it. The canary is put in ``DATABASE_URL``
 all the same, where every connection of the run sends it.
+
+The App private key: the simulator has no App token exchange, and the stack takes ``GITHUB_APP_ID`` and
+``GITHUB_APP_PRIVATE_KEY`` out of the environment when it runs on the simulator. The key (a generated RSA
+key, as auth.py signs with) is set again once the stack is up, before any handler reads its settings, so
+every function holds it as a configured secret; without ``GITHUB_APP_ID`` the functions still use the token.
 """
 
 from __future__ import annotations
@@ -90,15 +95,15 @@ def stored_texts(db) -> dict[str, str]:
     return texts
 
 
-def test_no_secret_appears_in_any_log_page_file_or_stored_text(isolated_database, aws_endpoint, capfd, caplog):
+def test_no_secret_appears_in_any_log_page_file_or_stored_text(isolated_database, aws_endpoint, capfd, caplog,
+                                                               monkeypatch):
     caplog.set_level(logging.INFO)
     log_start = ACCESS_LOG_FILE.stat().st_size if ACCESS_LOG_FILE.exists() else 0
     simulator = Simulator(dataset=generate(3, repos=1, prs_per_repo=15))
     repo = next(iter(simulator.ds.repos.values()))
     openai = FakeOpenAI()
     environment = {"CONTRIBSYNC_EVENT_KEYS": CANARIES["event key"], "GITHUB_WEBHOOK_SECRET": CANARIES["webhook secret"],
-                   "OPENAI_API_KEY": CANARIES["OpenAI key"], "OPENAI_BASE_URL": openai.start(),
-                   "GITHUB_APP_PRIVATE_KEY": PRIVATE_KEY}
+                   "OPENAI_API_KEY": CANARIES["OpenAI key"], "OPENAI_BASE_URL": openai.start()}
     pages: dict[str, str] = {}
     try:
         with LocalStack(database_url=with_password(isolated_database(), CANARIES["database password"]), port=0,
@@ -106,6 +111,7 @@ def test_no_secret_appears_in_any_log_page_file_or_stored_text(isolated_database
                         simulator=simulator, github_token=CANARIES["GitHub token"], access_log="file",
                         environment=environment) as stack:
             url, key = stack.http.url, CANARIES["event key"]
+            monkeypatch.setenv("GITHUB_APP_PRIVATE_KEY", PRIVATE_KEY)  # see the module's docstring
             # a function that fails with every secret in its message, as a library's error might quote them
             leak = " ".join([*CANARIES.values(), PRIVATE_KEY])
             fault = faults.inject(stack.handlers["ClassifySingleRepository"].RUNTIME,
@@ -129,6 +135,9 @@ def test_no_secret_appears_in_any_log_page_file_or_stored_text(isolated_database
             fault.remove()
             # THEN the run happened: GitHub and OpenAI were called with the secrets, the function failed
             assert openai.received, "nothing reached the OpenAI fake"
+            settings = stack.handlers["ClassifySingleRepository"].RUNTIME.clients.settings
+            assert settings.github_app_private_key == PRIVATE_KEY
+            assert settings.database_url.split("@")[0].endswith(quote(CANARIES["database password"], safe=""))
             runs = stack.db.connection().execute(
                 "SELECT status, count(*) AS n FROM function_runs GROUP BY status").fetchall()
             assert {r["status"] for r in runs} >= {"completed", "failed"}, runs
