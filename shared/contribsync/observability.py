@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 
     Handle = Callable[[dict[str, Any], LambdaContext], dict[str, Any]]
 
+
 class _LogMask:
     """The masker of every log line of the process, over the secrets of every ``Clients`` in it."""
 
@@ -67,6 +68,9 @@ def _masked(value: Any, mask: Callable[[str], str]) -> Any:  # noqa: ANN401 - an
 
 
 class _MaskingFormatter(LambdaPowertoolsFormatter):
+    """Powertools' JSON line, each value masked before it is serialized (so a secret's JSON escaping, the
+    newlines of a PEM key, cannot hide it from the masker)."""
+
     def serialize(self, log: dict[str, Any]) -> str:  # type: ignore[override]
         return super().serialize(_masked(log, _LOG_MASK))
 

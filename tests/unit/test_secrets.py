@@ -4,6 +4,7 @@ and `.local/stack.json`."""
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import logging
 import os
@@ -101,3 +102,34 @@ def test_stack_json_is_created_owner_only_and_holds_no_password(tmp_path, monkey
     target = local_env.aws_target()
     assert target["CONTRIBSYNC_QUEUE_PREFIX"] == "dev-prefix"
     assert target["AWS_ENDPOINT_URL"] == "http://127.0.0.1:9"
+
+
+@pytest.fixture
+def powertools_lines():
+    """What the layer's Powertools logger writes (its handler's stream, made when it was imported, is not
+    the one capfd captures)."""
+    from contribsync.observability import logger
+
+    lines = io.StringIO()
+    previous = logger.registered_handler.setStream(lines)
+    yield lines
+    logger.registered_handler.setStream(previous)
+
+
+def test_log_lines_are_masked_of_the_configured_secrets_and_of_credential_shapes(powertools_lines):
+    from contribsync.clients import Clients
+    from contribsync.observability import logger
+
+    # GIVEN a container's clients made from settings holding the secrets
+    Clients(Settings(database_url=DB_URL, openai_api_key="plain-openai-c4n4ry-key"))
+    # WHEN a log line quotes them in its message, its extra keys and its exception
+    try:
+        raise RuntimeError(f"refused plain-openai-c4n4ry-key for {DB_URL}")
+    except RuntimeError:
+        logger.exception("call failed plain-openai-c4n4ry-key", extra={
+            "detail": {"keys": ["plain-openai-c4n4ry-key", "ghp_" + "x" * 36]}, "dsn": DB_URL})
+    out = powertools_lines.getvalue()
+    # THEN none is written
+    for secret in ("plain-openai-c4n4ry-key", ENCODED, PASSWORD, "ghp_" + "x" * 36):
+        assert secret not in out
+    assert '"message":"call failed ***"' in out and '"exception_name":"RuntimeError"' in out
