@@ -17,6 +17,7 @@ every function holds it as a configured secret; without ``GITHUB_APP_ID`` the fu
 from __future__ import annotations
 
 import base64
+import io
 import json
 import logging
 import re
@@ -29,6 +30,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from contribsync.errors import NonRetriable
+from contribsync.observability import logger
 from contribsync_local import faults
 from contribsync_local.http import ACCESS_LOG_FILE
 from contribsync_local.openai_fake import FakeOpenAI
@@ -95,8 +97,17 @@ def stored_texts(db) -> dict[str, str]:
     return texts
 
 
+@pytest.fixture
+def powertools():
+    """The layer's Powertools log lines (its handler's stream was made at import: capfd does not see it)."""
+    lines = io.StringIO()
+    previous = logger.registered_handler.setStream(lines)
+    yield lines
+    logger.registered_handler.setStream(previous)
+
+
 def test_no_secret_appears_in_any_log_page_file_or_stored_text(isolated_database, aws_endpoint, capfd, caplog,
-                                                               monkeypatch):
+                                                               monkeypatch, powertools):
     caplog.set_level(logging.INFO)
     log_start = ACCESS_LOG_FILE.stat().st_size if ACCESS_LOG_FILE.exists() else 0
     simulator = Simulator(dataset=generate(3, repos=1, prs_per_repo=15))
@@ -155,11 +166,11 @@ def test_no_secret_appears_in_any_log_page_file_or_stored_text(isolated_database
     records = "\n".join(f"{r.getMessage()} {r.exc_text or ''}" for r in caplog.records
                         if not (r.name == "httpx" and f"{url}/e/" in r.getMessage()))
     access = ACCESS_LOG_FILE.read_text()[log_start:] if ACCESS_LOG_FILE.exists() else ""
-    leaks = {f"captured {name}": found_in(text) for name, text in
-             (("stdout", out), ("stderr", err), ("logging records", records), ("access log", access))}
-    leaks |= {f"dashboard page {path}": found_in(text) for path, text in pages.items()}
-    leaks |= {f".local/{path}": found_in(text) for path, text in files.items()}
-    leaks |= {f"table {table}": found_in(text) for table, text in stored.items()}
-    assert {where: what for where, what in leaks.items() if what} == {}
+    searched = {"stdout": out, "stderr": err, "Powertools lines": powertools.getvalue(), "logging records": records,
+                "access log": access, **{f"dashboard page {path}": text for path, text in pages.items()},
+                **{f".local/{path}": text for path, text in files.items()},
+                **{f"table {table}": text for table, text in stored.items()}}
+    assert {where: found_in(text) for where, text in searched.items() if found_in(text)} == {}
     assert "***" in stored["function_runs"]  # the failure was kept, masked
     assert access.count(" /e/***") >= 3  # the posts were logged, with the key masked
+    assert '"message":"run failed, not retriable"' in powertools.getvalue()  # the failure was logged, masked
