@@ -44,7 +44,6 @@ def invoke(args: argparse.Namespace) -> None:
     else:
         target = aws_target()
         os.environ.setdefault("CONTRIBSYNC_QUEUE_PREFIX", target.pop("CONTRIBSYNC_QUEUE_PREFIX", "contribsync"))
-        target.pop("DATABASE_URL", None)
         os.environ.update(target)
     os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
     try:

@@ -25,6 +25,7 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
+from urllib.parse import unquote, urlsplit
 
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler
 from werkzeug.wrappers import Request, Response
@@ -68,12 +69,25 @@ def access_log(where: AccessLog) -> None:
     ACCESS_LOG.setLevel(logging.INFO)
 
 
+def _masked_request_line(line: str) -> str:
+    """The request line with an event key in its path shown as ``/e/***`` (the query stays): the path is
+    matched as the router sees it, percent-decoded (``/%65/<key>`` is masked too), and in absolute form."""
+    parts = line.split(" ", 2)  # method, target, version (a request target holds no space)
+    if len(parts) < 2:  # noqa: PLR2004 - a malformed line has no target to mask
+        return line
+    target = urlsplit(parts[1])  # origin-form (/e/k) or absolute-form (http://host/e/k)
+    if unquote(target.path).startswith("/e/"):
+        parts[1] = "/e/***" + (f"?{target.query}" if target.query else "")
+    return " ".join(parts)
+
+
 class _AccessLogHandler(WSGIRequestHandler):
     """werkzeug's request handler, its access line on ``ACCESS_LOG`` instead of werkzeug's logger (which
-    adds a terminal handler of its own when nothing configured it), and without colour codes."""
+    adds a terminal handler of its own when nothing configured it), and without colour codes. The event
+    key in ``/e/<key>`` is masked."""
 
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
-        ACCESS_LOG.info("%s \"%s\" %s %s", self.address_string(), self.requestline, code, size)
+        ACCESS_LOG.info("%s \"%s\" %s %s", self.address_string(), _masked_request_line(self.requestline), code, size)
 
 
 def function_url_event(request: Request) -> dict[str, Any]:

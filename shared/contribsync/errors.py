@@ -17,7 +17,8 @@ alone::
     │   ├── GraphQLError(messages)
     │   ├── GitHubUnavailable   5xx or timeouts that outlasted the client's own retries
     │   ├── Unauthorized        (also NonRetriable) 401: bad or expired credentials
-    │   └── Unprocessable       (also NonRetriable) 422: GitHub refused the request itself
+    │   ├── Unprocessable       (also NonRetriable) 422: GitHub refused the request itself
+    │   └── ForeignHost         (also NonRetriable) a URL off GITHUB_API_URL's origin: refused, never sent
     ├── OpenAIError             anything else from OpenAI (5xx, timeouts): retried with backoff
     │   └── OpenAIRateLimited(defer_until)     (also Deferred) a 429, or the shared per-minute budget is spent
     └── StoreError              a database failure: retried with backoff
@@ -118,6 +119,12 @@ class Unprocessable(GitHubError, NonRetriable):
     """422 (or 400): the request itself is wrong; retrying sends the same wrong request."""
 
 
+class ForeignHost(GitHubError, NonRetriable):
+    """A URL whose scheme, host or port is not ``GITHUB_API_URL``'s (a ``Link: rel="next"`` or an absolute
+    URL naming another host, or ``http://`` for an ``https://`` API): the client refuses it before anything
+    is sent, so no token goes anywhere but the configured API."""
+
+
 class OpenAIError(ContribsyncError):
     """A failed OpenAI call (HTTP 5xx, a timeout, a malformed answer). The API key is never in it."""
 
@@ -138,6 +145,7 @@ __all__ = [
     "Cancelled",
     "ContribsyncError",
     "Deferred",
+    "ForeignHost",
     "GitHubError",
     "GitHubUnavailable",
     "GraphQLError",

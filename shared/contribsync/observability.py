@@ -11,6 +11,8 @@ template's alarms and dashboard read them by these names:
 - ``GitHubPointsUsed``: what a run spent against GitHub's budgets, GraphQL points (``rateLimit.cost``)
   plus the REST requests GitHub charged (neither a 304 nor a server error), for a run that called GitHub;
 - ``GitHubBudgetRemaining``: the lowest budget GitHub reported left during that run (read its Minimum).
+
+Every log line is masked of the configured secrets and credential shapes (``contribsync.log_masking``).
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.metrics.functions import is_metrics_disabled
 
+from contribsync.log_masking import MaskingFormatter, mask_in_logs
+
 if TYPE_CHECKING:
     from collections.abc import Callable
 
@@ -30,7 +34,7 @@ if TYPE_CHECKING:
 
     Handle = Callable[[dict[str, Any], LambdaContext], dict[str, Any]]
 
-logger = Logger(service="contribsync")
+logger = Logger(service="contribsync", logger_formatter=MaskingFormatter())
 metrics = Metrics(namespace="contribsync", service="contribsync")
 tracer = Tracer(service="contribsync")
 
@@ -78,4 +82,4 @@ def github_usage(usage: Stats) -> None:
         metrics.add_metric(name="GitHubBudgetRemaining", unit=MetricUnit.Count, value=usage.lowest_remaining)
 
 
-__all__ = ["FUNCTION_DIMENSION", "count", "github_usage", "lambda_entry", "logger", "metrics", "tracer"]
+__all__ = ["FUNCTION_DIMENSION", "count", "github_usage", "lambda_entry", "logger", "mask_in_logs", "metrics", "tracer"]

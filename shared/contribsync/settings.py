@@ -10,12 +10,13 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
 _DEFAULT_EVENT_KEY = "contributor-info"
+_MIN_KEY_LINE = 16
 
 
 def _secret(env: Mapping[str, str], name: str) -> str | None:
@@ -52,12 +53,13 @@ def _csv(value: str | None) -> tuple[str, ...]:
 
 @dataclass(frozen=True)
 class Settings:
-    """Everything configurable, resolved once per container."""
+    """Everything configurable, resolved once per container. Its repr leaves out every secret: the database
+    URL (its password), the event keys, the GitHub tokens and App key, the webhook secrets, the OpenAI key."""
 
-    database_url: str
+    database_url: str = field(repr=False)
     queue_prefix: str = "contribsync"
     region: str = "us-east-1"
-    event_keys: tuple[str, ...] = (_DEFAULT_EVENT_KEY,)
+    event_keys: tuple[str, ...] = field(default=(_DEFAULT_EVENT_KEY,), repr=False)
     retry_base_s: float = 10.0
     retry_max_s: float = 3600.0
     github_api_url: str = "https://api.github.com"
@@ -78,15 +80,19 @@ class Settings:
     embedding_tokens_per_minute: float = 1_000_000.0
 
     def secrets(self) -> tuple[str, ...]:
-        """The values no stored text may show (the run history masks them): the GitHub tokens and App key,
-        the webhook secrets, the OpenAI key, the event keys but the public default, the database password."""
+        """The values no stored text may show (``Clients.mask`` masks them): the GitHub tokens and App key,
+        the webhook secrets, the OpenAI key, the event keys but the public default, the database password (as
+        the URL spells it, percent-encoded, and decoded)."""
         try:
             password = urlsplit(self.database_url).password
         except ValueError:  # not a URL (a libpq key=value string: its password= is masked by its shape)
             password = None
         values = (*self.github_tokens, self.github_app_private_key, *self.webhook_secrets, self.openai_api_key,
-                  *(k for k in self.event_keys if k != _DEFAULT_EVENT_KEY), password)
-        return tuple(v for v in values if v)
+                  *(k for k in self.event_keys if k != _DEFAULT_EVENT_KEY), password, password and unquote(password))
+        # a key's base64 lines too: a log or error quoting part of the PEM shows no line of it
+        key_lines = (line.strip() for line in (self.github_app_private_key or "").splitlines())
+        values = (*values, *(line for line in key_lines if len(line) >= _MIN_KEY_LINE and "-----" not in line))
+        return tuple(dict.fromkeys(v for v in values if v))
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:

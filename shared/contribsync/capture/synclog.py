@@ -1,6 +1,6 @@
 """contributor.info's SyncLogger: one ``sync_logs`` row per run, opened as ``started`` and closed as
 ``completed``, ``failed`` or ``cancelled`` (a deferral or cancellation) with counts, the GitHub calls and
-points the run spent, and the error.
+points the run spent, and the error (masked: ``RunContext.mask``).
 """
 
 from __future__ import annotations
@@ -58,7 +58,7 @@ class SyncLog:
         self.ctx.db.query("sync_log_finish", {
             "id": self.id, "status": status, "now": self.ctx.clock.now(), "processed": self.processed,
             "inserted": self.inserted, "updated": self.updated, "failed": self.failed,
-            "error": f"{type(exc).__name__}: {exc}" if exc is not None else None,
+            "error": self.ctx.mask(f"{type(exc).__name__}: {exc}")[:2000] if exc is not None else None,
             "api_calls": stats.requests if stats else 0, "rate_limit_remaining": None,
             "metadata": json.dumps({"graphqlPoints": stats.graphql_points if stats else 0,
                                     "notModified": stats.not_modified if stats else 0,

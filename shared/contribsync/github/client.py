@@ -11,6 +11,10 @@
 - Everything else is translated once into the error tree (``github.errors``).
 - What each request costs (points, the budget left) is counted into the thread's meters
   (``contribsync.meters``), so a run knows what it spent.
+- Requests go only to the origin (scheme, host and port) of ``base_url``: a ``Link`` or an absolute URL
+  naming another host, or ``http://`` for an ``https://`` API, is refused with ``ForeignHost`` before
+  anything is sent, so no token is ever sent elsewhere. (httpx already drops ``Authorization`` when a
+  redirect leaves the origin.)
 - Rate-limit headers and GraphQL ``rateLimit`` go to a ``Budget`` (shared in Postgres on AWS), which
   also picks the token with the most budget left and may refuse with ``RateLimited``. A request reserves
   what it will cost first: 1 point for REST, the caller's ``points`` for a GraphQL query (GitHub charges
@@ -31,7 +35,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import httpx
 
-from contribsync.errors import GitHubUnavailable
+from contribsync.errors import ForeignHost, GitHubUnavailable
 from contribsync.github.auth import GitHubApp, StaticTokens
 from contribsync.github.documents import document
 from contribsync.github.errors import error_for, graphql_error_for, request_id
@@ -119,6 +123,7 @@ class GitHubClient:
                  sleep: Callable[[float], None] = time.sleep, rng: Callable[[], float] = random.random,
                  user_agent: str = "contribsync") -> None:
         self.base_url = base_url.rstrip("/")
+        self.origin = _origin(self.base_url)
         self.graphql_url = graphql_url(self.base_url)
         self.credentials: Credentials = credentials or StaticTokens(list(tokens or []))
         self.budget = budget or FirstToken()
@@ -169,6 +174,9 @@ class GitHubClient:
 
     def _send_once(self, method: str, url: str, what: str, *, json: object = None,
                    headers: Mapping[str, str] | None = None, cost: int = 1) -> httpx.Response:
+        if _origin(url) != self.origin:  # before a token is picked: nothing is sent
+            raise ForeignHost(f"{what}: {_shown_origin(url)} is not the GitHub API's origin "
+                              f"({_shown_origin(self.base_url)}); refused, nothing sent", request=what)
         headers = dict(headers or {})
         budget, token = self._authorization(url, cost)
         if token:
@@ -303,6 +311,25 @@ def _int(value: object) -> int | None:
         return int(str(value)) if value is not None else None
     except ValueError:
         return None
+
+
+def _origin(url: str) -> tuple[str, str, int | None] | None:
+    """A URL's scheme, host and port (httpx normalises case and drops a scheme's default port); None for
+    what is not a URL."""
+    try:
+        parsed = httpx.URL(url)
+    except httpx.InvalidURL:
+        return None
+    return parsed.scheme, parsed.host, parsed.port
+
+
+def _shown_origin(url: str) -> str:
+    """A URL's origin for an error message: never its path or query, which may carry anything."""
+    origin = _origin(url)
+    if origin is None:
+        return "a malformed URL"
+    scheme, host, port = origin
+    return f"{scheme}://{host}" + (f":{port}" if port is not None else "")
 
 
 def _token_of(response: httpx.Response) -> str | None:

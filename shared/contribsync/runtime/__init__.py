@@ -167,7 +167,8 @@ class Runtime:
                 data = raw.get("data") if isinstance(raw.get("data"), dict) and storable(raw.get("data")) else None
         except (ValueError, RecursionError):  # RecursionError: nesting deeper than the parser allows
             pass
-        failure = Failure.brief(error)  # refused before any code of ours ran: no traceback, no step
+        # refused before any code of ours ran: no traceback, no step
+        failure = Failure.brief(error, mask=self.clients.mask)
         logger.error("message rejected", extra={"event_name": name, "error": failure.message[:500]})
         self.delivery.dead_letter(record.body, failure, attempt, record=partial(
             RunHistory(self.clients.db).record, event_id=event_id, event_name=name, function=self.event.function,

@@ -87,18 +87,18 @@ class Attempt:
         self.history.record(
             event_id=self.event_id, event_name=self.event_name, function=self.event.function, key=self.key,
             attempt=self.attempt, status=status, data=self.raw_data, message_id=self.message_id,
-            now=self._now(), failure=Failure.brief(error) if error else None, next_attempt_at=next_attempt_at,
+            now=self._now(), failure=Failure.brief(error, mask=self.clients.mask) if error else None,
+            next_attempt_at=next_attempt_at,
         )
 
     def _failure(self, exc: BaseException) -> Failure:
         """What the run history keeps of a failure: our frames are the layer's and the service's file's."""
         service_file = defining_file(self.service)
         try:
-            return Failure.of(exc, code=[service_file] if service_file else [],
-                              secrets=self.clients.settings.secrets())
+            return Failure.of(exc, code=[service_file] if service_file else [], mask=self.clients.mask)
         except Exception as detail_error:  # the failure is recorded even when its details cannot be made
             logger.warning("failure details not kept", extra={"error_type": type(detail_error).__name__})
-            return Failure.brief(exc)
+            return Failure.brief(exc, mask=self.clients.mask)
 
     def _requeue(self, delay_s: float) -> datetime:
         return self.delivery.requeue(self.record.body, delay_s=delay_s, spent_attempts=self.spent,
@@ -190,10 +190,12 @@ class Attempt:
             with metered(usage), ctx.step():  # what the service says with ctx.at() is the step a failure keeps
                 result = self.service(self.data, ctx)
         except Cancelled as exc:
-            history.finish(run_id, status="cancelled", now=self._now(), failure=Failure.brief(exc))
+            history.finish(run_id, status="cancelled", now=self._now(),
+                           failure=Failure.brief(exc, mask=self.clients.mask))
         except Deferred as exc:
             at = self._requeue(exc.delay_seconds(self._now()))
-            history.finish(run_id, status="deferred", now=self._now(), failure=Failure.brief(exc), next_attempt_at=at)
+            history.finish(run_id, status="deferred", now=self._now(),
+                           failure=Failure.brief(exc, mask=self.clients.mask), next_attempt_at=at)
             count("Deferred")
         except NonRetriable as exc:
             failure = self._failure(exc)
