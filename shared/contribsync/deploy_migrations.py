@@ -45,22 +45,27 @@ ELLIPSIS = "..."
 
 def fit_reason(body: dict[str, Any]) -> bytes:
     """The response as JSON, its ``Reason`` cut (marked with an ellipsis) so the whole stays within
-    CloudFormation's limit."""
-    encoded = json.dumps(body).encode()
+    CloudFormation's limit: the longest prefix that fits, found by bisection (JSON escapes make a
+    character cost 1 to 6 bytes)."""
+    def encode(reason: str) -> bytes:
+        return json.dumps({**body, "Reason": reason}).encode()
+
     reason = str(body.get("Reason", ""))
-    while len(encoded) > RESPONSE_LIMIT_BYTES and reason:
-        over = len(encoded) - RESPONSE_LIMIT_BYTES  # in bytes of JSON: an escaped character counts more
-        reason = reason[: max(0, len(reason) - over - len(ELLIPSIS))]
-        reason = reason + ELLIPSIS if reason else ""
-        encoded = json.dumps({**body, "Reason": reason}).encode()
-    return encoded
+    if len(encoded := encode(reason)) <= RESPONSE_LIMIT_BYTES:
+        return encoded
+    fits, too_long = 0, len(reason)
+    while too_long - fits > 1:
+        middle = (fits + too_long) // 2
+        fits, too_long = (middle, too_long) if len(encode(reason[:middle] + ELLIPSIS)) <= RESPONSE_LIMIT_BYTES \
+            else (fits, middle)
+    return encode(reason[:fits] + ELLIPSIS)
 
 
 class _Run:
     """One migration run in a worker thread, with the connection it uses so that it can be cancelled."""
 
-    def __init__(self, db: Database, apply: Callable[[Database], list[str]]) -> None:
-        self.db, self.apply = db, apply
+    def __init__(self, clients: Clients, apply: Callable[[Database], list[str]]) -> None:
+        self.clients, self.apply = clients, apply
         self.connection: psycopg.Connection[Any] | None = None
         self.applied: list[str] = []
         self.error: BaseException | None = None
@@ -68,8 +73,9 @@ class _Run:
 
     def _run(self) -> None:
         try:
-            self.connection = self.db.connection()  # the worker's own: Database keeps one per thread
-            self.applied = self.apply(self.db)
+            db = self.clients.db  # here: reading the settings or connecting may fail too, and is reported
+            self.connection = db.connection()  # the worker's own: Database keeps one per thread
+            self.applied = self.apply(db)
         except BaseException as exc:  # reported to CloudFormation, never lost with the thread
             self.error = exc
 
@@ -126,7 +132,7 @@ class DatabaseMigrations:
         return body
 
     def _migrate(self, seconds: float) -> tuple[str, str, dict[str, str]]:
-        run = _Run(self.clients.db, self.apply)
+        run = _Run(self.clients, self.apply)
         run.finish_within(seconds)
         if run.error is not None:
             logger.error("migrations failed", extra={"error": f"{type(run.error).__name__}: {run.error}"})
