@@ -4,7 +4,7 @@ CloudFormation sends the MigrateDatabase function a Create, Update or Delete req
 answer at the request's pre-signed ``ResponseURL`` (an S3 URL, answered with an HTTP PUT):
 - Create and Update apply the migrations not applied yet (``contribsync.db.migrate``, under its advisory
   lock, so a CLI or a second deploy waits its turn) and answer SUCCESS with what was applied, or FAILED
-  with the error's message as ``Reason``, so the deploy fails with it and rolls back;
+  with the error's message (its secrets masked) as ``Reason``, so the deploy fails with it and rolls back;
 - Delete answers SUCCESS and touches nothing: the data outlives the stack, and a database already gone
   must not block the stack's deletion.
 
@@ -25,6 +25,7 @@ from aws_lambda_powertools.utilities.data_classes import CloudFormationCustomRes
 
 from contribsync.db import migrate
 from contribsync.observability import logger
+from contribsync.runtime.failure import Masker
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -134,12 +135,21 @@ class DatabaseMigrations:
     def _migrate(self, seconds: float) -> tuple[str, str, dict[str, str]]:
         run = _Run(self.clients, self.apply)
         run.finish_within(seconds)
-        if run.error is not None:
-            logger.error("migrations failed", extra={"error": f"{type(run.error).__name__}: {run.error}"})
-            return "FAILED", f"database migrations failed: {type(run.error).__name__}: {run.error}", {}
+        if run.error is not None:  # shown in the stack's events: masked like the run history's errors
+            error = self._masker()(f"{type(run.error).__name__}: {run.error}")
+            logger.error("migrations failed", extra={"error": error})
+            return "FAILED", f"database migrations failed: {error}", {}
         applied = run.applied
         reason = f"applied {len(applied)} migration(s): {', '.join(applied)}" if applied else "the schema is current"
         return "SUCCESS", reason, {"Applied": str(len(applied)), "Last": applied[-1] if applied else ""}
+
+
+    def _masker(self) -> Masker:
+        """Masks the configured secrets (the database password among them) and credential shapes."""
+        try:
+            return Masker(self.clients.settings.secrets())
+        except Exception:  # settings that cannot be read name no secret: the shapes are still masked
+            return Masker()
 
 
 def _stack_name(request: CloudFormationCustomResourceEvent) -> str:

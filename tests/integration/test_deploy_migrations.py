@@ -14,6 +14,7 @@ import pytest
 from contribsync import Clients, DatabaseMigrations, Settings
 from contribsync.db import Database
 from contribsync.deploy_migrations import RESPONSE_LIMIT_BYTES, fit_reason
+from contribsync.errors import StoreError
 from contribsync_local import postgres
 from contribsync_local.poller import LambdaContext
 
@@ -72,12 +73,12 @@ def test_create_applies_every_migration_and_answers_success(empty_database, resp
     assert response_listener.headers[0].get("Content-Type", "") == ""
 
 
-def migrations(dsn: str, listener, **kwargs) -> DatabaseMigrations:
+def migrations(dsn: str, **kwargs) -> DatabaseMigrations:
     return DatabaseMigrations(Clients(Settings(database_url=dsn)), **kwargs)
 
 
 def test_an_update_on_a_current_schema_applies_nothing(pg_dsn, response_listener):
-    handler = migrations(pg_dsn, response_listener)
+    handler = migrations(pg_dsn)
     answer = handler.handle(request(response_listener, "Update"), LambdaContext("MigrateDatabase", 900))
     handler.clients.close()
     assert answer["Status"] == "SUCCESS" and answer["Data"]["Applied"] == "0"
@@ -92,7 +93,7 @@ def test_a_failing_migration_answers_failed_with_its_message(empty_database, res
     db.connection().execute("INSERT INTO schema_migrations VALUES ('0001', %s, 'edited')", (MIGRATIONS[1],))
     db.close()
     # WHEN CloudFormation updates the resource
-    handler = migrations(empty_database, response_listener)
+    handler = migrations(empty_database)
     handler.handle(request(response_listener, "Update"), LambdaContext("MigrateDatabase", 900))
     handler.clients.close()
     # THEN the deploy fails with the migration's message
@@ -107,7 +108,7 @@ def test_a_migration_that_outlasts_the_function_is_cancelled_and_answered_in_tim
     holder = Database(pg_dsn)
     holder.connection().execute("SELECT pg_advisory_lock(%s)", (LOCK_KEY,))
     try:
-        handler = migrations(pg_dsn, response_listener, margin_s=2)
+        handler = migrations(pg_dsn, margin_s=2)
         context = LambdaContext("MigrateDatabase", 5)
         # WHEN CloudFormation updates the resource
         handler.handle(request(response_listener, "Update"), context)
@@ -124,7 +125,7 @@ def test_a_migration_that_outlasts_the_function_is_cancelled_and_answered_in_tim
 
 def test_delete_answers_success_without_the_database(response_listener):
     # no database at this address: a stack whose database is gone can still be deleted
-    handler = migrations("postgresql://nobody@127.0.0.1:1/none", response_listener)
+    handler = migrations("postgresql://nobody@127.0.0.1:1/none")
     answer = handler.handle(request(response_listener, "Delete"), LambdaContext("MigrateDatabase", 900))
     assert answer["Status"] == "SUCCESS"
     assert response_listener.bodies == [answer]
@@ -138,17 +139,31 @@ def test_settings_that_cannot_be_read_answer_failed(response_listener, monkeypat
 
 
 def test_an_unreachable_database_answers_failed(response_listener):
-    handler = migrations("postgresql://nobody@127.0.0.1:1/none", response_listener)
+    handler = migrations("postgresql://nobody@127.0.0.1:1/none")
     answer = handler.handle(request(response_listener), LambdaContext("MigrateDatabase", 900))
     assert answer["Status"] == "FAILED" and "cannot connect to Postgres" in answer["Reason"]
 
 
 def test_an_answer_that_cannot_be_sent_fails_the_invocation_so_lambda_retries(pg_dsn, response_listener):
     response_listener.status = 403  # e.g. the pre-signed URL expired
-    handler = migrations(pg_dsn, response_listener)
+    handler = migrations(pg_dsn)
     with pytest.raises(Exception, match="403"):
         handler.handle(request(response_listener), LambdaContext("MigrateDatabase", 900))
     handler.clients.close()
+
+
+def test_the_reason_shows_no_secret(pg_dsn, response_listener):
+    secret = "Very-Secret-Webhook-1"  # a configured secret, and a DSN's password, in an error's message
+
+    def apply(db):
+        raise StoreError(f"could not apply 0031 ({secret}) on postgresql://app:Other-Password-2@db.example/x")
+
+    handler = DatabaseMigrations(Clients(Settings(database_url=pg_dsn, webhook_secrets=(secret,))), apply=apply)
+    answer = handler.handle(request(response_listener), LambdaContext("MigrateDatabase", 900))
+    handler.clients.close()
+    assert answer["Status"] == "FAILED" and "could not apply 0031" in answer["Reason"]
+    assert secret not in json.dumps(response_listener.bodies)
+    assert "Other-Password-2" not in json.dumps(response_listener.bodies)
 
 
 def test_a_long_reason_is_cut_to_cloudformations_limit():
