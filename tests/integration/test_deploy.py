@@ -322,6 +322,9 @@ def test_the_stack_stays_within_cloudformations_resource_limit(deployed):
     # four alarms): 348 for 29 of them, the URL functions, the migrations, the topic and the dashboard,
     # so some 13 more catalog functions fit
     assert len(deployed["Resources"]) <= CLOUDFORMATION_MAX_RESOURCES
+    # and its body within the 1 MB CloudFormation takes from S3 (sam deploy uploads it: resolve_s3)
+    assert len(TEMPLATE_PATH.read_bytes()) <= MB
+    assert len(json.dumps(deployed, separators=(",", ":"))) <= MB
 
 
 def lambda_functions(deployed: dict) -> dict[str, dict]:
