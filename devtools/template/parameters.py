@@ -51,9 +51,9 @@ PARAMETERS: dict[str, Any] = {
     "SubnetIds": {"Type": "CommaDelimitedList", "Default": "",
                   "Description": "Private subnet ids to run every function in (comma-separated), so Postgres "
                                  "need not be open to the internet; empty: no VPC. With subnets, set "
-                                 "SecurityGroupIds too, and give the subnets a NAT gateway (GitHub and OpenAI "
-                                 "are on the internet) and VPC endpoints or NAT for SQS, SSM, Secrets Manager "
-                                 "and CloudWatch (README: Network)"},
+                                 "SecurityGroupIds too, and give the subnets a NAT gateway (GitHub, OpenAI and "
+                                 "CloudFormation's S3 answer URL are on the internet; SQS, SSM and Secrets "
+                                 "Manager through it or VPC endpoints; README: Network)"},
     "SecurityGroupIds": {"Type": "CommaDelimitedList", "Default": "",
                          "Description": "Security group ids of the functions' network interfaces (comma-"
                                         "separated), allowed out to Postgres and to 443; used only with "
