@@ -3,7 +3,8 @@
 ``python -m devtools.gen_events`` (re)writes them. The SQS samples carry contributor.info-style data
 for each event (validated against the catalog's models by the tests), each from the queue its data
 routes to (the function's high-priority queue for a ``priority: high``); the Function URL samples are
-an event API batch and a signed GitHub ``ping`` (secret ``demo-webhook-secret``).
+an event API batch and a signed GitHub ``ping`` (secret ``demo-webhook-secret``); MigrateDatabase's is
+CloudFormation's Create request for the ``DatabaseMigrations`` custom resource.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from contribsync import catalog
+from devtools.template.migrations import migrations_hash
 
 ROOT = Path(__file__).resolve().parent.parent
 EVENTS = ROOT / "events"
@@ -98,6 +100,24 @@ def url_event(path: str, body: str, headers: dict[str, str]) -> dict[str, Any]:
     }
 
 
+def cloudformation_create() -> dict[str, Any]:
+    """CloudFormation's Create request for the migrations, as the function receives it. The ResponseURL is
+    a pre-signed S3 URL on AWS: `contribsync invoke` PUTs the answer there, so point it at a listener of
+    your own to run the sample."""
+    stack = "arn:aws:cloudformation:us-east-1:123456789012:stack/contribsync/6f2a6c10-c8a4-11f0-8de9-0a1b2c3d4e5f"
+    token = "arn:aws:lambda:us-east-1:123456789012:function:contribsync-MigrateDatabaseFunction-AbCdEf123456"
+    return {
+        "RequestType": "Create", "ServiceToken": token,
+        "ResponseURL": "https://cloudformation-custom-resource-response-useast1.s3.amazonaws.com/"
+                       "arn%3Aaws%3Acloudformation%3Aus-east-1%3A123456789012%3Astack/contribsync/sample"
+                       "?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Expires=7200&X-Amz-Signature=sample",
+        "StackId": stack, "RequestId": "5e1c8e2a-0000-4000-8000-000000000001",
+        "LogicalResourceId": "DatabaseMigrations", "ResourceType": "Custom::DatabaseMigrations",
+        "ResourceProperties": {"ServiceToken": token, "ServiceTimeout": "960", "MigrationsHash": migrations_hash(),
+                               "Layer": "arn:aws:lambda:us-east-1:123456789012:layer:contribsync-shared:1"},
+    }
+
+
 def main() -> None:
     EVENTS.mkdir(exist_ok=True)
     for n, event in enumerate(catalog.EVENTS, start=1):
@@ -110,6 +130,7 @@ def main() -> None:
     headers = {"x-github-event": "ping", "x-github-delivery": "d6a1b0e0-0000-4000-8000-000000000001",
                "x-hub-signature-256": signature, "user-agent": "GitHub-Hookshot/sample"}
     (EVENTS / "webhook_receiver.json").write_text(json.dumps(url_event("/webhook", ping, headers), indent=2) + "\n")
+    (EVENTS / "migrate_database.json").write_text(json.dumps(cloudformation_create(), indent=2) + "\n")
 
 
 if __name__ == "__main__":

@@ -113,7 +113,8 @@ class WebhookIntake:
                 "repositoryGithubId": repo_id}, id=f"webhook:{delivery}")
         except Exception as exc:  # the queue refused it: GitHub must redeliver, and the row must let it
             logger.exception("webhook delivery not queued", extra=log)
-            self.clients.db.query("webhook_delivery_unsent", {"delivery_id": delivery, "error": self.clients.mask(str(exc))[:2000]})
+            self.clients.db.query("webhook_delivery_unsent",
+                                  {"delivery_id": delivery, "error": self.clients.mask(str(exc))[:2000]})
             return Intake("not_queued", delivery)
         metrics.add_metric(name="WebhookDeliveriesQueued", unit=MetricUnit.Count, value=1)
         logger.info("webhook delivery queued", extra=log)
