@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 
 
 def invoke(args: argparse.Namespace) -> None:
+    from contribsync.settings import LOCAL_STACK_ENV
     from contribsync_cli.local_env import (
         aws_target,
         database,
@@ -47,6 +48,7 @@ def invoke(args: argparse.Namespace) -> None:
         target.pop("DATABASE_URL", None)
         os.environ.update(target)
     os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
+    os.environ[LOCAL_STACK_ENV] = "1"  # a local run: EventApi takes contributor-info from 127.0.0.1
     try:
         module = load_handler(args.function)
         result = module.lambda_handler(event, LambdaContext(args.function))

@@ -245,7 +245,7 @@ def template() -> dict[str, Any]:
             "OpenAIKeyParameter": {"Type": "String", "Default": "/contribsync/openai-api-key",
                                    "Description": "SSM SecureString parameter holding the OpenAI API key "
                                                   "(summaries, embeddings)"},
-            "MetricsRetentionDays": {"Type": "Number", "Default": 90, "MinValue": 1,
+            "MetricsRetentionDays": {"Type": "Number", "Default": 90, "MinValue": 30,
                                      "Description": "Days of daily workspace metrics the weekly cleanup keeps"},
             "LogLevel": {"Type": "String", "Default": "INFO", "AllowedValues": ["DEBUG", "INFO", "WARNING", "ERROR"]},
         },

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from contribsync import catalog
 from contribsync.flow_control import FlowControl
 from contribsync.observability import logger, metrics
+from contribsync.payloads import MIN_METRICS_RETENTION_DAYS
 
 if TYPE_CHECKING:
     from contribsync.payloads import AnyEvent, CancelFunction, CleanupWorkspaceMetrics
@@ -37,8 +38,14 @@ def cleanup_workspace_metrics(data: CleanupWorkspaceMetrics, ctx: RunContext) ->
 
     The boundary is by date, from the schedule's fire time: with 90 days, a run on 2026-06-01 keeps
     the row of 2026-03-03 (exactly 90 days old) and deletes 2026-03-02 and older. Finished
-    aggregation queue rows older than a week go too, as in contributor.info."""
+    aggregation queue rows older than a week go too, as in contributor.info. The retention is never
+    below ``MIN_METRICS_RETENTION_DAYS`` (30): the event's ``retentionDays`` cannot be (its model refuses
+    it), and a configured CONTRIBSYNC_METRICS_RETENTION_DAYS below it is raised to it."""
     retention = data.retention_days or ctx.settings.metrics_retention_days
+    if retention < MIN_METRICS_RETENTION_DAYS:
+        logger.warning("metrics retention below the floor; the floor is kept",
+                       extra={"retention_days": retention, "floor": MIN_METRICS_RETENTION_DAYS})
+        retention = MIN_METRICS_RETENTION_DAYS
     at = data.at(ctx.clock)
     cutoff = at.astimezone(UTC).date() - timedelta(days=retention)
     rows = ctx.db.query("workspace_metrics_history_cleanup", {"before": cutoff})
