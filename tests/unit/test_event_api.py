@@ -157,6 +157,14 @@ def test_a_name_no_function_handles_is_still_accepted_as_inngest_does():
     assert catalog.route(queues.sent[0].name).function == "NoFunction"
 
 
+def test_the_readme_names_every_event_the_api_refuses():
+    readme = (ROOT / "README.md").read_text()
+    section = readme[readme.index("  - **Sendable events.**"):readme.index("  - **Statuses.**")]
+    refused = [n for n in catalog.names() if not catalog.sendable(n)]
+    assert [n for n in refused if not n.startswith("webhook/") and f"`{n}`" not in section] == []
+    assert all(not catalog.sendable(n) for n in catalog.names() if n.startswith("webhook/"))
+
+
 def test_the_catalogs_sendable_names_are_names_of_their_own_event():
     for event in catalog.EVENTS:
         assert set(event.sendable_names) <= set(event.all_names), event.function
