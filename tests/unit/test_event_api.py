@@ -203,7 +203,8 @@ def test_the_templates_retention_parameter_has_the_same_floor():
     ('{"name": "x", "data": {"n": ' + "9" * 5000 + "}}", "not JSON"),  # past int's digit limit
     ("", "not JSON"),
     ("[]", "an event object or a list"),
-])
+], ids=["invalid-utf8-in-json", "invalid-utf8", "10000-deep-list", "10000-deep-data", "5000-digit-int", "empty",
+        "empty-list"])
 def test_a_body_that_is_not_utf8_json_is_400(body, error):
     event_api, queues = api()
     status, answer = post(event_api, body)
@@ -222,7 +223,7 @@ def test_a_base64_body_that_is_not_base64_is_400():
     '{"note": "a\\u0000b"}',  # a NUL: the run history could not record it
     '{"note": "\\ud800"}',  # an unpaired surrogate
     '{"\\u0000": 1}',
-])
+], ids=["300-deep", "nul", "unpaired-surrogate", "nul-key"])
 def test_an_event_that_could_never_be_sent_or_recorded_is_400(data):
     event_api, queues = api()
     body = '[{"name": "capture/commits.analyze", "data": ' + data + "}]"
