@@ -371,6 +371,12 @@ def resolve(name: str) -> Event:
         raise UnknownEvent(f"no function handles event {name!r}") from None
 
 
+def cancel_target(data: p.CancelFunction) -> Event:
+    """The event whose function a ``cancel/function`` cancels: its ``event``'s, else its ``function``'s
+    (``UnknownEvent`` for a name no function handles)."""
+    return resolve(data.event) if data.event else by_function(str(data.function))
+
+
 def sendable(name: str) -> bool:
     """Whether senders may post ``name`` to the event API: one of its event's ``sendable_names``, or a
     name no function handles when the catch-all (``NoFunction``, which only records it) is sendable."""
@@ -398,5 +404,5 @@ def names() -> list[str]:
 
 
 __all__ = ["DEFAULT_RETRIES", "EVENTS", "HIGH_PRIORITIES", "HIGH_PRIORITY_BATCH_SIZE", "HIGH_PRIORITY_CONCURRENCY",
-           "HIGH_QUEUE_SUFFIX", "Event", "Limit", "Throttle", "by_function", "folder_of", "is_high_priority", "names",
-           "resolve", "route", "sendable"]
+           "HIGH_QUEUE_SUFFIX", "Event", "Limit", "Throttle", "by_function", "cancel_target", "folder_of",
+           "is_high_priority", "names", "resolve", "route", "sendable"]

@@ -12,7 +12,8 @@ Existing senders of contributor.info's events change only the base URL. Answers 
   or no event in it. 413: a body over Inngest's 512 KB.
 - Per event, without refusing the others of a list: its place in ``ids`` is null and ``errors`` gives
   its index, reason and status: 400 for an event that does not validate (GitHub's name rules included),
-  403 for one senders may not post (``catalog.sendable``: internal and destructive events). The request
+  403 for one senders may not post (``catalog.sendable``: internal and destructive events, and a
+  ``cancel/function`` aimed at a function that runs only internal events). The request
   is 400 (403 when every refusal is a 403) only when no event of it is valid.
 - 503: SQS refused some events after others were queued. ``ids`` holds the ids that were queued (null
   for the others), ``errors`` says which were not, with status 503; resend those only.
@@ -31,10 +32,12 @@ from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.event_handler import LambdaFunctionUrlResolver, Response, content_types
 from aws_lambda_powertools.metrics import MetricUnit
+from pydantic import ValidationError
 
 from contribsync import catalog
-from contribsync.errors import ConfigurationError, NonRetriable, PartialSend
+from contribsync.errors import ConfigurationError, NonRetriable, PartialSend, UnknownEvent
 from contribsync.observability import logger, metrics
+from contribsync.payloads import CancelFunction
 from contribsync.queues import Queues
 from contribsync.settings import LOCAL_EVENT_KEY, MIN_EVENT_KEY_LENGTH
 
@@ -79,6 +82,27 @@ def _loopback(source_ip: str | None) -> bool:
         return source_ip is not None and ipaddress.ip_address(source_ip).is_loopback
     except ValueError:
         return False
+
+
+def _refused(raw: Mapping[str, Any]) -> tuple[HTTPStatus, str] | None:
+    """Why senders may not post this event (403), or None: its name is internal (``catalog.sendable``), or
+    it is a ``cancel/function`` aimed at a function that runs only internal events (contribsync's own to
+    cancel). A cancel/function aimed at a name no function handles is 400, not dead-lettered later."""
+    name = raw.get("name")
+    if not isinstance(name, str):
+        return None  # Queues.validate says what is wrong with it
+    if not catalog.sendable(name):
+        return HTTPStatus.FORBIDDEN, f"event {name[:200]!r} is internal: senders may not post it"
+    if catalog.route(name).model is CancelFunction:
+        try:
+            target = catalog.cancel_target(CancelFunction.model_validate(raw.get("data") or {}))
+        except ValidationError:
+            return None  # refused with its reason by Queues.validate
+        except UnknownEvent as exc:
+            return HTTPStatus.BAD_REQUEST, f"{name}: {exc}"
+        if not target.sendable_names:
+            return HTTPStatus.FORBIDDEN, f"{target.function} runs only internal events: senders may not cancel them"
+    return None
 
 
 class _BadBody(Exception):
@@ -187,15 +211,14 @@ class EventApi:
             try:
                 if not isinstance(raw, dict):
                     raise NonRetriable("an event is an object with a name and data")
-                if isinstance(raw.get("name"), str) and not catalog.sendable(raw["name"]):
-                    errors.append({"index": index, "status": 403,
-                                   "error": f"event {raw['name'][:200]!r} is internal: senders may not post it"})
+                if refusal := _refused(raw):
+                    errors.append({"index": index, "status": refusal[0], "error": refusal[1]})
                     envelopes.append(None)
                     continue
                 envelopes.append(Queues.validate(raw, accept_unknown=True))
             except NonRetriable as exc:
                 envelopes.append(None)
-                errors.append({"index": index, "status": 400, "error": str(exc)[:1000]})
+                errors.append({"index": index, "status": HTTPStatus.BAD_REQUEST, "error": str(exc)[:1000]})
         for error in errors:
             logger.warning("event refused", extra={"index": error["index"], "status": error["status"],
                                                    "error": error["error"][:500]})

@@ -151,6 +151,25 @@ def test_a_refused_internal_event_never_refuses_the_others_of_a_list():
     assert [e.name for e in queues.sent] == ["classify/repository.single"]
 
 
+@pytest.mark.parametrize(("data", "status"), [
+    ({"event": "capture/repository.sync", "reason": "user_requested"}, 200),
+    ({"event": "github/repository.sync"}, 200),
+    ({"function": "CapturePrDetails", "match": {"prNumber": 1}}, 200),
+    ({"function": "ApplyRepositoryWebhook"}, 200),  # it runs contributor.info's github.app.* events too
+    ({"event": "reconcile/webhook-deliveries", "reason": "user_requested"}, 403),
+    ({"event": "webhook/pull_request"}, 403),
+    ({"function": "ApplyPullRequestWebhook"}, 403),
+    ({"function": "CleanupWorkspaceMetrics"}, 403),
+    ({"event": "no/such-event"}, 400),  # was accepted, then dead-lettered by the cancel function
+    ({"function": "NoSuchFunction"}, 400),
+    ({}, 400),
+])
+def test_a_cancel_function_may_target_only_what_senders_may_post(data, status):
+    event_api, queues = api()
+    assert post(event_api, {"name": "cancel/function", "data": data})[0] == status
+    assert len(queues.sent) == (status == 200)
+
+
 def test_a_name_no_function_handles_is_still_accepted_as_inngest_does():
     event_api, queues = api()
     assert post(event_api, {"name": "app/user.signed-up", "data": {"id": 1}})[0] == 200

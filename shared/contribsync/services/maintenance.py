@@ -20,7 +20,7 @@ def cancel_function(data: CancelFunction, ctx: RunContext) -> dict[str, Any]:
     ``reason`` is ``user_requested``, unless the catalog declares another). Queued runs that match are
     skipped when they arrive; running ones stop at their next checkpoint. Only events sent before this
     one are affected. A cancel/function whose condition is not met cancels nothing, and says so."""
-    target = catalog.resolve(data.event) if data.event else catalog.by_function(str(data.function))
+    target = catalog.cancel_target(data)
     result: dict[str, Any] = {"function": target.function, "event": data.event, "match": data.match}
     if not target.cancel_condition_met(ctx.data):
         wanted = " and ".join(f"data.{key} == {value!r}" for key, value in target.cancel_when)
