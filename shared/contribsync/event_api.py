@@ -85,9 +85,10 @@ def _loopback(source_ip: str | None) -> bool:
 
 
 def _refused(raw: Mapping[str, Any]) -> tuple[HTTPStatus, str] | None:
-    """Why senders may not post this event (403), or None: its name is internal (``catalog.sendable``), or
-    it is a ``cancel/function`` aimed at a function that runs only internal events (contribsync's own to
-    cancel). A cancel/function aimed at a name no function handles is 400, not dead-lettered later."""
+    """The status and reason senders may not post this event with, or None. 403: its name is internal
+    (``catalog.sendable``), or it is a ``cancel/function`` aimed at a function that runs only internal events
+    (contribsync's own to cancel). 400: a cancel/function aimed at a name no function handles (its function
+    would dead-letter it)."""
     name = raw.get("name")
     if not isinstance(name, str):
         return None  # Queues.validate says what is wrong with it
