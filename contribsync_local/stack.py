@@ -26,6 +26,7 @@ from contribsync import catalog
 from contribsync.db import Database, migrate
 from contribsync.queues import Queues
 from contribsync.runtime.failure import Masker
+from contribsync.settings import LOCAL_STACK_ENV
 from contribsync_local import postgres
 from contribsync_local.aws import MotoServer, aws_environment, create_queues, sqs_client
 from contribsync_local.dashboard import Dashboard
@@ -134,6 +135,8 @@ class LocalStack:
             "POWERTOOLS_TRACE_DISABLED": "true",
             "POWERTOOLS_METRICS_DISABLED": "true",
             "GITHUB_WEBHOOK_SECRET": os.environ.get("GITHUB_WEBHOOK_SECRET") or LOCAL_WEBHOOK_SECRET,
+            # the event API takes the public key contributor-info, from 127.0.0.1 only (contribsync.settings)
+            LOCAL_STACK_ENV: "1",
             **self.environment,
         }})
         if self.simulator is not None:

@@ -87,7 +87,7 @@ def sqs_event(event: catalog.Event, n: int) -> dict[str, Any]:
     }]}
 
 
-def url_event(path: str, body: str, headers: dict[str, str]) -> dict[str, Any]:
+def url_event(path: str, body: str, headers: dict[str, str], *, source_ip: str = "192.0.2.1") -> dict[str, Any]:
     return {
         "version": "2.0", "routeKey": "$default", "rawPath": path, "rawQueryString": "",
         "headers": {"content-type": "application/json", **headers},
@@ -95,7 +95,7 @@ def url_event(path: str, body: str, headers: dict[str, str]) -> dict[str, Any]:
                            "domainPrefix": "sample", "requestId": "sample", "routeKey": "$default",
                            "stage": "$default", "time": "23/Nov/2025:00:00:00 +0000", "timeEpoch": TS,
                            "http": {"method": "POST", "path": path, "protocol": "HTTP/1.1",
-                                    "sourceIp": "192.0.2.1", "userAgent": "sample"}},
+                                    "sourceIp": source_ip, "userAgent": "sample"}},
         "body": body, "isBase64Encoded": False,
     }
 
@@ -122,9 +122,12 @@ def main() -> None:
     EVENTS.mkdir(exist_ok=True)
     for n, event in enumerate(catalog.EVENTS, start=1):
         (EVENTS / f"{event.folder}.json").write_text(json.dumps(sqs_event(event, n), indent=2) + "\n")
+    # the local stack's key, from 127.0.0.1: the one place it is accepted (``contribsync invoke`` runs as the
+    # local stack); both events are ones senders may post (catalog.sendable)
     batch = json.dumps([{"name": "classify/repository.single", "data": {"repositoryId": REPO}},
-                        {"name": "cleanup/workspace-metrics", "data": {}}])
-    (EVENTS / "event_api.json").write_text(json.dumps(url_event("/e/contributor-info", batch, {}), indent=2) + "\n")
+                        {"name": "capture/commits.analyze", "data": DATA["capture/commits.analyze"]}])
+    sample = url_event("/e/contributor-info", batch, {}, source_ip="127.0.0.1")
+    (EVENTS / "event_api.json").write_text(json.dumps(sample, indent=2) + "\n")
     ping = CORPUS_PING.read_text()
     signature = "sha256=" + hmac.new(WEBHOOK_SECRET.encode(), ping.encode(), hashlib.sha256).hexdigest()
     headers = {"x-github-event": "ping", "x-github-delivery": "d6a1b0e0-0000-4000-8000-000000000001",

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from contribsync.payloads import MIN_METRICS_RETENTION_DAYS
 from devtools.template.intrinsics import ref
 
 NO_RESERVATION = -1  # the reserved-concurrency value that reserves nothing (0 would stop the function)
@@ -42,7 +43,7 @@ PARAMETERS: dict[str, Any] = {
     "OpenAIKeyParameter": {"Type": "String", "Default": "/contribsync/openai-api-key",
                            "Description": "SSM SecureString parameter holding the OpenAI API key "
                                           "(summaries, embeddings)"},
-    "MetricsRetentionDays": {"Type": "Number", "Default": 90, "MinValue": 1,
+    "MetricsRetentionDays": {"Type": "Number", "Default": 90, "MinValue": MIN_METRICS_RETENTION_DAYS,
                              "Description": "Days of daily workspace metrics the weekly cleanup keeps"},
     "LogLevel": {"Type": "String", "Default": "INFO", "AllowedValues": ["DEBUG", "INFO", "WARNING", "ERROR"],
                  "Description": "Powertools log level of every function (DEBUG logs more, and costs more)"},

@@ -21,7 +21,9 @@ alone::
     │   └── ForeignHost         (also NonRetriable) a URL off GITHUB_API_URL's origin: refused, never sent
     ├── OpenAIError             anything else from OpenAI (5xx, timeouts): retried with backoff
     │   └── OpenAIRateLimited(defer_until)     (also Deferred) a 429, or the shared per-minute budget is spent
-    └── StoreError              a database failure: retried with backoff
+    ├── StoreError              a database failure: retried with backoff
+    ├── PartialSend(sent, failed)  SQS refused some events of a send (the others are queued)
+    └── ConfigurationError      the deployment's settings cannot work (e.g. no usable event key)
 
 Anything else raised by a service is a bug or a transient fault and is retried with backoff.
 """
@@ -141,8 +143,25 @@ class StoreError(ContribsyncError):
     """A database operation failed (connection lost, constraint violated, bad SQL)."""
 
 
+class PartialSend(ContribsyncError):
+    """SQS refused some (or all) of the events of one send: ``sent`` and ``failed`` are event ids in the
+    order given, ``reasons`` SQS's reason by refused id. No send is all-or-nothing: SQS has no transaction
+    across batches, so the events of ``sent`` are queued."""
+
+    def __init__(self, message: str, *, sent: list[str], failed: list[str], reasons: dict[str, str]) -> None:
+        super().__init__(message)
+        self.sent = sent
+        self.failed = failed
+        self.reasons = reasons
+
+
+class ConfigurationError(ContribsyncError):
+    """The deployment is configured so that it cannot work safely; the message names the setting."""
+
+
 __all__ = [
     "Cancelled",
+    "ConfigurationError",
     "ContribsyncError",
     "Deferred",
     "ForeignHost",
@@ -154,6 +173,7 @@ __all__ = [
     "NotFound",
     "OpenAIError",
     "OpenAIRateLimited",
+    "PartialSend",
     "RateLimited",
     "SecondaryRateLimited",
     "StoreError",

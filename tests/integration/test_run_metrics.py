@@ -136,7 +136,8 @@ def test_a_failed_attempt_with_retries_left_counts_as_retried_not_failed(db, que
 
 def test_a_run_deferred_by_its_service_counts_as_deferred(db, queues, emf):
     def rate_limited(data, ctx):
-        raise RateLimited("GitHub graphql budget below the reserve", defer_until=datetime.now(UTC) + timedelta(minutes=5))
+        raise RateLimited("GitHub graphql budget below the reserve",
+                          defer_until=datetime.now(UTC) + timedelta(minutes=5))
 
     run_once(db, queues, rate_limited)
     doc = only(emf())
