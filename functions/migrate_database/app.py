@@ -10,4 +10,4 @@ from __future__ import annotations
 from contribsync import Clients, DatabaseMigrations, lambda_entry
 
 DATABASE_MIGRATIONS = DatabaseMigrations(Clients.from_env(application_name="contribsync-migrations"))
-lambda_handler = lambda_entry(DATABASE_MIGRATIONS.handle)
+lambda_handler = lambda_entry(DATABASE_MIGRATIONS.handle, function="MigrateDatabase")
