@@ -37,6 +37,10 @@ VALUE_HINTS = {
 }
 
 
+# What a template Condition means, for the secrets table.
+CONDITION_TEXT = {"UseGitHubApp": "`GitHubAppId` is set"}
+
+
 def _template() -> dict[str, Any]:
     template: dict[str, Any] = yaml.safe_load(TEMPLATE.read_text())
     return template
@@ -70,11 +74,26 @@ def secret_locations(template: dict[str, Any]) -> list[tuple[str, str, str, str]
     found = []
     for variable, value in sorted(variables.items()):
         suffix = next((s for s in STORES if variable.endswith(s)), None)
-        ref = str(value.get("Ref")) if isinstance(value, dict) else ""
+        ref, condition = _referenced(value)
         if suffix and ref in parameters:
             default = str(parameters[ref].get("Default", ""))
-            found.append((variable.removesuffix(suffix), STORES[suffix], ref, default))
+            found.append((variable.removesuffix(suffix), STORES[suffix] + condition, ref, default))
     return found
+
+
+def _referenced(value: object) -> tuple[str, str]:
+    """The parameter a variable's value names, and when: a ``Ref``, or a ``Fn::If`` with a ``Ref`` in one
+    branch (``AWS::NoValue`` in the other)."""
+    if not isinstance(value, dict):
+        return "", ""
+    if "Ref" in value:
+        return str(value["Ref"]), ""
+    condition, then, otherwise = value.get("Fn::If") or ("", None, None)
+    if isinstance(then, dict) and "Ref" in then and not str(then["Ref"]).startswith("AWS::"):
+        return str(then["Ref"]), f" (when {CONDITION_TEXT.get(condition, condition)})"
+    if isinstance(otherwise, dict) and "Ref" in otherwise:
+        return str(otherwise["Ref"]), f" (unless {CONDITION_TEXT.get(condition, condition)})"
+    return "", ""
 
 
 def secrets_section(template: dict[str, Any]) -> str:
@@ -86,7 +105,7 @@ def secrets_section(template: dict[str, Any]) -> str:
     for setting, store, _, default in locations:
         hint = VALUE_HINTS.get(setting, "VALUE")
         value = hint if hint.startswith(("$(", "file://")) else f"'{hint}'"
-        if store.startswith("SSM"):
+        if store.startswith("SSM Parameter Store"):
             commands.append(f"aws ssm put-parameter --type SecureString --name {default} --value {value}")
         else:
             commands.append(f"aws secretsmanager create-secret --name {default} --secret-string {value}")

@@ -25,7 +25,7 @@ from typing import Any
 
 from contribsync import catalog
 from contribsync.webhook_receiver import WEBHOOK_EVENT_PREFIX
-from devtools.template.intrinsics import arn, dlq_id, queue_ids, queue_name, ref
+from devtools.template.intrinsics import arn, dlq_id, queue_ids, queue_name, ref, when
 from devtools.template.migrations import MIGRATIONS_RESOURCE
 from devtools.template.parameters import reserved_concurrency
 
@@ -93,7 +93,12 @@ def _environment(fn: str) -> tuple[list[str], dict[str, Any]]:
     environment: dict[str, Any] = {}
     if fn.startswith(GITHUB_FUNCTIONS):
         parameters.append("GitHubTokenParameter")
-        environment["GITHUB_TOKEN_PARAMETER"] = ref("GitHubTokenParameter")
+        # the token, or a GitHub App when GitHubAppId is set (then no token parameter need exist)
+        environment["GITHUB_TOKEN_PARAMETER"] = {"Fn::If": ["UseGitHubApp", ref("AWS::NoValue"),
+                                                            ref("GitHubTokenParameter")]}
+        environment["GITHUB_APP_ID"] = when("UseGitHubApp", ref("GitHubAppId"))
+        environment["GITHUB_APP_PRIVATE_KEY_SECRET"] = when("UseGitHubApp", ref("GitHubAppPrivateKeySecret"))
+        environment["GITHUB_APP_INSTALLATION_ID"] = when("HasGitHubAppInstallations", ref("GitHubAppInstallationIds"))
     if fn == "ReconcileWebhookDeliveries":
         environment["CONTRIBSYNC_WEBHOOK_HOOKS"] = ref("WebhookHooks")
     if fn == "CleanupWorkspaceMetrics":
@@ -126,6 +131,8 @@ def event_resources(event: catalog.Event) -> dict[str, Any]:
     policies.append(queue_statement([queue, high], [queue, high, dlq, *targets]))
     parameters, environment = _environment(fn)
     policies.append(parameters_read(parameters))
+    if fn.startswith(GITHUB_FUNCTIONS):
+        policies.append(secret_read("GitHubAppPrivateKeySecret"))
     mapping: dict[str, Any] = {
         "EventSourceArn": arn(queue), "FunctionName": ref(f"{fn}Function"), "BatchSize": event.batch_size,
         "MaximumBatchingWindowInSeconds": 1, "FunctionResponseTypes": ["ReportBatchItemFailures"],

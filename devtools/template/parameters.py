@@ -59,6 +59,16 @@ PARAMETERS: dict[str, Any] = {
                          "Description": "Security group ids of the functions' network interfaces (comma-"
                                         "separated), allowed out to Postgres and to 443; used only with "
                                         "SubnetIds"},
+    "GitHubAppId": {"Type": "String", "Default": "",
+                    "Description": "GitHub App id: the functions then use the App's installation tokens (and read "
+                                   "the App's own webhook delivery log, WebhookHooks `app`); empty: the token of "
+                                   "GitHubTokenParameter"},
+    "GitHubAppPrivateKeySecret": {"Type": "String", "Default": "contribsync/github-app-private-key",
+                                  "Description": "Secrets Manager secret holding the GitHub App's private key "
+                                                 "(PEM); read only when GitHubAppId is set"},
+    "GitHubAppInstallationIds": {"Type": "String", "Default": "",
+                                 "Description": "The App's installations to sync, comma-separated ids; empty: "
+                                                "every installation of the App; used only with GitHubAppId"},
     "AlarmEmail": {"Type": "String", "Default": "",
                    "Description": "E-mail address subscribed to the alarm topic (AWS sends a confirmation "
                                   "mail first); empty: no subscription, subscribe to the AlarmTopic output "
@@ -79,6 +89,9 @@ CONDITIONS: dict[str, Any] = {
     "ReserveWebhookReceiverConcurrency": _set("WebhookReceiverReservedConcurrency", str(NO_RESERVATION)),
     "UseVpc": {"Fn::Not": [{"Fn::Equals": [{"Fn::Join": [",", ref("SubnetIds")]}, ""]}]},
     "HasAlarmEmail": _set("AlarmEmail", ""),
+    "UseGitHubApp": _set("GitHubAppId", ""),
+    "HasGitHubAppInstallations": {"Fn::And": [{"Condition": "UseGitHubApp"},
+                                              _set("GitHubAppInstallationIds", "")]},
 }
 
 

@@ -126,6 +126,39 @@ def test_policies_are_least_privilege(event):
     assert TEMPLATE["Parameters"]["DatabaseUrlParameter"]["Default"].startswith("/")
 
 
+GITHUB_CALLERS = [f for f, r in RESOURCES.items() if r["Type"] == "AWS::Serverless::Function"
+                  and "GITHUB_TOKEN_PARAMETER" in r["Properties"].get("Environment", {}).get("Variables", {})]
+
+
+@pytest.mark.parametrize("function", GITHUB_CALLERS)
+def test_a_github_app_replaces_the_token_when_its_id_is_given(function):
+    variables = props(function)["Environment"]["Variables"]
+    no_value = {"Ref": "AWS::NoValue"}
+    # with GitHubAppId set, the token parameter is left out (it need not exist) and the App's three settings
+    # come in; without it, the reverse
+    assert variables["GITHUB_TOKEN_PARAMETER"] == {"Fn::If": ["UseGitHubApp", no_value,
+                                                              {"Ref": "GitHubTokenParameter"}]}
+    assert variables["GITHUB_APP_ID"] == {"Fn::If": ["UseGitHubApp", {"Ref": "GitHubAppId"}, no_value]}
+    assert variables["GITHUB_APP_PRIVATE_KEY_SECRET"] == {
+        "Fn::If": ["UseGitHubApp", {"Ref": "GitHubAppPrivateKeySecret"}, no_value]}
+    assert variables["GITHUB_APP_INSTALLATION_ID"]["Fn::If"][0] == "HasGitHubAppInstallations"
+    # the key is read from Secrets Manager, that one secret only
+    secrets = [p["AWSSecretsManagerGetSecretValuePolicy"]["SecretArn"]["Fn::Sub"] for p in props(function)["Policies"]
+               if "AWSSecretsManagerGetSecretValuePolicy" in p]
+    assert secrets == ["arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:"
+                       "${GitHubAppPrivateKeySecret}-*"]
+    assert TEMPLATE["Conditions"]["UseGitHubApp"] == {"Fn::Not": [{"Fn::Equals": [{"Ref": "GitHubAppId"}, ""]}]}
+
+
+def test_functions_that_never_call_github_get_no_github_credentials():
+    for function, resource in RESOURCES.items():
+        if resource["Type"] != "AWS::Serverless::Function" or function in GITHUB_CALLERS:
+            continue
+        variables = resource["Properties"].get("Environment", {}).get("Variables", {})
+        assert not {v for v in variables if v.startswith("GITHUB_APP") or v.startswith("GITHUB_TOKEN")}, function
+    assert len(GITHUB_CALLERS) >= 10
+
+
 def send_targets(function: str) -> set[str]:
     statements = [st for p in props(function)["Policies"] if "Statement" in p for st in p["Statement"]]
     send = next(st for st in statements if "sqs:SendMessage" in st["Action"])
