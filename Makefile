@@ -51,6 +51,7 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 	$(BIN)/python -m devtools.gen_template --check
+	$(BIN)/python -m devtools.gen_deploy_doc --check
 	$(BIN)/cfn-lint template.yaml
 	$(SAM) validate --lint -t template.yaml
 

@@ -16,9 +16,10 @@ if TYPE_CHECKING:
 
     from rich.console import Console
 
+    from contribsync_local.stack import LocalStack
+
 
 def dev(args: argparse.Namespace, console: Console) -> None:
-    from contribsync_local.http import ACCESS_LOG_FILE
     from contribsync_local.stack import LocalStack
 
     stop = threading.Event()
@@ -28,22 +29,34 @@ def dev(args: argparse.Namespace, console: Console) -> None:
                     simulator=simulator_from(args) if args.github != "env" else None,
                     changes_every_s=args.change_every, http_process=True,
                     access_log="stderr" if args.verbose else "file") as stack:
-        url = stack.http.url if stack.http else "?"
-        console.print(f"[bold green]contribsync dev[/] on {url}")
-        console.print(f"  dashboard   {url}/   (read-only: status, run history, failures, DLQs)")
-        console.print(f"  event API   POST {url}/e/contributor-info     webhooks  POST {url}/webhook")
-        console.print(f"  AWS (moto)  {stack.aws_endpoint}   Postgres {stack.database_url}")
-        if stack.simulator is not None:
-            changes = f", a change every {args.change_every:g} s" if args.change_every > 0 else ""
-            console.print(f"  GitHub      simulator {stack.simulator.url} ({len(stack.simulator.ds.repos)} repos, "
-                          f"{len(stack.simulator.ds.prs)} PRs{changes})")
-        else:
-            console.print(f"  GitHub      {os.environ.get('GITHUB_API_URL', 'https://api.github.com')}")
-        console.print(f"  HTTP log    {shown(ACCESS_LOG_FILE) if stack.access_log == 'file' else 'stderr'}"
-                      "   (a line per request; --verbose prints them here)")
-        console.print(f"  {len(stack.pollers)} function pollers, crons on; Ctrl-C stops")
+        for line in banner(stack, args):
+            console.print(line)
         stop.wait()
         console.print("stopping…")
+
+
+def banner(stack: LocalStack, args: argparse.Namespace) -> list[str]:
+    """What ``contribsync dev`` prints when the stack is up; the database URL with its password masked."""
+    from contribsync.runtime.failure import Masker
+    from contribsync_local.http import ACCESS_LOG_FILE
+
+    url = stack.http.url if stack.http else "?"
+    lines = [
+        f"[bold green]contribsync dev[/] on {url}",
+        f"  dashboard   {url}/   (read-only: status, run history, failures, DLQs)",
+        f"  event API   POST {url}/e/contributor-info     webhooks  POST {url}/webhook",
+        f"  AWS (moto)  {stack.aws_endpoint}   Postgres {Masker()(stack.database_url or '?')}",
+    ]
+    if stack.simulator is not None:
+        changes = f", a change every {args.change_every:g} s" if args.change_every > 0 else ""
+        lines.append(f"  GitHub      simulator {stack.simulator.url} ({len(stack.simulator.ds.repos)} repos, "
+                     f"{len(stack.simulator.ds.prs)} PRs{changes})")
+    else:
+        lines.append(f"  GitHub      {os.environ.get('GITHUB_API_URL', 'https://api.github.com')}")
+    lines += [f"  HTTP log    {shown(ACCESS_LOG_FILE) if stack.access_log == 'file' else 'stderr'}"
+              "   (a line per request; --verbose prints them here)",
+              f"  {len(stack.pollers)} function pollers, crons on; Ctrl-C stops"]
+    return lines
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], console: Console) -> None:

@@ -1,4 +1,5 @@
-"""``contribsync catalog [--json]``: the event catalog, each event with its function, retries and limits."""
+"""``contribsync catalog [--json]``: the event catalog, each event with its function, retries and limits, and
+(``--json``) the names senders may post to the event API (``sendable``)."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ def show(args: argparse.Namespace, console: Console) -> None:
         "throttle": ({"limit": e.throttle.limit, "period_s": e.throttle.period_s, "key": e.throttle.key}
                      if e.throttle else None),
         "schedule": e.schedule, "service": e.service, "model": e.model.__name__,
+        "sendable": list(e.sendable_names),
     } for e in catalog.EVENTS]
     if args.json:
         print(json.dumps(rows, indent=2))

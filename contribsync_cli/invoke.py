@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 
 
 def invoke(args: argparse.Namespace) -> None:
+    from contribsync.settings import LOCAL_STACK_ENV
     from contribsync_cli.local_env import (
         aws_target,
         database,
@@ -44,9 +45,9 @@ def invoke(args: argparse.Namespace) -> None:
     else:
         target = aws_target()
         os.environ.setdefault("CONTRIBSYNC_QUEUE_PREFIX", target.pop("CONTRIBSYNC_QUEUE_PREFIX", "contribsync"))
-        target.pop("DATABASE_URL", None)
         os.environ.update(target)
     os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
+    os.environ[LOCAL_STACK_ENV] = "1"  # a local run: EventApi takes contributor-info from 127.0.0.1
     try:
         module = load_handler(args.function)
         result = module.lambda_handler(event, LambdaContext(args.function))

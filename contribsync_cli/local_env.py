@@ -2,7 +2,7 @@
 
 ``DATABASE_URL`` wins; otherwise the embedded Postgres under ``.local/`` is started (or reused). The
 queues: ``AWS_ENDPOINT_URL`` (or ``AWS_ENDPOINT_URL_SQS``) when set, real AWS when credentials exist, else
-a running ``contribsync dev`` (its ``.local/stack.json``: endpoint, queue prefix and database). GitHub:
+a running ``contribsync dev`` (its ``.local/stack.json``: endpoint and queue prefix). GitHub:
 the configured ``GITHUB_*``, or a simulator the command starts (never github.com unless configured).
 
 Nothing here writes the environment: each command builds one ``Clients`` from the settings read here and
@@ -55,7 +55,7 @@ def running_stack() -> dict[str, str] | None:
 
 def aws_target() -> dict[str, str]:
     """Where SQS is, as the variables boto3 reads: an explicit endpoint, real AWS, or the running dev stack
-    (its endpoint, fake credentials, queue prefix and database). Exits when there is none."""
+    (its endpoint, fake credentials and queue prefix). Exits when there is none."""
     if os.environ.get("AWS_ENDPOINT_URL") or os.environ.get("AWS_ENDPOINT_URL_SQS"):
         return {}
     state = running_stack()
@@ -63,8 +63,7 @@ def aws_target() -> dict[str, str]:
         if os.environ.get("AWS_PROFILE") or os.environ.get("AWS_ACCESS_KEY_ID"):
             return {}
         raise SystemExit("no AWS endpoint: start `contribsync dev` in another terminal, or set AWS_ENDPOINT_URL")
-    return {**aws_environment(state["aws_endpoint"]), "CONTRIBSYNC_QUEUE_PREFIX": state["queue_prefix"],
-            "DATABASE_URL": state["database_url"]}
+    return {**aws_environment(state["aws_endpoint"]), "CONTRIBSYNC_QUEUE_PREFIX": state["queue_prefix"]}
 
 
 def environment(*, aws: bool = False) -> dict[str, str]:

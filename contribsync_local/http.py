@@ -3,8 +3,8 @@
 ``/runs/...``).
 
 Each request to a handler becomes a Lambda Function URL event (payload format 2.0) and goes to the same
-handler object the Lambda runs, so what works here works behind a Function URL. The dashboard is the
-local stack's own (``contribsync_local.dashboard``): it is not deployed.
+handler object the Lambda runs, so what works here works behind a Function URL, including its 413 (see
+below). The dashboard is the local stack's own (``contribsync_local.dashboard``): it is not deployed.
 
 Each request is logged on ``contribsync_local.http.access`` (one plain line: client, request line,
 status, size), not on werkzeug's logger, which would print it on the terminal. ``access_log`` sends it
@@ -37,6 +37,7 @@ import time
 import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
+from urllib.parse import unquote, urlsplit
 
 from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
 from werkzeug.serving import WSGIRequestHandler
@@ -59,8 +60,8 @@ ACCESS_LOG_FILE = Path(__file__).resolve().parent.parent / ".local" / "logs" / "
 LOG = logging.getLogger("contribsync_local.http")
 
 # AWS Lambda's invocation payload limit for a synchronous invoke, which a Function URL is (6 MB, "Lambda
-# quotas"): AWS answers 413 at the URL and the function never runs. Lambda's own words for it, with
-# Function URLs' {"Message": ...} shape of error body.
+# quotas"): AWS answers 413 at the URL, before the function runs, so GitHub's larger deliveries never reach
+# the receiver there. The answer is Lambda's own words for it, in Function URLs' {"Message": ...} shape.
 FUNCTION_URL_MAX_BYTES = 6 * 1024 * 1024
 FUNCTION_URL_TOO_LARGE = f"Request must be smaller than {FUNCTION_URL_MAX_BYTES} bytes for the InvokeFunction operation"
 
@@ -85,12 +86,25 @@ def access_log(where: AccessLog) -> None:
     ACCESS_LOG.setLevel(logging.INFO)
 
 
+def _masked_request_line(line: str) -> str:
+    """The request line with an event key in its path shown as ``/e/***`` (the query stays): the path is
+    matched as the router sees it, percent-decoded (``/%65/<key>`` is masked too), and in absolute form."""
+    parts = line.split(" ", 2)  # method, target, version (a request target holds no space)
+    if len(parts) < 2:  # noqa: PLR2004 - a malformed line has no target to mask
+        return line
+    target = urlsplit(parts[1])  # origin-form (/e/k) or absolute-form (http://host/e/k)
+    if unquote(target.path).startswith("/e/"):
+        parts[1] = "/e/***" + (f"?{target.query}" if target.query else "")
+    return " ".join(parts)
+
+
 class _AccessLogHandler(WSGIRequestHandler):
     """werkzeug's request handler, its access line on ``ACCESS_LOG`` instead of werkzeug's logger (which
-    adds a terminal handler of its own when nothing configured it), and without colour codes."""
+    adds a terminal handler of its own when nothing configured it), and without colour codes. The event
+    key in ``/e/<key>`` is masked."""
 
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
-        ACCESS_LOG.info("%s \"%s\" %s %s", self.address_string(), self.requestline, code, size)
+        ACCESS_LOG.info("%s \"%s\" %s %s", self.address_string(), _masked_request_line(self.requestline), code, size)
 
 
 def function_url_event(request: Request) -> dict[str, Any]:

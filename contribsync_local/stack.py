@@ -17,6 +17,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import tempfile
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -24,6 +25,8 @@ from typing import TYPE_CHECKING, Any
 from contribsync import catalog
 from contribsync.db import Database, migrate
 from contribsync.queues import Queues
+from contribsync.runtime.failure import Masker
+from contribsync.settings import LOCAL_STACK_ENV
 from contribsync_local import postgres
 from contribsync_local.aws import MotoServer, aws_environment, create_queues, sqs_client
 from contribsync_local.dashboard import Dashboard
@@ -64,6 +67,22 @@ def close_handler(module: ModuleType) -> None:
     for name in ("RUNTIME", "WEBHOOK_RECEIVER", "EVENT_API"):
         if (closable := getattr(module, name, None)) is not None:
             closable.close()
+
+
+def write_private(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` readable by its owner only: ``stack.json`` holds the database URL, password
+    included, for the CLI's commands. The text goes to a file ``mkstemp`` creates with mode 0600, which is
+    then renamed over ``path``: the file never exists with wider permissions, even for an instant (a
+    ``chmod`` after writing would leave one), and a reader never sees half of it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as file:
+            file.write(text)
+        Path(temporary).replace(path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
 
 
 class LocalStack:
@@ -116,6 +135,8 @@ class LocalStack:
             "POWERTOOLS_TRACE_DISABLED": "true",
             "POWERTOOLS_METRICS_DISABLED": "true",
             "GITHUB_WEBHOOK_SECRET": os.environ.get("GITHUB_WEBHOOK_SECRET") or LOCAL_WEBHOOK_SECRET,
+            # the event API takes the public key contributor-info, from 127.0.0.1 only (contribsync.settings)
+            LOCAL_STACK_ENV: "1",
             **self.environment,
         }})
         if self.simulator is not None:
@@ -156,8 +177,7 @@ class LocalStack:
             self.simulator.start_changes(f"{self.http.url}/webhook", os.environ["GITHUB_WEBHOOK_SECRET"],
                                          every_s=self.changes_every_s)
         if self.write_state:
-            STATE_FILE.parent.mkdir(parents=True, exist_ok=True)
-            STATE_FILE.write_text(json.dumps(self.state(), indent=2))
+            write_private(STATE_FILE, json.dumps(self.state(), indent=2))
         return self
 
     def _set_env(self, values: dict[str, str]) -> None:
@@ -231,8 +251,11 @@ class LocalStack:
     # -- inspection -----------------------------------------------------------------------------
 
     def state(self) -> dict[str, Any]:
+        """What ``.local/stack.json`` tells the CLI's commands: where SQS and HTTP are, the queue prefix, the
+        process; the database URL only as shown, its password masked (the commands find the database
+        themselves: ``DATABASE_URL`` or the embedded server)."""
         return {"aws_endpoint": self.aws_endpoint, "http": self.http.url if self.http else None,
-                "queue_prefix": self.prefix, "database_url": self.database_url, "pid": os.getpid(),
+                "queue_prefix": self.prefix, "database_url": Masker()(self.database_url or ""), "pid": os.getpid(),
                 "github_api_url": os.environ.get("GITHUB_API_URL", "https://api.github.com")}
 
     def health(self) -> dict[str, Any]:

@@ -41,6 +41,8 @@ if TYPE_CHECKING:
 HOOK_ID = 424_242_424
 USER_AGENT = "GitHub-Hookshot/sim"
 TIMEOUT_S = 10.0  # GitHub gives up on a receiver after 10 seconds
+MAX_BODY_CHARS = 1_048_576  # what contribsync's pull_requests.body holds (migration 0026)
+_LARGE_LINE = "📜🚀🎉🔥🐛🧪🔧📦" * 10 + "\n"  # 4-byte characters: the most bytes a character can take
 KINDS = ("open_pr", "edit_pr", "add_review", "close_pr", "open_issue", "add_comment", "delete_comment")
 
 
@@ -109,6 +111,28 @@ class ChangeFeed:
             handler: Callable[[Repository], list[Delivery]] = getattr(self, f"_{kind}")
             return handler(repo)
 
+    def oversized(self, min_bytes: int) -> list[Delivery]:
+        """Two edits of one open pull request's body, to texts so long that the second ``edited``
+        delivery (its new body, and the one before in ``changes.body.from``) is at least ``min_bytes``:
+        a payload over a Function URL's 6 MB that the pull request's row still holds (a body stays
+        under the 1 MiB characters of ``pull_requests.body``: 4-byte characters)."""
+        per_body = -(-min_bytes // 2)
+        lines = -(-per_body // len(_LARGE_LINE.encode()))
+        if lines * len(_LARGE_LINE) + 100 > MAX_BODY_CHARS:
+            raise ValueError(f"{min_bytes} bytes do not fit two bodies of {MAX_BODY_CHARS} characters")
+        with self.lock:
+            repo = self.ds.repos[self.rng.choice(sorted(self.ds.repos))]
+            opened = [] if self._open_prs(repo) else self._open_pr(repo)
+            pr = self.rng.choice(self._open_prs(repo))
+            return [*opened, *(self._edit_body(repo, pr, f"Release log, part {part} 📜\n{_LARGE_LINE * lines}")
+                               for part in (1, 2))]
+
+    def _edit_body(self, repo: Repository, pr: PullRequest, body: str | None = None) -> Delivery:
+        """An ``edited`` delivery for ``pr``, whose body becomes ``body`` (None: a line is added)."""
+        before = {"title": {"from": pr.title}, "body": {"from": pr.body}}
+        self.ds.edit_pr(pr.id, self._now(), body=body)
+        return self.delivery("pull_request", self._pr_event("edited", pr, pr.author_id, changes=before), repo)
+
     # -- changes ------------------------------------------------------------------------------------
 
     def _sender(self, user_id: int) -> dict[str, Any]:
@@ -129,10 +153,7 @@ class ChangeFeed:
         candidates = self._open_prs(repo)
         if not candidates:
             return self._open_pr(repo)
-        pr = self.rng.choice(candidates)
-        before = {"title": {"from": pr.title}, "body": {"from": pr.body}}
-        self.ds.edit_pr(pr.id, self._now())
-        return [self.delivery("pull_request", self._pr_event("edited", pr, pr.author_id, changes=before), repo)]
+        return [self._edit_body(repo, self.rng.choice(candidates))]
 
     def _add_review(self, repo: Repository) -> list[Delivery]:
         candidates = self._open_prs(repo)
@@ -308,4 +329,5 @@ class WebhookSender:
                             response_headers=response_headers, response_body=response_body)
 
 
-__all__ = ["HOOK_ID", "KINDS", "TIMEOUT_S", "ChangeFeed", "Delivery", "SendResult", "WebhookSender", "sign"]
+__all__ = ["HOOK_ID", "KINDS", "MAX_BODY_CHARS", "TIMEOUT_S", "ChangeFeed", "Delivery", "SendResult", "WebhookSender",
+           "sign"]

@@ -508,11 +508,11 @@ class Dataset:
         repo.pushed_at = max(repo.pushed_at, at)
         return pr
 
-    def edit_pr(self, pr_id: int, now: datetime) -> PullRequest:
-        """Edit the title and body (as a user would) and bump ``updated_at``."""
+    def edit_pr(self, pr_id: int, now: datetime, *, body: str | None = None) -> PullRequest:
+        """Edit the title and body (as a user would; ``body`` replaces it) and bump ``updated_at``."""
         pr = self.prs[pr_id]
         pr.title = pr.title.removesuffix(" (edited)") + " (edited)"
-        pr.body = f"{pr.body}\n\nEdited at {now.isoformat()} ✏️"
+        pr.body = f"{pr.body}\n\nEdited at {now.isoformat()} ✏️" if body is None else body
         pr.updated_at = max(now, pr.updated_at)
         return pr
 

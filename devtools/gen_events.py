@@ -3,7 +3,8 @@
 ``python -m devtools.gen_events`` (re)writes them. The SQS samples carry contributor.info-style data
 for each event (validated against the catalog's models by the tests), each from the queue its data
 routes to (the function's high-priority queue for a ``priority: high``); the Function URL samples are
-an event API batch and a signed GitHub ``ping`` (secret ``demo-webhook-secret``).
+an event API batch and a signed GitHub ``ping`` (secret ``demo-webhook-secret``); MigrateDatabase's is
+CloudFormation's Create request for the ``DatabaseMigrations`` custom resource.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from contribsync import catalog
+from devtools.template.migrations import migrations_hash
 
 ROOT = Path(__file__).resolve().parent.parent
 EVENTS = ROOT / "events"
@@ -85,7 +87,7 @@ def sqs_event(event: catalog.Event, n: int) -> dict[str, Any]:
     }]}
 
 
-def url_event(path: str, body: str, headers: dict[str, str]) -> dict[str, Any]:
+def url_event(path: str, body: str, headers: dict[str, str], *, source_ip: str = "192.0.2.1") -> dict[str, Any]:
     return {
         "version": "2.0", "routeKey": "$default", "rawPath": path, "rawQueryString": "",
         "headers": {"content-type": "application/json", **headers},
@@ -93,8 +95,26 @@ def url_event(path: str, body: str, headers: dict[str, str]) -> dict[str, Any]:
                            "domainPrefix": "sample", "requestId": "sample", "routeKey": "$default",
                            "stage": "$default", "time": "23/Nov/2025:00:00:00 +0000", "timeEpoch": TS,
                            "http": {"method": "POST", "path": path, "protocol": "HTTP/1.1",
-                                    "sourceIp": "192.0.2.1", "userAgent": "sample"}},
+                                    "sourceIp": source_ip, "userAgent": "sample"}},
         "body": body, "isBase64Encoded": False,
+    }
+
+
+def cloudformation_create() -> dict[str, Any]:
+    """CloudFormation's Create request for the migrations, as the function receives it. The ResponseURL is
+    a pre-signed S3 URL on AWS: `contribsync invoke` PUTs the answer there, so point it at a listener of
+    your own to run the sample."""
+    stack = "arn:aws:cloudformation:us-east-1:123456789012:stack/contribsync/6f2a6c10-c8a4-11f0-8de9-0a1b2c3d4e5f"
+    token = "arn:aws:lambda:us-east-1:123456789012:function:contribsync-MigrateDatabaseFunction-AbCdEf123456"
+    return {
+        "RequestType": "Create", "ServiceToken": token,
+        "ResponseURL": "https://cloudformation-custom-resource-response-useast1.s3.amazonaws.com/"
+                       "arn%3Aaws%3Acloudformation%3Aus-east-1%3A123456789012%3Astack/contribsync/sample"
+                       "?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Expires=7200&X-Amz-Signature=sample",
+        "StackId": stack, "RequestId": "5e1c8e2a-0000-4000-8000-000000000001",
+        "LogicalResourceId": "DatabaseMigrations", "ResourceType": "Custom::DatabaseMigrations",
+        "ResourceProperties": {"ServiceToken": token, "ServiceTimeout": "960", "MigrationsHash": migrations_hash(),
+                               "Layer": "arn:aws:lambda:us-east-1:123456789012:layer:contribsync-shared:1"},
     }
 
 
@@ -102,14 +122,18 @@ def main() -> None:
     EVENTS.mkdir(exist_ok=True)
     for n, event in enumerate(catalog.EVENTS, start=1):
         (EVENTS / f"{event.folder}.json").write_text(json.dumps(sqs_event(event, n), indent=2) + "\n")
+    # the local stack's key, from 127.0.0.1: the one place it is accepted (``contribsync invoke`` runs as the
+    # local stack); both events are ones senders may post (catalog.sendable)
     batch = json.dumps([{"name": "classify/repository.single", "data": {"repositoryId": REPO}},
-                        {"name": "cleanup/workspace-metrics", "data": {}}])
-    (EVENTS / "event_api.json").write_text(json.dumps(url_event("/e/contributor-info", batch, {}), indent=2) + "\n")
+                        {"name": "capture/commits.analyze", "data": DATA["capture/commits.analyze"]}])
+    sample = url_event("/e/contributor-info", batch, {}, source_ip="127.0.0.1")
+    (EVENTS / "event_api.json").write_text(json.dumps(sample, indent=2) + "\n")
     ping = CORPUS_PING.read_text()
     signature = "sha256=" + hmac.new(WEBHOOK_SECRET.encode(), ping.encode(), hashlib.sha256).hexdigest()
     headers = {"x-github-event": "ping", "x-github-delivery": "d6a1b0e0-0000-4000-8000-000000000001",
                "x-hub-signature-256": signature, "user-agent": "GitHub-Hookshot/sample"}
     (EVENTS / "webhook_receiver.json").write_text(json.dumps(url_event("/webhook", ping, headers), indent=2) + "\n")
+    (EVENTS / "migrate_database.json").write_text(json.dumps(cloudformation_create(), indent=2) + "\n")
 
 
 if __name__ == "__main__":

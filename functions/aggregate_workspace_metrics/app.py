@@ -16,4 +16,4 @@ from contribsync.services.workspaces import aggregate_workspace_metrics
 
 EVENT = catalog.by_function("AggregateWorkspaceMetrics")
 RUNTIME = Runtime(EVENT, Clients.from_env(), service=aggregate_workspace_metrics)
-lambda_handler = lambda_entry(RUNTIME.handle)
+lambda_handler = lambda_entry(RUNTIME.handle, function=EVENT.function)

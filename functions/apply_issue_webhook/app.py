@@ -15,4 +15,4 @@ from contribsync.services.webhooks import apply_delivery
 
 EVENT = catalog.by_function("ApplyIssueWebhook")
 RUNTIME = Runtime(EVENT, Clients.from_env(), service=apply_delivery)
-lambda_handler = lambda_entry(RUNTIME.handle)
+lambda_handler = lambda_entry(RUNTIME.handle, function=EVENT.function)

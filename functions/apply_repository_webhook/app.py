@@ -18,4 +18,4 @@ from contribsync.services.webhooks import apply_repository
 
 EVENT = catalog.by_function("ApplyRepositoryWebhook")
 RUNTIME = Runtime(EVENT, Clients.from_env(), service=apply_repository)
-lambda_handler = lambda_entry(RUNTIME.handle)
+lambda_handler = lambda_entry(RUNTIME.handle, function=EVENT.function)

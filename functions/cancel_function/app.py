@@ -15,4 +15,4 @@ from contribsync.services.maintenance import cancel_function
 
 EVENT = catalog.by_function("CancelFunction")
 RUNTIME = Runtime(EVENT, Clients.from_env(), service=cancel_function)
-lambda_handler = lambda_entry(RUNTIME.handle)
+lambda_handler = lambda_entry(RUNTIME.handle, function=EVENT.function)

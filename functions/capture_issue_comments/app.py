@@ -17,4 +17,4 @@ from contribsync.services.issues import issue_comments
 
 EVENT = catalog.by_function("CaptureIssueComments")
 RUNTIME = Runtime(EVENT, Clients.from_env(), service=issue_comments)
-lambda_handler = lambda_entry(RUNTIME.handle)
+lambda_handler = lambda_entry(RUNTIME.handle, function=EVENT.function)

@@ -17,4 +17,4 @@ from contribsync.services.capture import pr_comments
 
 EVENT = catalog.by_function("CapturePrComments")
 RUNTIME = Runtime(EVENT, Clients.from_env(), service=pr_comments)
-lambda_handler = lambda_entry(RUNTIME.handle)
+lambda_handler = lambda_entry(RUNTIME.handle, function=EVENT.function)

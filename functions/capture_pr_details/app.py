@@ -17,4 +17,4 @@ from contribsync.services.capture import pr_details
 
 EVENT = catalog.by_function("CapturePrDetails")
 RUNTIME = Runtime(EVENT, Clients.from_env(), service=pr_details)
-lambda_handler = lambda_entry(RUNTIME.handle)
+lambda_handler = lambda_entry(RUNTIME.handle, function=EVENT.function)

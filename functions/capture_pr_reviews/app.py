@@ -17,4 +17,4 @@ from contribsync.services.capture import pr_reviews
 
 EVENT = catalog.by_function("CapturePrReviews")
 RUNTIME = Runtime(EVENT, Clients.from_env(), service=pr_reviews)
-lambda_handler = lambda_entry(RUNTIME.handle)
+lambda_handler = lambda_entry(RUNTIME.handle, function=EVENT.function)

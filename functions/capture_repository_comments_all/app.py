@@ -17,4 +17,4 @@ from contribsync.services.activity import repository_comments_all
 
 EVENT = catalog.by_function("CaptureRepositoryCommentsAll")
 RUNTIME = Runtime(EVENT, Clients.from_env(), service=repository_comments_all)
-lambda_handler = lambda_entry(RUNTIME.handle)
+lambda_handler = lambda_entry(RUNTIME.handle, function=EVENT.function)

@@ -17,4 +17,4 @@ from contribsync.services.discussions import repository_discussions
 
 EVENT = catalog.by_function("CaptureRepositoryDiscussions")
 RUNTIME = Runtime(EVENT, Clients.from_env(), service=repository_discussions)
-lambda_handler = lambda_entry(RUNTIME.handle)
+lambda_handler = lambda_entry(RUNTIME.handle, function=EVENT.function)

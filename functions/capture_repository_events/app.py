@@ -17,4 +17,4 @@ from contribsync.services.activity import repository_events
 
 EVENT = catalog.by_function("CaptureRepositoryEvents")
 RUNTIME = Runtime(EVENT, Clients.from_env(), service=repository_events)
-lambda_handler = lambda_entry(RUNTIME.handle)
+lambda_handler = lambda_entry(RUNTIME.handle, function=EVENT.function)

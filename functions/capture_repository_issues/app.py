@@ -17,4 +17,4 @@ from contribsync.services.issues import repository_issues
 
 EVENT = catalog.by_function("CaptureRepositoryIssues")
 RUNTIME = Runtime(EVENT, Clients.from_env(), service=repository_issues)
-lambda_handler = lambda_entry(RUNTIME.handle)
+lambda_handler = lambda_entry(RUNTIME.handle, function=EVENT.function)

@@ -17,4 +17,4 @@ from contribsync.services.capture import repository_sync
 
 EVENT = catalog.by_function("CaptureRepositorySync")
 RUNTIME = Runtime(EVENT, Clients.from_env(), service=repository_sync)
-lambda_handler = lambda_entry(RUNTIME.handle)
+lambda_handler = lambda_entry(RUNTIME.handle, function=EVENT.function)

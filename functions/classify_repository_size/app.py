@@ -17,4 +17,4 @@ from contribsync.services.classify import classify_all
 
 EVENT = catalog.by_function("ClassifyRepositorySize")
 RUNTIME = Runtime(EVENT, Clients.from_env(), service=classify_all)
-lambda_handler = lambda_entry(RUNTIME.handle)
+lambda_handler = lambda_entry(RUNTIME.handle, function=EVENT.function)

@@ -15,4 +15,4 @@ from contribsync.services.classify import classify_single
 
 EVENT = catalog.by_function("ClassifySingleRepository")
 RUNTIME = Runtime(EVENT, Clients.from_env(), service=classify_single)
-lambda_handler = lambda_entry(RUNTIME.handle)
+lambda_handler = lambda_entry(RUNTIME.handle, function=EVENT.function)

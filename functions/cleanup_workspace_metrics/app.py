@@ -16,4 +16,4 @@ from contribsync.services.maintenance import cleanup_workspace_metrics
 
 EVENT = catalog.by_function("CleanupWorkspaceMetrics")
 RUNTIME = Runtime(EVENT, Clients.from_env(), service=cleanup_workspace_metrics)
-lambda_handler = lambda_entry(RUNTIME.handle)
+lambda_handler = lambda_entry(RUNTIME.handle, function=EVENT.function)

@@ -17,4 +17,4 @@ from contribsync.services.discover import discover_new_repository
 
 EVENT = catalog.by_function("DiscoverNewRepository")
 RUNTIME = Runtime(EVENT, Clients.from_env(), service=discover_new_repository)
-lambda_handler = lambda_entry(RUNTIME.handle)
+lambda_handler = lambda_entry(RUNTIME.handle, function=EVENT.function)

@@ -17,4 +17,4 @@ from contribsync.services.embeddings import process_repository
 
 EVENT = catalog.by_function("EmbeddingsProcessRepository")
 RUNTIME = Runtime(EVENT, Clients.from_env(), service=process_repository)
-lambda_handler = lambda_entry(RUNTIME.handle)
+lambda_handler = lambda_entry(RUNTIME.handle, function=EVENT.function)

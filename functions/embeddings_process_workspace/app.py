@@ -18,4 +18,4 @@ from contribsync.services.embeddings import process_workspace
 
 EVENT = catalog.by_function("EmbeddingsProcessWorkspace")
 RUNTIME = Runtime(EVENT, Clients.from_env(), service=process_workspace)
-lambda_handler = lambda_entry(RUNTIME.handle)
+lambda_handler = lambda_entry(RUNTIME.handle, function=EVENT.function)

@@ -9,4 +9,4 @@ from __future__ import annotations
 from contribsync import Clients, EventApi, lambda_entry
 
 EVENT_API = EventApi(Clients.from_env())
-lambda_handler = lambda_entry(EVENT_API.handle)
+lambda_handler = lambda_entry(EVENT_API.handle, function="EventApi")

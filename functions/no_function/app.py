@@ -15,4 +15,4 @@ from contribsync.services.maintenance import no_function
 
 EVENT = catalog.by_function("NoFunction")
 RUNTIME = Runtime(EVENT, Clients.from_env(), service=no_function)
-lambda_handler = lambda_entry(RUNTIME.handle)
+lambda_handler = lambda_entry(RUNTIME.handle, function=EVENT.function)

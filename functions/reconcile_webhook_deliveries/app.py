@@ -17,4 +17,4 @@ from contribsync.services.reconcile import reconcile_webhook_deliveries
 
 EVENT = catalog.by_function("ReconcileWebhookDeliveries")
 RUNTIME = Runtime(EVENT, Clients.from_env(), service=reconcile_webhook_deliveries)
-lambda_handler = lambda_entry(RUNTIME.handle)
+lambda_handler = lambda_entry(RUNTIME.handle, function=EVENT.function)

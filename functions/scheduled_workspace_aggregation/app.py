@@ -16,4 +16,4 @@ from contribsync.services.fanout import workspace_aggregation
 
 EVENT = catalog.by_function("ScheduledWorkspaceAggregation")
 RUNTIME = Runtime(EVENT, Clients.from_env(), service=workspace_aggregation)
-lambda_handler = lambda_entry(RUNTIME.handle)
+lambda_handler = lambda_entry(RUNTIME.handle, function=EVENT.function)

@@ -16,4 +16,4 @@ from contribsync.services.fanout import discussions_cron
 
 EVENT = catalog.by_function("SyncDiscussionsCron")
 RUNTIME = Runtime(EVENT, Clients.from_env(), service=discussions_cron)
-lambda_handler = lambda_entry(RUNTIME.handle)
+lambda_handler = lambda_entry(RUNTIME.handle, function=EVENT.function)

@@ -18,4 +18,4 @@ from contribsync.services.priorities import sync_workspace_priorities
 
 EVENT = catalog.by_function("SyncWorkspacePriorities")
 RUNTIME = Runtime(EVENT, Clients.from_env(), service=sync_workspace_priorities)
-lambda_handler = lambda_entry(RUNTIME.handle)
+lambda_handler = lambda_entry(RUNTIME.handle, function=EVENT.function)

@@ -17,4 +17,4 @@ from contribsync.services.activity import update_pr_activity
 
 EVENT = catalog.by_function("UpdatePrActivity")
 RUNTIME = Runtime(EVENT, Clients.from_env(), service=update_pr_activity)
-lambda_handler = lambda_entry(RUNTIME.handle)
+lambda_handler = lambda_entry(RUNTIME.handle, function=EVENT.function)

@@ -9,4 +9,4 @@ from __future__ import annotations
 from contribsync import Clients, WebhookReceiver, lambda_entry
 
 WEBHOOK_RECEIVER = WebhookReceiver(Clients.from_env(application_name="contribsync-webhooks"))
-lambda_handler = lambda_entry(WEBHOOK_RECEIVER.handle)
+lambda_handler = lambda_entry(WEBHOOK_RECEIVER.handle, function="WebhookReceiver")

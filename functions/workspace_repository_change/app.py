@@ -16,4 +16,4 @@ from contribsync.services.workspaces import repository_change
 
 EVENT = catalog.by_function("WorkspaceRepositoryChange")
 RUNTIME = Runtime(EVENT, Clients.from_env(), service=repository_change)
-lambda_handler = lambda_entry(RUNTIME.handle)
+lambda_handler = lambda_entry(RUNTIME.handle, function=EVENT.function)

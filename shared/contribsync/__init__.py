@@ -5,6 +5,7 @@ Handlers import from here, never from private modules.
 
 from contribsync.catalog import EVENTS, Event, Limit, Throttle
 from contribsync.clients import Clients
+from contribsync.deploy_migrations import DatabaseMigrations
 from contribsync.envelope import EventEnvelope
 from contribsync.errors import (
     Cancelled,
@@ -31,6 +32,7 @@ __all__ = [
     "Cancelled",
     "Clients",
     "ContribsyncError",
+    "DatabaseMigrations",
     "Deferred",
     "Event",
     "EventApi",

@@ -91,6 +91,11 @@ class Event:
     ``cancel_when`` is the (key, value) pairs a ``cancel/function``'s data must hold to cancel this
     function's runs (Inngest's ``cancelOn`` ``if``, on the cancel event: ``async.data.<key> === value``);
     an empty tuple lets any cancel/function through.
+    ``sendable`` says which of its names senders may post to the event API: ``True`` every one, or a
+    tuple of them (a cron's job under the names contributor.info's code sends it by); ``False`` (the
+    default) none. Internal and destructive events (the receiver's ``webhook/*``, reconciliation, the
+    crons' own names, metrics cleanup) stay unsendable: the event API refuses them with 403, and only
+    contribsync's own senders and the CLI put them on the queues.
     """
 
     name: str
@@ -108,6 +113,7 @@ class Event:
     summary: str = ""
     catch_all: bool = False  # takes every name no other event declares (``NoFunction``)
     cancel_when: tuple[tuple[str, str], ...] = USER_REQUESTED
+    sendable: bool | tuple[str, ...] = False
 
     @property
     def queue(self) -> str:
@@ -170,6 +176,13 @@ class Event:
     def all_names(self) -> tuple[str, ...]:
         return (self.name, *self.aliases)
 
+    @property
+    def sendable_names(self) -> tuple[str, ...]:
+        """The names of this event senders may post to the event API (``sendable``)."""
+        if isinstance(self.sendable, tuple):
+            return self.sendable
+        return self.all_names if self.sendable else ()
+
     def aws_schedule(self) -> str | None:
         """The cron in EventBridge Scheduler's six-field form: ``cron(0 */12 * * ? *)``."""
         if self.schedule is None:
@@ -202,83 +215,84 @@ EVENTS: tuple[Event, ...] = (
           aliases=("capture/repository.sync.graphql", "github/repository.sync"),
           retries=2, concurrency=Limit(3, _REPO), throttle=Throttle(75),
           feeds=("capture/pr.details", "capture/repository.events"),
-          summary="100 newest PRs by GraphQL (CREATED_AT DESC) with authors"),
+          summary="100 newest PRs by GraphQL (CREATED_AT DESC) with authors", sendable=True),
     Event("capture/repository.sync-enhanced", p.RepositorySync, "CaptureRepositorySyncEnhanced",
           "capture:repository_sync_enhanced",
           aliases=("capture/repository.sync.enhanced",),
           retries=2, concurrency=Limit(5, _REPO), throttle=Throttle(75), timeout_s=900, batch_size=1,
           feeds=("capture/pr.details",),
-          summary="every PR in a time range with nested reviews and comments, checkpointed"),
+          summary="every PR in a time range with nested reviews and comments, checkpointed", sendable=True),
     Event("capture/pr.details", p.PullRequestJob, "CapturePrDetails",
           "capture:pr_details",
           aliases=("capture/pr.details.graphql",),
           concurrency=Limit(10, _REPO), throttle=Throttle(50),
-          summary="one PR with files, reviews, review comments and issue comments"),
+          summary="one PR with files, reviews, review comments and issue comments", sendable=True),
     Event("capture/pr.reviews", p.PullRequestJob, "CapturePrReviews",
           "capture:pr_reviews",
           retries=2, concurrency=Limit(3, _REPO), throttle=Throttle(30),
-          summary="every review of one PR"),
+          summary="every review of one PR", sendable=True),
     Event("capture/pr.comments", p.PullRequestJob, "CapturePrComments",
           "capture:pr_comments",
           retries=2, concurrency=Limit(3, _REPO), throttle=Throttle(30),
-          summary="review comments and issue comments of one PR, all pages"),
+          summary="review comments and issue comments of one PR, all pages", sendable=True),
     Event("capture/repository.issues", p.RepositoryIssues, "CaptureRepositoryIssues",
           "issues:repository_issues",
           retries=2, concurrency=Limit(2, _REPO), throttle=Throttle(20),
           feeds=("capture/issue.comments",),
-          summary="issues (not PRs) with authors and labels, then their comments"),
+          summary="issues (not PRs) with authors and labels, then their comments", sendable=True),
     Event("capture/issue.comments", p.IssueComments, "CaptureIssueComments",
           "issues:issue_comments",
           retries=2, concurrency=Limit(3, _REPO), throttle=Throttle(30),
-          summary="comments of one issue"),
+          summary="comments of one issue", sendable=True),
     Event("capture/repository.comments.all", p.RepositoryComments, "CaptureRepositoryCommentsAll",
           "activity:repository_comments_all",
           retries=2, concurrency=Limit(2, _REPO), throttle=Throttle(20),
           feeds=("capture/pr.comments", "capture/issue.comments"),
-          summary="comments of the recently active PRs and issues, one job each"),
+          summary="comments of the recently active PRs and issues, one job each", sendable=True),
     Event("update/pr.activity", p.PrActivity, "UpdatePrActivity", "activity:update_pr_activity",
           aliases=("capture/pr.activity.update",),
           retries=2, concurrency=Limit(5, _REPO), throttle=Throttle(30),
           feeds=("capture/pr.details",),
-          summary="re-queue details for PRs open, never detailed, or stale, among those active lately"),
+          summary="re-queue details for PRs open, never detailed, or stale, among those active lately",
+          sendable=True),
     Event("capture/repository.events", p.RepositoryEvents, "CaptureRepositoryEvents", "activity:repository_events",
           retries=2, concurrency=Limit(3, _REPO), throttle=Throttle(30),
-          summary="recent stars and forks (REST events) into github_events_cache"),
+          summary="recent stars and forks (REST events) into github_events_cache", sendable=True),
     Event("capture/repository.discussions", p.RepositoryDiscussions, "CaptureRepositoryDiscussions",
           "discussions:repository_discussions",
           retries=2, concurrency=Limit(2, _REPO), throttle=Throttle(20),
-          summary="discussions, their authors and AI summaries"),
+          summary="discussions, their authors and AI summaries", sendable=True),
     Event("sync/discussions-cron", p.Scheduled, "SyncDiscussionsCron", "fanout:discussions_cron",
           retries=1, schedule="0 */12 * * *", feeds=("capture/repository.discussions",),
           summary="a discussions sync per active repository with discussions enabled"),
     Event("classify/repository.size", p.Scheduled, "ClassifyRepositorySize", "classify:classify_all",
           aliases=("capture/repository.classify.batch",),
           concurrency=Limit(5), schedule="0 */6 * * *", feeds=("classify/single-repository",),
-          summary="queue a classification for every unclassified or stale repository"),
+          summary="queue a classification for every unclassified or stale repository", sendable=True),
     Event("classify/single-repository", p.SingleRepository, "ClassifySingleRepository",
           "classify:classify_single", aliases=("classify/repository.single",),
-          summary="size bucket: small < 100 PRs, medium 100-500, large > 500 (GitHub's count)"),
+          summary="size bucket: small < 100 PRs, medium 100-500, large > 500 (GitHub's count)", sendable=True),
     Event("discover/new-repository", p.NewRepository, "DiscoverNewRepository",
           "discover:discover_new_repository",
           aliases=("discover/repository.new", "capture/repository.discover", "github.repository.app_enabled"),
           retries=2, concurrency=Limit(10, "full_name_key"),
           feeds=("classify/single-repository", "capture/repository.sync-enhanced",
                  "capture/repository.discussions"),
-          summary="create a repository record, classify it and start its first sync"),
+          summary="create a repository record, classify it and start its first sync", sendable=True),
     Event("aggregate/workspace-metrics", p.WorkspaceMetrics, "AggregateWorkspaceMetrics",
           "workspaces:aggregate_workspace_metrics",
           aliases=("workspace/aggregate", "workspace.metrics.aggregate"),
           throttle=Throttle(1, 60, "workspace_key"),
-          summary="workspace totals, active contributors, review statistics and trends"),
+          summary="workspace totals, active contributors, review statistics and trends", sendable=True),
     Event("scheduled/workspace-aggregation", p.Scheduled, "ScheduledWorkspaceAggregation",
           "fanout:workspace_aggregation", aliases=("workspace.metrics.aggregate.scheduled",),
           schedule="0 0 * * *", feeds=("aggregate/workspace-metrics",),
-          summary="an aggregation per active workspace"),
+          summary="an aggregation per active workspace", sendable=("workspace.metrics.aggregate.scheduled",)),
     Event("workspace/repository-change", p.WorkspaceRepositoryChange, "WorkspaceRepositoryChange",
           "workspaces:repository_change",
           aliases=("workspace.repository.changed",), concurrency=Limit(1, "workspace_key"),
           feeds=("aggregate/workspace-metrics", "discover/new-repository"),
-          summary="incremental metrics when a repository joins or leaves a workspace"),
+          summary="incremental metrics when a repository joins or leaves a workspace", sendable=True),
     Event("cleanup/workspace-metrics", p.CleanupWorkspaceMetrics, "CleanupWorkspaceMetrics",
           "maintenance:cleanup_workspace_metrics", schedule="0 3 * * 0",
           summary="delete daily workspace metrics older than the retention (90 days)"),
@@ -287,20 +301,20 @@ EVENTS: tuple[Event, ...] = (
           aliases=("workspace/priorities.sync",), retries=2, concurrency=Limit(1),
           schedule="0 * * * *", feeds=("capture/repository.sync-enhanced",),
           summary="hourly: score workspace repositories; incremental syncs every 1 h (high), 6 h "
-                  "(medium), 24 h (low)"),
+                  "(medium), 24 h (low)", sendable=("workspace/priorities.sync",)),
     Event("embeddings/process.workspace", p.EmbeddingsWorkspace, "EmbeddingsProcessWorkspace",
           "embeddings:process_workspace", aliases=("embeddings/compute.requested", "embeddings.generate"),
           retries=2,
           concurrency=Limit(2), timeout_s=900, batch_size=1, schedule="0 */6 * * *",
           feeds=("embeddings/process.workspace",),
           summary="embeddings for a workspace's items (or, from the 6-hourly cron, every item), in priority "
-                  "order"),
+                  "order", sendable=True),
     Event("embeddings/process.repository", p.EmbeddingsRepository, "EmbeddingsProcessRepository",
           "embeddings:process_repository",
           aliases=("embedding/issue.generate", "embedding/pr.generate", "embedding/batch.process",
                    "similarity/repository.recalculate", "embedding/progress.update"),
           retries=2, concurrency=Limit(2), timeout_s=900, batch_size=1, feeds=("embeddings/process.repository",),
-          summary="embeddings for one repository's items"),
+          summary="embeddings for one repository's items", sendable=True),
     Event("reconcile/webhook-deliveries", p.Scheduled, "ReconcileWebhookDeliveries",
           "reconcile:reconcile_webhook_deliveries",
           retries=1, concurrency=Limit(1), schedule="0 * * * *", feeds=("capture/repository.sync-enhanced",),
@@ -325,13 +339,16 @@ EVENTS: tuple[Event, ...] = (
                    "github.app.installed", "github.app.permissions_updated"),
           timeout_s=60, feeds=("discover/new-repository",),
           summary="repository renames, transfers, archival, deletion and visibility; installations; "
-                  "members, stars and pushes"),
+                  "members, stars and pushes",
+          # the receiver's webhook/* are internal; contributor.info's App handler sends these two
+          sendable=("github.app.installed", "github.app.permissions_updated")),
     Event("cancel/function", p.CancelFunction, "CancelFunction", "maintenance:cancel_function",
-          summary="cancel queued or running work matching an event and its data"),
+          summary="cancel queued or running work matching an event and its data", sendable=True),
     # Inngest accepts an event whose name no function handles and keeps it in its event log; so does the
     # event API, which sends such an event here to be recorded in the run history.
     Event("(no function)", p.AnyEvent, "NoFunction", "maintenance:no_function", retries=1, catch_all=True,
-          summary="record an event whose name no function handles (accepted, as Inngest accepts it)"),
+          summary="record an event whose name no function handles (accepted, as Inngest accepts it)",
+          sendable=True),
 )
 
 
@@ -354,6 +371,19 @@ def resolve(name: str) -> Event:
         raise UnknownEvent(f"no function handles event {name!r}") from None
 
 
+def cancel_target(data: p.CancelFunction) -> Event:
+    """The event whose function a ``cancel/function`` cancels: its ``event``'s, else its ``function``'s
+    (``UnknownEvent`` for a name no function handles)."""
+    return resolve(data.event) if data.event else by_function(str(data.function))
+
+
+def sendable(name: str) -> bool:
+    """Whether senders may post ``name`` to the event API: one of its event's ``sendable_names``, or a
+    name no function handles when the catch-all (``NoFunction``, which only records it) is sendable."""
+    event = route(name)
+    return name in event.sendable_names or (event.catch_all and event.sendable is True)
+
+
 def route(name: str) -> Event:
     """Where the event API sends ``name``: its event, or the catch-all that records it."""
     try:
@@ -374,5 +404,5 @@ def names() -> list[str]:
 
 
 __all__ = ["DEFAULT_RETRIES", "EVENTS", "HIGH_PRIORITIES", "HIGH_PRIORITY_BATCH_SIZE", "HIGH_PRIORITY_CONCURRENCY",
-           "HIGH_QUEUE_SUFFIX", "Event", "Limit", "Throttle", "by_function", "folder_of", "is_high_priority", "names",
-           "resolve", "route"]
+           "HIGH_QUEUE_SUFFIX", "Event", "Limit", "Throttle", "by_function", "cancel_target", "folder_of",
+           "is_high_priority", "names", "resolve", "route", "sendable"]

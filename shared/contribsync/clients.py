@@ -17,6 +17,7 @@ import threading
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from contribsync.flow_control import Clock, SystemClock
+from contribsync.observability import mask_in_logs
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
     from contribsync.db import Database
     from contribsync.github import GitHubClient
     from contribsync.queues import Queues
+    from contribsync.runtime.failure import Masker
     from contribsync.settings import Settings
 
 T = TypeVar("T")
@@ -39,7 +41,8 @@ def _settings_from_env() -> Settings:
 
 
 class Clients:
-    """The settings, the database, the queues, GitHub, the summarizer, the embedder and the clock.
+    """The settings, the database, the queues, GitHub, the summarizer, the embedder, the clock, and the
+    masker of error texts (``mask``).
 
     ``settings`` may be a ``Settings`` or a function that reads them (``from_env``); every other argument
     replaces the client that would be built from the settings. ``application_name`` names the database
@@ -56,6 +59,7 @@ class Clients:
         else:
             self._settings = settings
             self._load_settings = lambda: settings
+            mask_in_logs(settings.secrets())
         self.application_name = application_name
         self._db = db
         self._queues = queues
@@ -63,6 +67,7 @@ class Clients:
         self._github = github
         self._summarizer = summarizer
         self._embedder = embedder
+        self._mask: Masker | None = None
         self._built: set[str] = set()  # what this object built, and so closes
         self._lock = threading.RLock()
 
@@ -88,6 +93,7 @@ class Clients:
         with self._lock:
             if self._settings is None:
                 self._settings = self._load_settings()
+                mask_in_logs(self._settings.secrets())  # no log line shows them from now on
             return self._settings
 
     @property
@@ -118,6 +124,17 @@ class Clients:
             return github_client(self.settings, self.db)
 
         return self._once("github", build)
+
+    @property
+    def mask(self) -> Masker:
+        """The one masker of stored and shown error texts: the configured secrets (``Settings.secrets``)
+        and credential shapes become ``***`` (``contribsync.runtime.failure.Masker``)."""
+        def build() -> Masker:
+            from contribsync.runtime.failure import Masker
+
+            return Masker(self.settings.secrets())
+
+        return self._once("mask", build)
 
     @property
     def summarizer(self) -> Summarizer:

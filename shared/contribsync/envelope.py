@@ -23,6 +23,28 @@ ATTEMPTS_ATTR = "contribsync-attempts"  # on a dead letter: the attempts spent b
 ORIGIN_ATTR = "contribsync-origin-message"
 
 
+# The text rules of an event, here because both ends apply them: ``Queues.validate`` refuses an event
+# the run history could not record, and the runtime dead-letters one that reached a queue anyway.
+def pg_text(text: str) -> str:
+    """``text`` without what a Postgres text refuses: NUL dropped, an unpaired surrogate made "?"."""
+    return text.replace("\x00", "").encode("utf-8", "replace").decode()
+
+
+def storable(value: object) -> bool:
+    """Whether every string in ``value`` (keys too) fits a Postgres text: no NUL, no unpaired surrogate."""
+    pending = [value]
+    while pending:  # a loop, not recursion: data may nest as deep as the JSON parser allowed
+        item = pending.pop()
+        if isinstance(item, str):
+            if pg_text(item) != item:
+                return False
+        elif isinstance(item, dict):
+            pending += [*item.keys(), *item.values()]
+        elif isinstance(item, list):
+            pending += item
+    return True
+
+
 class EventEnvelope(BaseModel):
     """One event as sent. ``id`` doubles as the idempotency key, as in Inngest."""
 
@@ -42,4 +64,5 @@ class EventEnvelope(BaseModel):
         )
 
 
-__all__ = ["ATTEMPTS_ATTR", "ERROR_ATTR", "NOT_BEFORE_ATTR", "ORIGIN_ATTR", "PRIOR_ATTEMPTS_ATTR", "EventEnvelope"]
+__all__ = ["ATTEMPTS_ATTR", "ERROR_ATTR", "NOT_BEFORE_ATTR", "ORIGIN_ATTR", "PRIOR_ATTEMPTS_ATTR", "EventEnvelope",
+           "pg_text", "storable"]

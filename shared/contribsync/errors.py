@@ -17,10 +17,13 @@ alone::
     │   ├── GraphQLError(messages)
     │   ├── GitHubUnavailable   5xx or timeouts that outlasted the client's own retries
     │   ├── Unauthorized        (also NonRetriable) 401: bad or expired credentials
-    │   └── Unprocessable       (also NonRetriable) 422: GitHub refused the request itself
+    │   ├── Unprocessable       (also NonRetriable) 422: GitHub refused the request itself
+    │   └── ForeignHost         (also NonRetriable) a URL off GITHUB_API_URL's origin: refused, never sent
     ├── OpenAIError             anything else from OpenAI (5xx, timeouts): retried with backoff
     │   └── OpenAIRateLimited(defer_until)     (also Deferred) a 429, or the shared per-minute budget is spent
-    └── StoreError              a database failure: retried with backoff
+    ├── StoreError              a database failure: retried with backoff
+    ├── PartialSend(sent, failed)  SQS refused some events of a send (the others are queued)
+    └── ConfigurationError      the deployment's settings cannot work (e.g. no usable event key)
 
 Anything else raised by a service is a bug or a transient fault and is retried with backoff.
 """
@@ -118,6 +121,12 @@ class Unprocessable(GitHubError, NonRetriable):
     """422 (or 400): the request itself is wrong; retrying sends the same wrong request."""
 
 
+class ForeignHost(GitHubError, NonRetriable):
+    """A URL whose scheme, host or port is not ``GITHUB_API_URL``'s (a ``Link: rel="next"`` or an absolute
+    URL naming another host, or ``http://`` for an ``https://`` API): the client refuses it before anything
+    is sent, so no token goes anywhere but the configured API."""
+
+
 class OpenAIError(ContribsyncError):
     """A failed OpenAI call (HTTP 5xx, a timeout, a malformed answer). The API key is never in it."""
 
@@ -134,10 +143,28 @@ class StoreError(ContribsyncError):
     """A database operation failed (connection lost, constraint violated, bad SQL)."""
 
 
+class PartialSend(ContribsyncError):
+    """SQS refused some (or all) of the events of one send: ``sent`` and ``failed`` are event ids in the
+    order given, ``reasons`` SQS's reason by refused id. No send is all-or-nothing: SQS has no transaction
+    across batches, so the events of ``sent`` are queued."""
+
+    def __init__(self, message: str, *, sent: list[str], failed: list[str], reasons: dict[str, str]) -> None:
+        super().__init__(message)
+        self.sent = sent
+        self.failed = failed
+        self.reasons = reasons
+
+
+class ConfigurationError(ContribsyncError):
+    """The deployment is configured so that it cannot work safely; the message names the setting."""
+
+
 __all__ = [
     "Cancelled",
+    "ConfigurationError",
     "ContribsyncError",
     "Deferred",
+    "ForeignHost",
     "GitHubError",
     "GitHubUnavailable",
     "GraphQLError",
@@ -146,6 +173,7 @@ __all__ = [
     "NotFound",
     "OpenAIError",
     "OpenAIRateLimited",
+    "PartialSend",
     "RateLimited",
     "SecondaryRateLimited",
     "StoreError",

@@ -4,6 +4,11 @@ Several jobs are sent in more than one shape (the design documents' names and co
 code disagree), so the models accept each shape and expose one normalised view. Unknown extra keys
 (``priority``, ``reason``, ``jobId``, ``metadata`` …) are kept, never rejected: existing senders put
 them there and later steps may read them.
+
+Names of GitHub owners and repositories are checked against GitHub's own rules (``Login``,
+``RepositoryName``, and a full name ``owner/name`` under ``FULL_NAME_KEYS``) wherever an event carries
+one, so an event that names no possible repository (a NUL in ``owner``, a path in ``repo``) is refused
+when it is sent, never queued.
 """
 
 from __future__ import annotations
@@ -12,16 +17,67 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Literal, Self
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    TypeAdapter,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 if TYPE_CHECKING:
     from contribsync.flow_control import Clock
 
 
+def _not_dots(name: str) -> str:
+    if name in (".", ".."):
+        raise ValueError("a repository name is not . or ..")
+    return name
+
+
+# GitHub's rules, as its sign-up and new-repository forms enforce them: a login (user or organization) is
+# 1-39 ASCII letters, digits and single hyphens, neither first nor last; a repository name is 1-100 ASCII
+# letters, digits, ".", "_" and "-", and neither "." nor "..". pydantic's pattern runs in Rust's regex
+# crate (linear time), so a long hostile value costs no backtracking.
+Login = Annotated[str, StringConstraints(min_length=1, max_length=39, pattern=r"^[A-Za-z0-9](?:-?[A-Za-z0-9])*$")]
+RepositoryName = Annotated[str, StringConstraints(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9._-]+$"),
+                           AfterValidator(_not_dots)]
+_LOGIN: TypeAdapter[str] = TypeAdapter(Login)
+_REPOSITORY_NAME: TypeAdapter[str] = TypeAdapter(RepositoryName)
+
+
+def _full_name(value: str) -> str:
+    owner, _, name = value.partition("/")
+    try:
+        _LOGIN.validate_python(owner)
+        _REPOSITORY_NAME.validate_python(name)
+    except ValidationError:
+        raise ValueError(f"{value[:200]!r} is not a repository's full name (owner/name by GitHub's rules)") from None
+    return value
+
+
+# The keys contributor.info's senders put a repository's full name under, beside the fields a model reads.
+FULL_NAME_KEYS = ("repositoryName", "repository_name")
+
+
 class EventData(BaseModel):
-    """Base of every event's data: extra keys are kept and field names are also accepted by alias."""
+    """Base of every event's data: extra keys are kept and field names are also accepted by alias. A full
+    name under one of ``FULL_NAME_KEYS`` is checked even where the model keeps it only as an extra key."""
 
     model_config = ConfigDict(extra="allow", validate_by_name=True, validate_by_alias=True, frozen=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _full_names(cls, value: object) -> object:
+        if isinstance(value, dict):
+            for key in FULL_NAME_KEYS:
+                if isinstance(value.get(key), str):
+                    _full_name(value[key])
+        return value
 
 
 class Scheduled(EventData):
@@ -40,8 +96,8 @@ Empty = Scheduled  # the cron events carry nothing else
 
 
 class RepositoryRef(EventData):
-    owner: str
-    name: str
+    owner: Login
+    name: RepositoryName
     github_id: int | None = None
 
 
@@ -49,8 +105,8 @@ class RepositorySync(EventData):
     """``{owner, repo}``, ``{repository:{owner,name,github_id}}`` or ``{repositoryId, days}``; the range
     in days is ``days``, ``time_range_days`` or ``timeRange`` (contributor.info's scripts send each)."""
 
-    owner: str | None = None
-    repo: str | None = None
+    owner: Login | None = None
+    repo: RepositoryName | None = None
     repository: RepositoryRef | None = None
     repository_id: UUID | None = Field(default=None, alias="repositoryId")
     days: int | None = Field(default=None, ge=1, le=3650)
@@ -184,16 +240,16 @@ class RepositoryDiscussions(EventData):
 
 class SingleRepository(EventData):
     repository_id: UUID = Field(alias="repositoryId")
-    owner: str | None = None
-    repo: str | None = None
+    owner: Login | None = None
+    repo: RepositoryName | None = None
 
 
 class NewRepository(EventData):
     """``{owner, repo}``; contributor.info's App sends ``github.repository.app_enabled`` with
     ``repository_name: "owner/repo"`` instead."""
 
-    owner: str = Field(min_length=1, max_length=39)
-    repo: str = Field(min_length=1, max_length=100)
+    owner: Login
+    repo: RepositoryName
     source: str | None = None
     time_range: int | None = Field(default=None, alias="timeRange", ge=1, le=3650)  # the first sync's range
 
@@ -231,7 +287,7 @@ class RepositoryWebhook(EventData):
     action: str | None = None
     repository_github_id: int | None = Field(default=None, alias="repositoryGithubId")
     installation_id: int | None = None
-    account: str | None = None
+    account: Login | None = None  # the installation's account (its login)
 
     @model_validator(mode="after")
     def _one_shape(self) -> Self:
@@ -265,10 +321,18 @@ class WorkspaceRepositoryChange(EventData):
         return str(self.workspace_id)
 
 
-class CleanupWorkspaceMetrics(Scheduled):
-    """``retentionDays`` overrides the configured retention (CONTRIBSYNC_METRICS_RETENTION_DAYS, 90)."""
+# The least retention of daily workspace metrics: contributor.info's shortest (a workspace's
+# data_retention_days, 30 on its free tier). A shorter one, from an event or the configuration, would delete
+# history its workspaces still show.
+MIN_METRICS_RETENTION_DAYS = 30
 
-    retention_days: int | None = Field(default=None, alias="retentionDays", ge=1, le=3650)
+
+class CleanupWorkspaceMetrics(Scheduled):
+    """``retentionDays`` overrides the configured retention (CONTRIBSYNC_METRICS_RETENTION_DAYS, 90); never
+    below ``MIN_METRICS_RETENTION_DAYS``."""
+
+    retention_days: int | None = Field(default=None, alias="retentionDays", ge=MIN_METRICS_RETENTION_DAYS,
+                                       le=3650)
 
 
 _SINGULAR = {"issues": "issue", "pull_requests": "pull_request", "discussions": "discussion"}
@@ -342,6 +406,8 @@ class AnyEvent(EventData):
 
 
 __all__ = [
+    "FULL_NAME_KEYS",
+    "MIN_METRICS_RETENTION_DAYS",
     "AnyEvent",
     "CancelFunction",
     "CleanupWorkspaceMetrics",
@@ -350,10 +416,12 @@ __all__ = [
     "Empty",
     "EventData",
     "IssueComments",
+    "Login",
     "NewRepository",
     "PullRequestJob",
     "RepositoryDiscussions",
     "RepositoryIssues",
+    "RepositoryName",
     "RepositoryRef",
     "RepositorySync",
     "RepositoryWebhook",

@@ -5,6 +5,10 @@ the same code finds them on AWS and on the local stack. An event whose data carr
 to its function's high queue (``Event.queue_for``), whoever sends it: the event API, a service's follow-up
 events, the CLI. The SQS endpoint comes from boto3's own configuration (``AWS_ENDPOINT_URL_SQS`` /
 ``AWS_ENDPOINT_URL``), never from code.
+
+A send is not all-or-nothing (SQS has no transaction across batches): every batch is tried, and when SQS
+refuses some events after others were queued, ``PartialSend`` names both, so a caller (the event API's
+503) can say which ids went.
 """
 
 from __future__ import annotations
@@ -14,11 +18,13 @@ from collections import defaultdict
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import ValidationError
+from pydantic_core import PydanticSerializationError
 
 from contribsync import catalog
-from contribsync.envelope import ATTEMPTS_ATTR, ERROR_ATTR, EventEnvelope
-from contribsync.errors import InvalidEvent
+from contribsync.envelope import ATTEMPTS_ATTR, ERROR_ATTR, EventEnvelope, storable
+from contribsync.errors import InvalidEvent, PartialSend
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
@@ -58,35 +64,56 @@ class Queues:
 
     def send_envelopes(self, envelopes: Iterable[EventEnvelope]) -> list[str]:
         """Send validated events to their functions' queues (the high one for a high priority) in batches of
-        10; return their ids."""
+        10; return their ids. Every batch is tried: ``PartialSend`` when SQS refused any event (a batch it
+        refused whole, or entries of one), naming the ids queued and the ids refused."""
         by_queue: dict[str, list[EventEnvelope]] = defaultdict(list)
         ids: list[str] = []
         for envelope in envelopes:
             by_queue[catalog.route(envelope.name).queue_for(envelope.data)].append(envelope)
             ids.append(str(envelope.id))
+        refused: dict[str, str] = {}  # event id -> SQS's reason
         for queue, queued in by_queue.items():
             for start in range(0, len(queued), SQS_BATCH):
                 chunk = queued[start : start + SQS_BATCH]
-                response = self.sqs.send_message_batch(
-                    QueueUrl=self.url(queue),
-                    Entries=[
-                        {"Id": str(i), "MessageBody": e.model_dump_json(exclude_none=True)}
-                        for i, e in enumerate(chunk)
-                    ],
-                )
-                if failed := response.get("Failed"):
-                    raise RuntimeError(f"SQS refused {len(failed)} message(s) for {queue}: {failed[0]}")
+                try:
+                    response = self.sqs.send_message_batch(
+                        QueueUrl=self.url(queue),
+                        Entries=[
+                            {"Id": str(i), "MessageBody": e.model_dump_json(exclude_none=True)}
+                            for i, e in enumerate(chunk)
+                        ],
+                    )
+                except (ClientError, BotoCoreError) as exc:  # the whole batch: a missing queue, a size limit
+                    refused.update({str(e.id): f"{queue}: {exc}"[:500] for e in chunk})
+                    continue
+                for entry in response.get("Failed", []):
+                    reason = f"{queue}: {entry.get('Code')}: {entry.get('Message', '')}"[:500]
+                    refused[str(chunk[int(entry["Id"])].id)] = reason
+        if refused:
+            first = next(iter(refused.values()))
+            raise PartialSend(f"SQS refused {len(refused)} of {len(ids)} event(s); first: {first}",
+                              sent=[i for i in ids if i not in refused], failed=[i for i in ids if i in refused],
+                              reasons=refused)
         return ids
 
     @staticmethod
     def validate(raw: Mapping[str, Any], *, accept_unknown: bool = False) -> EventEnvelope:
         """An event as the runtime will see it, or ``InvalidEvent``/``UnknownEvent`` with the reason.
         ``accept_unknown`` (the event API, as Inngest) takes a name no function handles, for
-        ``NoFunction`` to record; contribsync's own senders and the CLI refuse it."""
+        ``NoFunction`` to record; contribsync's own senders and the CLI refuse it. An event the runtime
+        could never record (a NUL or an unpaired surrogate in its name, id or data) or that cannot be
+        written as JSON (data nested deeper than pydantic serialises) is refused too, never queued."""
         try:
             envelope = EventEnvelope.model_validate({k: v for k, v in raw.items() if v is not None})
         except ValidationError as exc:
             raise InvalidEvent(f"not an event: {exc.errors(include_url=False)}") from exc
+        if not storable([envelope.name, envelope.id, envelope.data]):
+            raise InvalidEvent("not an event the run history can record: a NUL or an unpaired surrogate in "
+                               "its name, id or data")
+        try:
+            envelope.model_dump_json(exclude_none=True)
+        except PydanticSerializationError as exc:
+            raise InvalidEvent(f"{envelope.name}: its data cannot be written as JSON ({exc})") from exc
         event = catalog.route(envelope.name) if accept_unknown else catalog.resolve(envelope.name)
         try:
             event.model.model_validate(envelope.data)
@@ -135,4 +162,4 @@ def body_preview(body: str, limit: int = 200) -> str:
     return json.dumps(text)[1:-1]
 
 
-__all__ = ["SQS_MAX_DELAY_S", "Queues", "body_preview"]
+__all__ = ["SQS_BATCH", "SQS_MAX_DELAY_S", "Queues", "body_preview"]

@@ -3,6 +3,11 @@
 Locally every value comes from environment variables. On AWS, a secret's variable may instead name
 where to read it (``<NAME>_PARAMETER`` for SSM Parameter Store, ``<NAME>_SECRET`` for Secrets
 Manager); it is then fetched through Powertools Parameters, which caches it across invocations.
+
+Event keys have no default: the event API refuses to serve without one of at least
+``MIN_EVENT_KEY_LENGTH`` characters (``EventApi``). The local stack's public key, ``LOCAL_EVENT_KEY``,
+is accepted only where ``CONTRIBSYNC_LOCAL_STACK=1`` says the process is the local stack, which Lambda
+never is (it always sets ``AWS_LAMBDA_FUNCTION_NAME``), and only from a loopback address.
 """
 
 from __future__ import annotations
@@ -10,12 +15,18 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
+
+from contribsync.errors import ConfigurationError
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-_DEFAULT_EVENT_KEY = "contributor-info"
+_MIN_KEY_LINE = 16
+LOCAL_EVENT_KEY = "contributor-info"  # the local stack's event key, as the design documents' examples use it
+LOCAL_STACK_ENV = "CONTRIBSYNC_LOCAL_STACK"  # "1" in the local stack's environment (LocalStack, invoke)
+LAMBDA_ENV = "AWS_LAMBDA_FUNCTION_NAME"  # set by Lambda in every function (a reserved variable)
+MIN_EVENT_KEY_LENGTH = 20  # a configured event key shorter than this is never accepted
 
 
 def _secret(env: Mapping[str, str], name: str) -> str | None:
@@ -52,12 +63,14 @@ def _csv(value: str | None) -> tuple[str, ...]:
 
 @dataclass(frozen=True)
 class Settings:
-    """Everything configurable, resolved once per container."""
+    """Everything configurable, resolved once per container. Its repr leaves out every secret: the database
+    URL (its password), the event keys, the GitHub tokens and App key, the webhook secrets, the OpenAI key."""
 
-    database_url: str
+    database_url: str = field(repr=False)
     queue_prefix: str = "contribsync"
     region: str = "us-east-1"
-    event_keys: tuple[str, ...] = (_DEFAULT_EVENT_KEY,)
+    event_keys: tuple[str, ...] = field(default=(), repr=False)
+    local_stack: bool = False  # the local stack: LOCAL_EVENT_KEY is accepted from a loopback address
     retry_base_s: float = 10.0
     retry_max_s: float = 3600.0
     github_api_url: str = "https://api.github.com"
@@ -78,15 +91,19 @@ class Settings:
     embedding_tokens_per_minute: float = 1_000_000.0
 
     def secrets(self) -> tuple[str, ...]:
-        """The values no stored text may show (the run history masks them): the GitHub tokens and App key,
-        the webhook secrets, the OpenAI key, the event keys but the public default, the database password."""
+        """The values no stored text may show (``Clients.mask`` masks them): the GitHub tokens and App key,
+        the webhook secrets, the OpenAI key, the event keys but the local stack's public one, the database password (as
+        the URL spells it, percent-encoded, and decoded)."""
         try:
             password = urlsplit(self.database_url).password
         except ValueError:  # not a URL (a libpq key=value string: its password= is masked by its shape)
             password = None
         values = (*self.github_tokens, self.github_app_private_key, *self.webhook_secrets, self.openai_api_key,
-                  *(k for k in self.event_keys if k != _DEFAULT_EVENT_KEY), password)
-        return tuple(v for v in values if v)
+                  *(k for k in self.event_keys if k != LOCAL_EVENT_KEY), password, password and unquote(password))
+        # a key's base64 lines too: a log or error quoting part of the PEM shows no line of it
+        key_lines = (line.strip() for line in (self.github_app_private_key or "").splitlines())
+        values = (*values, *(line for line in key_lines if len(line) >= _MIN_KEY_LINE and "-----" not in line))
+        return tuple(dict.fromkeys(v for v in values if v))
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -96,11 +113,17 @@ class Settings:
             raise RuntimeError(
                 "DATABASE_URL is not set: set it, or run through `contribsync` which starts the embedded Postgres"
             )
+        local_stack = env.get(LOCAL_STACK_ENV) == "1"
+        if local_stack and env.get(LAMBDA_ENV):
+            raise ConfigurationError(
+                f"{LOCAL_STACK_ENV} is set in a Lambda function: it is the local stack's alone (it lets the "
+                f"public key {LOCAL_EVENT_KEY!r} in); remove it and set CONTRIBSYNC_EVENT_KEYS")
         return cls(
             database_url=database_url,
             queue_prefix=env.get("CONTRIBSYNC_QUEUE_PREFIX", "contribsync"),
             region=env.get("AWS_REGION", env.get("AWS_DEFAULT_REGION", "us-east-1")),
-            event_keys=_csv(_secret(env, "CONTRIBSYNC_EVENT_KEYS")) or (_DEFAULT_EVENT_KEY,),
+            event_keys=_csv(_secret(env, "CONTRIBSYNC_EVENT_KEYS")),
+            local_stack=local_stack,
             retry_base_s=float(env.get("CONTRIBSYNC_RETRY_BASE_SECONDS", "10")),
             retry_max_s=float(env.get("CONTRIBSYNC_RETRY_MAX_SECONDS", "3600")),
             github_api_url=env.get("GITHUB_API_URL", "https://api.github.com").rstrip("/"),
@@ -122,4 +145,4 @@ class Settings:
         )
 
 
-__all__ = ["Settings"]
+__all__ = ["LOCAL_EVENT_KEY", "LOCAL_STACK_ENV", "MIN_EVENT_KEY_LENGTH", "Settings"]

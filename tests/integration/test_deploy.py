@@ -52,6 +52,11 @@ MANAGED_POLICIES = {
     "arn:aws:iam::aws:policy/AWSXrayWriteOnlyAccess":
         "Tracing: Active. X-Ray's PutTraceSegments, PutTelemetryRecords and sampling actions have no "
         "resource-level permissions, so AWS requires Resource '*'",
+    "arn:aws:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole":
+        "VpcConfig (when SubnetIds is set): Lambda creates, describes and deletes the functions' network "
+        "interfaces with the function's role, and EC2's network-interface actions take no resource ARN "
+        "known before they exist. SAM attaches it to every role once VpcConfig is in the template, even "
+        "when the Condition leaves the VPC out, where its actions are never used",
 }
 
 # sam build downloads the layer's wheels: more than the suite's 300 s per test on a slow network
@@ -313,6 +318,60 @@ def test_sqs_functions_receive_only_from_their_own_two_queues(deployed):
 
 
 def test_the_stack_stays_within_cloudformations_resource_limit(deployed):
-    # about 7 resources per function now (two queues, a DLQ, two mappings, the function and its role):
-    # 222 for 29 functions, so some 40 more functions fit
+    # 11 resources per catalog function (two queues, a DLQ, two mappings, the function and its role, and
+    # four alarms): 348 for 29 of them, the URL functions, the migrations, the topic and the dashboard,
+    # so some 13 more catalog functions fit
     assert len(deployed["Resources"]) <= CLOUDFORMATION_MAX_RESOURCES
+    # and its body within the 1 MB CloudFormation takes from S3 (sam deploy uploads it: resolve_s3)
+    assert len(TEMPLATE_PATH.read_bytes()) <= MB
+    assert len(json.dumps(deployed, separators=(",", ":"))) <= MB
+
+
+def lambda_functions(deployed: dict) -> dict[str, dict]:
+    return {k: v for k, v in deployed["Resources"].items() if v["Type"] == "AWS::Lambda::Function"}
+
+
+def test_the_url_functions_reserve_their_concurrency_unless_told_not_to(deployed):
+    functions = lambda_functions(deployed)
+    for name in ("EventApi", "WebhookReceiver"):
+        assert functions[f"{name}Function"]["Properties"]["ReservedConcurrentExecutions"] == {"Fn::If": [
+            f"Reserve{name}Concurrency", {"Ref": f"{name}ReservedConcurrency"}, {"Ref": "AWS::NoValue"}]}
+    assert not [k for k, v in functions.items() if k not in {"EventApiFunction", "WebhookReceiverFunction"}
+                and "ReservedConcurrentExecutions" in v["Properties"]]
+
+
+def test_the_webhook_receiver_may_send_only_to_the_four_webhook_queues(deployed):
+    sends = {r["Fn::GetAtt"][0] for s in role_statements(deployed["Resources"]["WebhookReceiverFunctionRole"])
+             if "sqs:SendMessage" in as_list(s["Action"]) for r in as_list(s["Resource"])}
+    assert sends == {"ApplyPullRequestWebhookQueue", "ApplyIssueWebhookQueue", "ApplyDiscussionWebhookQueue",
+                     "ApplyRepositoryWebhookQueue"}
+
+
+def test_every_function_joins_the_vpc_when_subnets_are_given(deployed):
+    for name, function in lambda_functions(deployed).items():
+        assert function["Properties"]["VpcConfig"]["Fn::If"][0] == "UseVpc", name
+        role = deployed["Resources"][f"{name}Role"]["Properties"]
+        assert "arn:aws:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole" in role["ManagedPolicyArns"]
+
+
+def test_the_alarms_and_the_dashboard_are_deployed(deployed):
+    resources = deployed["Resources"]
+    alarms = [v["Properties"] for v in resources.values() if v["Type"] == "AWS::CloudWatch::Alarm"]
+    queue_fed = {m["Properties"]["FunctionName"]["Ref"] for m in resources.values()
+                 if m["Type"] == "AWS::Lambda::EventSourceMapping"}
+    assert len(alarms) == 4 * len(queue_fed) + 2 * 2  # DLQ, age, errors, throttles; errors, throttles
+    assert all(a["AlarmActions"] == a["OKActions"] == [{"Ref": "AlarmTopic"}] for a in alarms)
+    assert resources["AlarmTopic"]["Type"] == "AWS::SNS::Topic"
+    assert [v["Type"] for v in resources.values()].count("AWS::CloudWatch::Dashboard") == 1
+
+
+def test_the_migrations_run_before_anything_consumes(deployed):
+    resources = deployed["Resources"]
+    custom = resources["DatabaseMigrations"]
+    assert custom["Type"] == "Custom::DatabaseMigrations"
+    assert custom["Properties"]["ServiceToken"] == {"Fn::GetAtt": ["MigrateDatabaseFunction", "Arn"]}
+    mappings = [v for v in resources.values() if v["Type"] == "AWS::Lambda::EventSourceMapping"]
+    assert mappings and all("DatabaseMigrations" in as_list(m.get("DependsOn", [])) for m in mappings)
+    for name, function in lambda_functions(deployed).items():
+        if name != "MigrateDatabaseFunction":
+            assert "DatabaseMigrations" in as_list(function.get("DependsOn", [])), name

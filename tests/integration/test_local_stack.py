@@ -50,22 +50,21 @@ def test_the_event_api_rejects_a_bad_key(stack):
 
 
 def test_the_event_api_refuses_each_invalid_event_and_sends_the_others(stack):
-    good = {"name": "cleanup/workspace-metrics", "data": {}}
+    good = {"name": "cancel/function", "data": {"event": "capture/pr.details", "match": {"prNumber": 0}}}
     bad = {"name": "classify/single-repository", "data": {"repositoryId": "nope"}}
-    before = stack.depth("cleanup-workspace-metrics")
+    before = stack.depth("cancel-function")
     # one invalid event alone: 400, nothing sent
     r = httpx.post(f"{stack.http.url}/e/contributor-info", json=bad)
     assert r.status_code == 400
     assert "classify/single-repository" in r.json()["error"]
     assert httpx.post(f"{stack.http.url}/e/contributor-info", content=b"{nope").status_code == 400
-    assert stack.depth("cleanup-workspace-metrics") == before
+    assert stack.depth("cancel-function") == before
     # beside a valid one, it never refuses the other (contributor.info sends lists)
     r = httpx.post(f"{stack.http.url}/e/contributor-info", json=[good, bad])
     assert r.status_code == 200
     assert r.json()["ids"][0] and r.json()["ids"][1] is None
     assert [e["index"] for e in r.json()["errors"]] == [1]
-    assert wait_for(lambda: RunHistory(stack.db).completed(event_id=r.json()["ids"][0],
-                                                             function="CleanupWorkspaceMetrics"))
+    assert wait_for(lambda: RunHistory(stack.db).completed(event_id=r.json()["ids"][0], function="CancelFunction"))
 
 
 def test_the_documents_curl_example_works_unchanged(stack):
@@ -81,9 +80,9 @@ def test_the_documents_curl_example_works_unchanged(stack):
 def test_single_and_batch_sends_run_their_functions(stack):
     history = RunHistory(stack.db)
     single = httpx.post(f"{stack.http.url}/e/contributor-info",
-                        json={"name": "cleanup/workspace-metrics", "data": {"retentionDays": 30}})
+                        json={"name": "workspace.metrics.aggregate.scheduled", "data": {}})
     batch = httpx.post(f"{stack.http.url}/e/contributor-info", json=[
-        {"name": "cleanup/workspace-metrics", "data": {}},
+        {"name": "capture/commits.analyze", "data": {"commitSha": "abc"}},
         {"name": "cancel/function", "data": {"event": "capture/pr.details", "match": {"prNumber": 1}}},
     ])
     assert single.status_code == batch.status_code == 200
@@ -94,8 +93,16 @@ def test_single_and_batch_sends_run_their_functions(stack):
         return {r["event_id"] for r in history.recent(status="completed", limit=200)}
 
     assert wait_for(lambda: set(ids) <= completed())
-    cleanup = [r for r in history.recent(function="CleanupWorkspaceMetrics", limit=50) if r["event_id"] == ids[0]]
-    assert cleanup[0]["result"]["retentionDays"] == 30
+    ran = {r["event_id"]: r["function"] for r in history.recent(status="completed", limit=200)}
+    assert [ran[i] for i in ids] == ["ScheduledWorkspaceAggregation", "NoFunction", "CancelFunction"]
+
+
+def test_internal_events_are_refused_with_403(stack):
+    # the metrics cleanup, posted with a retention of a day, once deleted history rows
+    r = httpx.post(f"{stack.http.url}/e/contributor-info",
+                   json={"name": "cleanup/workspace-metrics", "data": {"retentionDays": 1}})
+    assert r.status_code == 403 and r.json()["errors"][0]["status"] == 403
+    assert stack.depth("cleanup-workspace-metrics") == 0
 
 
 def test_every_function_polls_its_high_priority_queue_too_and_wait_idle_counts_it(stack):
@@ -105,11 +112,11 @@ def test_every_function_polls_its_high_priority_queue_too_and_wait_idle_counts_i
         assert poller.batch_size == 1
     # WHEN a high-priority event is sent: it lands on the high queue, and the stack is busy until it ran
     r = httpx.post(f"{stack.http.url}/e/contributor-info",
-                   json={"name": "cleanup/workspace-metrics", "data": {"priority": "high"}})
+                   json={"name": "cancel/function", "data": {"event": "capture/pr.details", "priority": "high"}})
     (event_id,) = r.json()["ids"]
     assert stack.wait_idle(30)
-    assert RunHistory(stack.db).completed(event_id=event_id, function="CleanupWorkspaceMetrics")
-    assert stack.backlog("CleanupWorkspaceMetrics") == 0
+    assert RunHistory(stack.db).completed(event_id=event_id, function="CancelFunction")
+    assert stack.backlog("CancelFunction") == 0
 
 
 def test_cron_fast_forward_sends_each_schedule_once_per_fire(stack):

@@ -1,7 +1,8 @@
 """reconcile/webhook-deliveries on the local stack: the simulator's webhook loses deliveries while the
 stack's receiver is "down"; the hourly reconciler, run through its SQS queue, gets the recent ones
 redelivered to the receiver, syncs the repositories of those GitHub can no longer redeliver, leaves
-delivered ones alone, and repeats nothing on its next run."""
+delivered ones alone, and repeats nothing on its next run. A delivery over the Function URL's 6 MB,
+refused at the door, is taken from GitHub's delivery log instead, and applied once."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import httpx
 import pytest
 
 from contribsync.services.reconcile import FALLBACK_REASON, MAX_REDELIVERIES
+from contribsync_local.http import FUNCTION_URL_MAX_BYTES
 from contribsync_local.stack import LocalStack
 from contribsync_sim.dataset import generate
 from contribsync_sim.simulator import Simulator
@@ -127,7 +129,7 @@ def test_missed_deliveries_are_redelivered_or_synced_and_a_second_run_does_nothi
     assert world.stored(aged) == set()
     assert result == {"hooksChecked": 2, "hooksUnreadable": 0, "deliveriesSeen": len(aged) + len(recent),
                       "failedGuids": len(aged) + len(to_redeliver), "redelivered": len(to_redeliver),
-                      "pending": 0, "fallbackSyncs": len(aged_repos), "skipped": 0}
+                      "recovered": 0, "pending": 0, "fallbackSyncs": len(aged_repos), "skipped": 0}
 
     # WHEN it runs again
     attempts = len(sim.deliveries.attempts())
@@ -180,8 +182,60 @@ def test_the_apps_hook_refused_redeliveries_become_syncs_and_untracked_repositor
     # THEN the App's hook was read (the other counted as unreadable), nothing was redelivered, the tracked
     # repositories were synced and the untracked repository's deliveries were counted as skipped
     assert result == {"hooksChecked": 1, "hooksUnreadable": 1, "deliveriesSeen": len(missed),
-                      "failedGuids": len(missed), "redelivered": 0, "pending": 0, "fallbackSyncs": len(repos),
-                      "skipped": len(untracked)}
+                      "failedGuids": len(missed), "redelivered": 0, "recovered": 0, "pending": 0,
+                      "fallbackSyncs": len(repos), "skipped": len(untracked)}
     assert not [a for a in world.sim.deliveries.attempts() if a.redelivery]
     assert world.fallback_syncs() == repos
     assert world.reconcile()["failedGuids"] == 0
+
+
+def test_a_delivery_over_6_mb_is_refused_at_the_door_then_taken_from_the_log_and_applied_once(world):
+    sim, stack = world.sim, world.stack
+    db = stack.db.connection()
+    # GIVEN a pull request whose body is edited twice to a long text: the first edit's delivery fits the
+    # Function URL, the second's (its new body, and the first in changes.body.from) is 7 MB
+    *fits, big = world.feed.oversized(7 * 1024 * 1024)
+    assert len(big.body) >= 7 * 1024 * 1024 > FUNCTION_URL_MAX_BYTES >= max(len(d.body) for d in fits)
+    pr = big.payload["pull_request"]
+    # WHEN GitHub delivers them
+    world.sender.send([*fits, big])
+    assert stack.wait_idle(120)
+    # THEN the door refused the 7 MB one with 413, as GitHub's log records, and the receiver never saw it
+    assert [(a.status_code, a.status) for a in sim.deliveries.attempts(guid=big.id)] == [
+        (413, "Invalid HTTP Response: 413")]
+    assert world.stored(fits) == {d.id for d in fits} and world.stored([big]) == set()
+    assert db.execute("SELECT body FROM pull_requests WHERE github_id = %s", (pr["id"],)).fetchone()["body"] \
+        == big.payload["changes"]["body"]["from"]
+
+    # WHEN the reconciler runs
+    result = world.reconcile()
+
+    # THEN the delivery was recorded under its delivery id and applied: the PR row holds the 7 MB
+    # payload's body
+    row = db.execute("SELECT event, action, status FROM webhook_deliveries WHERE delivery_id = %s",
+                     (big.id,)).fetchone()
+    assert row is not None and dict(row) == {"event": "pull_request", "action": "edited", "status": "processed"}
+    stored = db.execute("SELECT title, body FROM pull_requests WHERE github_id = %s", (pr["id"],)).fetchone()
+    assert (stored["title"], stored["body"]) == (pr["title"], pr["body"])
+    assert len(stored["body"]) > 900_000
+    # AND it was taken from the log, not redelivered (the door would refuse a redelivery again)
+    assert not [a for a in sim.deliveries.attempts() if a.redelivery]
+    assert (result["failedGuids"], result["recovered"], result["redelivered"], result["fallbackSyncs"]) == (1, 1, 0, 0)
+    # AND only the delivery's id went through SQS, not its payload
+    [run] = applied(stack, big.id)
+    assert run["status"] == "completed"
+    assert set(run["data"]) == {"deliveryId", "event", "action", "repositoryGithubId"}
+
+    # WHEN the reconciler runs again (its overlap reads the refused attempt again)
+    again = world.reconcile()
+    # THEN the delivery is known: nothing is taken or applied twice
+    assert again["deliveriesSeen"] >= 1
+    assert (again["failedGuids"], again["recovered"], again["redelivered"]) == (0, 0, 0)
+    assert len(applied(stack, big.id)) == 1
+
+
+def applied(stack: LocalStack, delivery_id: str) -> list[dict]:
+    """The runs of ``webhook/*`` functions that applied ``delivery_id``."""
+    return stack.db.connection().execute(
+        "SELECT function, status, data FROM function_runs WHERE function LIKE 'Apply%%Webhook'"
+        " AND data->>'deliveryId' = %s", (delivery_id,)).fetchall()

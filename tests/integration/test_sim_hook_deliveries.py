@@ -10,7 +10,7 @@ from datetime import timedelta
 import httpx
 import pytest
 
-from contribsync_local.http import LocalHttp
+from contribsync_local.http import FUNCTION_URL_MAX_BYTES, LocalHttp
 from contribsync_sim.changes import HOOK_ID
 from contribsync_sim.dataset import generate
 from contribsync_sim.simulator import Simulator
@@ -159,6 +159,28 @@ def test_one_delivery_carries_its_request_and_response(sim, receiver):
     assert one["response"]["payload"] == '{"ok": true}'
     assert one["response"]["headers"]["x-receiver"] == "test"
     assert one["url"] == receiver.url
+
+
+def test_a_7_mb_delivery_refused_at_the_door_is_logged_as_413_with_its_whole_payload(sim, receiver):
+    # GIVEN two edits of a PR body: the second's delivery is 7 MB, over the Function URL's 6 MB
+    sender = sim.sender(receiver.url, seed=7)
+    *fits, big = sim.feed(SECRET, seed=8).oversized(7 * 1024 * 1024)
+    assert len(big.body) > 7 * 1024 * 1024 > FUNCTION_URL_MAX_BYTES >= max(len(d.body) for d in fits)
+    # WHEN they are delivered to the local door
+    sender.send([*fits, big])
+    # THEN the receiver got what fits, and the door answered the 7 MB one 413, as GitHub logs it
+    assert receiver.guids() == [d.id for d in fits]
+    (attempt,) = sim.deliveries.attempts(guid=big.id)
+    assert (attempt.status, attempt.status_code) == ("Invalid HTTP Response: 413", 413)
+    # AND the delivery's detail carries the headers and the whole payload GitHub sent
+    with httpx.Client(base_url=sim.url, timeout=60) as http:
+        one = http.get(f"/app/hook/deliveries/{attempt.id}").json()
+    assert one["request"]["headers"] == big.headers
+    assert one["request"]["payload"] == big.payload
+    assert one["status_code"] == 413
+    # AND the pull request's new body is the one the API serves
+    pr = big.payload["pull_request"]
+    assert sim.ds.prs[pr["id"]].body == pr["body"] != big.payload["changes"]["body"]["from"]
 
 
 def test_a_redelivery_sends_the_same_body_and_guid_and_is_logged_as_one(sim, receiver):

@@ -233,7 +233,7 @@ def test_secrets_are_masked_in_the_message_the_traceback_and_the_step():
         with ctx.step(request=f"https://x/?token={TOKEN}"):
             leak(TOKEN)
 
-    failure = Failure.of(raised(failing), code=HERE, secrets=["configured-secret-value"])
+    failure = Failure.of(raised(failing), code=HERE, mask=Masker(["configured-secret-value"]))
     stored = json.dumps([failure.message, failure.traceback, failure.step])
     for secret in (TOKEN, OPENAI_KEY, "pa55word-9"):
         assert secret not in stored

@@ -74,7 +74,8 @@ def escapes(name: str, text: str) -> list[str]:
     here = (ROOT / name).parent
     for m in RELATIVE.finditer(text):
         path = m.group(1)
-        if outside(here, path) or outside(ROOT, path):
+        # a Markdown link is read from its file's folder; elsewhere a path may also be run from the root
+        if outside(here, path) or (not name.endswith(".md") and outside(ROOT, path)):
             found.append(path)
     depth = len(Path(name).parts)  # a file at the root is 1 level below ROOT's parent
     for m in CLIMB.finditer(text):

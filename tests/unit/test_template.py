@@ -14,6 +14,7 @@ import pytest
 import yaml
 
 from contribsync import catalog
+from contribsync.webhook_receiver import WEBHOOK_EVENT_PREFIX
 from devtools import gen_template
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -125,13 +126,87 @@ def test_policies_are_least_privilege(event):
     assert TEMPLATE["Parameters"]["DatabaseUrlParameter"]["Default"].startswith("/")
 
 
-def test_url_functions_send_to_every_queue_in_one_statement():
-    for name in ("EventApiFunction", "WebhookReceiverFunction"):
-        statements = [st for p in props(name)["Policies"] if "Statement" in p for st in p["Statement"]]
-        send = next(st for st in statements if "sqs:SendMessage" in st["Action"])
-        assert {r["Fn::GetAtt"][0] for r in send["Resource"]} == {
-            f"{e.function}{kind}Queue" for e in EVENTS for kind in ("", "High")}
-        assert len(yaml.safe_dump(props(name)["Policies"])) < 10_240 // 2  # far from IAM's inline limit
+GITHUB_CALLERS = [f for f, r in RESOURCES.items() if r["Type"] == "AWS::Serverless::Function"
+                  and "GITHUB_TOKEN_PARAMETER" in r["Properties"].get("Environment", {}).get("Variables", {})]
+
+
+@pytest.mark.parametrize("function", GITHUB_CALLERS)
+def test_a_github_app_replaces_the_token_when_its_id_is_given(function):
+    variables = props(function)["Environment"]["Variables"]
+    no_value = {"Ref": "AWS::NoValue"}
+    # with GitHubAppId set, the token parameter is left out (it need not exist) and the App's three settings
+    # come in; without it, the reverse
+    assert variables["GITHUB_TOKEN_PARAMETER"] == {"Fn::If": ["UseGitHubApp", no_value,
+                                                              {"Ref": "GitHubTokenParameter"}]}
+    assert variables["GITHUB_APP_ID"] == {"Fn::If": ["UseGitHubApp", {"Ref": "GitHubAppId"}, no_value]}
+    assert variables["GITHUB_APP_PRIVATE_KEY_SECRET"] == {
+        "Fn::If": ["UseGitHubApp", {"Ref": "GitHubAppPrivateKeySecret"}, no_value]}
+    assert variables["GITHUB_APP_INSTALLATION_ID"]["Fn::If"][0] == "HasGitHubAppInstallations"
+    # the key is read from Secrets Manager, that one secret only
+    secrets = [p["AWSSecretsManagerGetSecretValuePolicy"]["SecretArn"]["Fn::Sub"] for p in props(function)["Policies"]
+               if "AWSSecretsManagerGetSecretValuePolicy" in p]
+    assert secrets == ["arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:"
+                       "${GitHubAppPrivateKeySecret}-*"]
+    assert TEMPLATE["Conditions"]["UseGitHubApp"] == {"Fn::Not": [{"Fn::Equals": [{"Ref": "GitHubAppId"}, ""]}]}
+
+
+def test_functions_that_never_call_github_get_no_github_credentials():
+    for function, resource in RESOURCES.items():
+        if resource["Type"] != "AWS::Serverless::Function" or function in GITHUB_CALLERS:
+            continue
+        variables = resource["Properties"].get("Environment", {}).get("Variables", {})
+        assert not {v for v in variables if v.startswith("GITHUB_APP") or v.startswith("GITHUB_TOKEN")}, function
+    assert len(GITHUB_CALLERS) >= 10
+
+
+def send_targets(function: str) -> set[str]:
+    statements = [st for p in props(function)["Policies"] if "Statement" in p for st in p["Statement"]]
+    send = next(st for st in statements if "sqs:SendMessage" in st["Action"])
+    assert len(yaml.safe_dump(props(function)["Policies"])) < 10_240 // 2  # far from IAM's inline limit
+    return {r["Fn::GetAtt"][0] for r in send["Resource"]}
+
+
+def test_the_event_api_sends_to_every_queue_in_one_statement():
+    assert send_targets("EventApiFunction") == {f"{e.function}{kind}Queue" for e in EVENTS for kind in ("", "High")}
+
+
+def test_the_webhook_receiver_sends_only_to_the_webhook_functions_queues():
+    webhook_functions = {e.function for e in EVENTS if e.name.startswith(WEBHOOK_EVENT_PREFIX)}
+    assert len(webhook_functions) == 4
+    # what the receiver queues carries no priority, so it never goes to a high queue
+    assert send_targets("WebhookReceiverFunction") == {f"{f}Queue" for f in webhook_functions}
+    data = {"deliveryId": "d", "event": "issues", "action": "opened", "repositoryGithubId": 1}
+    assert {catalog.route(f"webhook/{e}").queue_for(data) for e in ("issues", "pull_request")} == {
+        catalog.by_function("ApplyIssueWebhook").queue, catalog.by_function("ApplyPullRequestWebhook").queue}
+
+
+@pytest.mark.parametrize("function", ["EventApi", "WebhookReceiver"])
+def test_url_functions_reserve_concurrency_from_a_parameter_that_can_reserve_none(function):
+    parameter = TEMPLATE["Parameters"][f"{function}ReservedConcurrency"]
+    assert parameter["Type"] == "Number" and parameter["Default"] >= 1 and parameter["MinValue"] == -1
+    assert "-1 reserves none" in parameter["Description"]
+    condition = f"Reserve{function}Concurrency"
+    assert TEMPLATE["Conditions"][condition] == {"Fn::Not": [{"Fn::Equals": [
+        {"Ref": f"{function}ReservedConcurrency"}, "-1"]}]}
+    assert props(f"{function}Function")["ReservedConcurrentExecutions"] == {"Fn::If": [
+        condition, {"Ref": f"{function}ReservedConcurrency"}, {"Ref": "AWS::NoValue"}]}
+
+
+def test_every_function_runs_in_the_vpc_only_when_subnets_are_given():
+    for name in ("SubnetIds", "SecurityGroupIds"):
+        assert TEMPLATE["Parameters"][name] == {**TEMPLATE["Parameters"][name], "Type": "CommaDelimitedList",
+                                                "Default": ""}
+    assert TEMPLATE["Conditions"]["UseVpc"] == {"Fn::Not": [{"Fn::Equals": [
+        {"Fn::Join": [",", {"Ref": "SubnetIds"}]}, ""]}]}
+    assert TEMPLATE["Globals"]["Function"]["VpcConfig"] == {"Fn::If": ["UseVpc", {
+        "SubnetIds": {"Ref": "SubnetIds"}, "SecurityGroupIds": {"Ref": "SecurityGroupIds"}}, {"Ref": "AWS::NoValue"}]}
+    assert not [k for k, v in RESOURCES.items() if v["Type"] == "AWS::Serverless::Function"
+                and "VpcConfig" in v["Properties"]]  # none overrides the Globals
+
+
+def test_every_parameter_says_what_it_is():
+    for name, parameter in TEMPLATE["Parameters"].items():
+        assert len(parameter.get("Description", "")) >= 30, name
 
 
 def test_no_function_outside_the_catalog():

@@ -1,6 +1,6 @@
 """contributor.info's SyncLogger: one ``sync_logs`` row per run, opened as ``started`` and closed as
 ``completed``, ``failed`` or ``cancelled`` (a deferral or cancellation) with counts, the GitHub calls and
-points the run spent, and the error.
+points the run spent, and the error (masked: ``RunContext.mask``).
 """
 
 from __future__ import annotations
@@ -9,12 +9,13 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from contribsync.errors import Cancelled, Deferred
+from contribsync.meters import metered
 
 if TYPE_CHECKING:
     from types import TracebackType
 
     from contribsync.capture.store import Written
-    from contribsync.github.client import Stats
+    from contribsync.meters import Stats
     from contribsync.runtime import RunContext
 
 
@@ -40,7 +41,7 @@ class SyncLog:
             "sync_type": self.sync_type, "repository_id": self.repository_id, "now": self.ctx.clock.now(),
             "metadata": json.dumps(self.metadata, default=str)})
         self.id = row["id"] if row else None
-        self._meter = self.ctx.github.metered()
+        self._meter = metered()
         self.stats = self._meter.__enter__()
         return self
 
@@ -57,7 +58,7 @@ class SyncLog:
         self.ctx.db.query("sync_log_finish", {
             "id": self.id, "status": status, "now": self.ctx.clock.now(), "processed": self.processed,
             "inserted": self.inserted, "updated": self.updated, "failed": self.failed,
-            "error": f"{type(exc).__name__}: {exc}" if exc is not None else None,
+            "error": self.ctx.mask(f"{type(exc).__name__}: {exc}")[:2000] if exc is not None else None,
             "api_calls": stats.requests if stats else 0, "rate_limit_remaining": None,
             "metadata": json.dumps({"graphqlPoints": stats.graphql_points if stats else 0,
                                     "notModified": stats.not_modified if stats else 0,

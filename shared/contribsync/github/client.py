@@ -9,6 +9,12 @@
   exponential backoff; a GraphQL 502/504 on a heavy page halves the page size (``first``) before
   retrying, since GitHub times out on large nested pages rather than on the request itself.
 - Everything else is translated once into the error tree (``github.errors``).
+- What each request costs (points, the budget left) is counted into the thread's meters
+  (``contribsync.meters``), so a run knows what it spent.
+- Requests go only to the origin (scheme, host and port) of ``base_url``: a ``Link`` or an absolute URL
+  naming another host, or ``http://`` for an ``https://`` API, is refused with ``ForeignHost`` before
+  anything is sent, so no token is ever sent elsewhere. (httpx already drops ``Authorization`` when a
+  redirect leaves the origin.)
 - Rate-limit headers and GraphQL ``rateLimit`` go to a ``Budget`` (shared in Postgres on AWS), which
   also picks the token with the most budget left and may refuse with ``RateLimited``. A request reserves
   what it will cost first: 1 point for REST, the caller's ``points`` for a GraphQL query (GitHub charges
@@ -21,20 +27,20 @@
 from __future__ import annotations
 
 import random
-import threading
 import time
-from contextlib import AbstractContextManager, contextmanager, nullcontext
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any, Protocol
 
 import httpx
 
-from contribsync.errors import GitHubUnavailable
+from contribsync.errors import ForeignHost, GitHubUnavailable
 from contribsync.github.auth import GitHubApp, StaticTokens
 from contribsync.github.documents import document
 from contribsync.github.errors import error_for, graphql_error_for, request_id
 from contribsync.github.etags import MemoryEtags
+from contribsync.meters import Stats, count, saw_remaining
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator, Mapping
@@ -81,15 +87,6 @@ class FirstToken:
         return nullcontext()
 
 
-@dataclass
-class Stats:
-    requests: int = 0
-    not_modified: int = 0
-    retries: int = 0
-    shrunk_pages: int = 0
-    graphql_points: int = 0
-
-
 @dataclass(frozen=True)
 class GraphQLResponse:
     data: dict[str, Any]
@@ -126,6 +123,7 @@ class GitHubClient:
                  sleep: Callable[[float], None] = time.sleep, rng: Callable[[], float] = random.random,
                  user_agent: str = "contribsync") -> None:
         self.base_url = base_url.rstrip("/")
+        self.origin = _origin(self.base_url)
         self.graphql_url = graphql_url(self.base_url)
         self.credentials: Credentials = credentials or StaticTokens(list(tokens or []))
         self.budget = budget or FirstToken()
@@ -134,9 +132,7 @@ class GitHubClient:
         self._sleep = sleep
         self._rng = rng
         self.etags: EtagCache = etags or MemoryEtags()
-        self.stats = Stats()
-        self._meters = threading.local()
-        self._count_lock = threading.Lock()
+        self.stats = Stats()  # everything this client sent; a run's own share is in its meter (contribsync.meters)
         self._http = httpx.Client(transport=transport, timeout=timeout_s, follow_redirects=True, headers={
             "Accept": "application/vnd.github+json", "X-GitHub-Api-Version": "2022-11-28",
             "User-Agent": user_agent,
@@ -148,23 +144,15 @@ class GitHubClient:
     # -- accounting -----------------------------------------------------------------------------------
 
     def _count(self, name: str, n: int = 1) -> None:
-        meter: Stats | None = getattr(self._meters, "stats", None)
-        with self._count_lock:
-            setattr(self.stats, name, getattr(self.stats, name) + n)
-            if meter is not None:
-                setattr(meter, name, getattr(meter, name) + n)
+        count(name, n, totals=self.stats)
 
-    @contextmanager
-    def metered(self, meter: Stats | None = None) -> Iterator[Stats]:
-        """Count what this thread sends inside the block into ``meter`` (a new one if not given): one
-        run's calls, while other runs' threads share the client and its connection pool. A run's own
-        worker threads pass the run's meter."""
-        previous = getattr(self._meters, "stats", None)
-        self._meters.stats = meter = meter if meter is not None else Stats()
-        try:
-            yield meter
-        finally:
-            self._meters.stats = previous
+    def _charge(self, url: str, response: httpx.Response) -> None:
+        """Count what a budgeted answer cost (a REST one; GraphQL's cost is read from its body) and the
+        budget GitHub says is left."""
+        if _resource(url) != "graphql" and _charged(response):
+            self._count("rest_points")
+        if (remaining := _int(response.headers.get("x-ratelimit-remaining"))) is not None:
+            saw_remaining(remaining, totals=self.stats)
 
     # -- transport with retries ------------------------------------------------------------------
 
@@ -186,6 +174,9 @@ class GitHubClient:
 
     def _send_once(self, method: str, url: str, what: str, *, json: object = None,
                    headers: Mapping[str, str] | None = None, cost: int = 1) -> httpx.Response:
+        if _origin(url) != self.origin:  # before a token is picked: nothing is sent
+            raise ForeignHost(f"{what}: {_shown_origin(url)} is not the GitHub API's origin "
+                              f"({_shown_origin(self.base_url)}); refused, nothing sent", request=what)
         headers = dict(headers or {})
         budget, token = self._authorization(url, cost)
         if token:
@@ -200,6 +191,8 @@ class GitHubClient:
             raise GitHubUnavailable(f"{what}: {type(exc).__name__}: {exc}", request=what) from exc
         if token:
             budget.observe(token, response.headers)
+            if budget is not _UNMETERED:  # an App JWT's calls are not the installation's budget
+                self._charge(url, response)
         if response.status_code >= HTTPStatus.BAD_REQUEST:
             raise error_for(response, what)
         return response
@@ -244,16 +237,18 @@ class GitHubClient:
                     self._count("shrunk_pages")
                 self._pause(attempt)
         body = response.json()
-        errors = body.get("errors")
-        if errors and not (missing_ok and body.get("data") and {e.get("type") for e in errors} == {"NOT_FOUND"}):
-            raise graphql_error_for(errors, response, what)
         data: dict[str, Any] = body.get("data") or {}
         rate = data.get("rateLimit") or {}
         cost = rate.get("cost")
-        if isinstance(cost, int):
+        if isinstance(cost, int):  # charged even when the answer also carries errors
             self._count("graphql_points", cost)
+        if (remaining := _int(rate.get("remaining"))) is not None:
+            saw_remaining(remaining, totals=self.stats)
         if rate and (token := _token_of(response)):
             self.budget.observe_graphql(token, rate)
+        errors = body.get("errors")
+        if errors and not (missing_ok and body.get("data") and {e.get("type") for e in errors} == {"NOT_FOUND"}):
+            raise graphql_error_for(errors, response, what)
         return GraphQLResponse(data, sent, cost, request_id(response))
 
     # -- REST ------------------------------------------------------------------------------------
@@ -299,6 +294,42 @@ class GitHubClient:
 
 
 _UNMETERED = FirstToken()
+
+
+def _charged(response: httpx.Response) -> bool:
+    """Whether GitHub charged a REST answer to the token's budget: every one but a 304 (a conditional
+    request answered from the ETag), a server error, and a refusal because the budget is spent."""
+    status = response.status_code
+    if status == HTTPStatus.NOT_MODIFIED or status >= HTTPStatus.INTERNAL_SERVER_ERROR:
+        return False
+    refused = status in (HTTPStatus.FORBIDDEN, HTTPStatus.TOO_MANY_REQUESTS)
+    return not (refused and response.headers.get("x-ratelimit-remaining") == "0")
+
+
+def _int(value: object) -> int | None:
+    try:
+        return int(str(value)) if value is not None else None
+    except ValueError:
+        return None
+
+
+def _origin(url: str) -> tuple[str, str, int | None] | None:
+    """A URL's scheme, host and port (httpx normalises case and drops a scheme's default port); None for
+    what is not a URL."""
+    try:
+        parsed = httpx.URL(url)
+    except httpx.InvalidURL:
+        return None
+    return parsed.scheme, parsed.host, parsed.port
+
+
+def _shown_origin(url: str) -> str:
+    """A URL's origin for an error message: never its path or query, which may carry anything."""
+    origin = _origin(url)
+    if origin is None:
+        return "a malformed URL"
+    scheme, host, port = origin
+    return f"{scheme}://{host}" + (f":{port}" if port is not None else "")
 
 
 def _token_of(response: httpx.Response) -> str | None:

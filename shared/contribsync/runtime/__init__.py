@@ -17,7 +17,9 @@ For each record it parses the body into the event's model, then, in order:
    backoff and jitter by setting the failed message's visibility timeout, until the catalog's
    retries are spent, and then dead-lettered with its error.
 
-Every outcome is a row in ``function_runs``. Attempts spent before a deferral travel with the
+Every outcome is a row in ``function_runs``, and a count metric of the invocation (``RunCompleted``,
+``RunRetried``, ``Deferred``, ``RunFailed``, ``DeadLettered``; with what the run spent on GitHub:
+``contribsync.observability``). Attempts spent before a deferral travel with the
 re-queued message (``contribsync-prior-attempts``), so a deferral never resets the retry budget.
 
 A message from the function's high-priority queue goes through the same steps. What differs: its
@@ -41,7 +43,6 @@ import random
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
-from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from pydantic import ValidationError
 
@@ -49,7 +50,7 @@ from contribsync import catalog
 from contribsync.envelope import PRIOR_ATTEMPTS_ATTR, EventEnvelope
 from contribsync.errors import InvalidEvent, NonRetriable
 from contribsync.history import RunHistory
-from contribsync.observability import logger, metrics
+from contribsync.observability import count, logger
 from contribsync.runtime.attempt import Attempt, Waits
 from contribsync.runtime.context import RunContext, Service
 from contribsync.runtime.delivery import Delivery
@@ -96,7 +97,7 @@ class Runtime:
         self.clients.close()
 
     def handle(self, event: Mapping[str, Any], context: LambdaContext | None) -> dict[str, Any]:
-        metrics.add_metric(name="RecordsReceived", unit=MetricUnit.Count, value=len(event.get("Records", [])))
+        count("RecordsReceived", len(event.get("Records", [])))
         processor = BatchProcessor(event_type=EventType.SQS, model=SqsRecord, raise_on_entire_batch_failure=False)
         response = process_partial_response(
             event=dict(event), record_handler=self.process_record, processor=processor, context=context
@@ -166,12 +167,14 @@ class Runtime:
                 data = raw.get("data") if isinstance(raw.get("data"), dict) and storable(raw.get("data")) else None
         except (ValueError, RecursionError):  # RecursionError: nesting deeper than the parser allows
             pass
-        failure = Failure.brief(error)  # refused before any code of ours ran: no traceback, no step
+        # refused before any code of ours ran: no traceback, no step
+        failure = Failure.brief(error, mask=self.clients.mask)
         logger.error("message rejected", extra={"event_name": name, "error": failure.message[:500]})
         self.delivery.dead_letter(record.body, failure, attempt, record=partial(
             RunHistory(self.clients.db).record, event_id=event_id, event_name=name, function=self.event.function,
             key=None, attempt=attempt, status="failed", data=data, message_id=origin(record),
             now=self.clients.clock.now(), failure=failure, dead_lettered=True))
+        count("RunFailed")  # recorded as a failed run, as the run history shows it
 
 
 __all__ = ["RunContext", "Runtime", "Service", "SqsRecord", "Waits"]

@@ -17,14 +17,14 @@ from datetime import datetime, timedelta
 from functools import partial
 from typing import TYPE_CHECKING
 
-from aws_lambda_powertools.metrics import MetricUnit
 from pydantic import BaseModel
 
 from contribsync.envelope import NOT_BEFORE_ATTR
 from contribsync.errors import Cancelled, Deferred, NonRetriable, StoreError
 from contribsync.flow_control import FlowControl
 from contribsync.history import RunHistory
-from contribsync.observability import logger, metrics
+from contribsync.meters import Stats, metered
+from contribsync.observability import count, github_usage, logger
 from contribsync.runtime.context import RunContext
 from contribsync.runtime.failure import Failure, defining_file
 from contribsync.runtime.messages import attribute, origin
@@ -87,18 +87,18 @@ class Attempt:
         self.history.record(
             event_id=self.event_id, event_name=self.event_name, function=self.event.function, key=self.key,
             attempt=self.attempt, status=status, data=self.raw_data, message_id=self.message_id,
-            now=self._now(), failure=Failure.brief(error) if error else None, next_attempt_at=next_attempt_at,
+            now=self._now(), failure=Failure.brief(error, mask=self.clients.mask) if error else None,
+            next_attempt_at=next_attempt_at,
         )
 
     def _failure(self, exc: BaseException) -> Failure:
         """What the run history keeps of a failure: our frames are the layer's and the service's file's."""
         service_file = defining_file(self.service)
         try:
-            return Failure.of(exc, code=[service_file] if service_file else [],
-                              secrets=self.clients.settings.secrets())
+            return Failure.of(exc, code=[service_file] if service_file else [], mask=self.clients.mask)
         except Exception as detail_error:  # the failure is recorded even when its details cannot be made
             logger.warning("failure details not kept", extra={"error_type": type(detail_error).__name__})
-            return Failure.brief(exc)
+            return Failure.brief(exc, mask=self.clients.mask)
 
     def _requeue(self, delay_s: float) -> datetime:
         return self.delivery.requeue(self.record.body, delay_s=delay_s, spent_attempts=self.spent,
@@ -107,7 +107,7 @@ class Attempt:
     def _defer(self, delay_s: float, reason: str) -> None:
         at = self._requeue(delay_s)
         self._record("deferred", Deferred(reason, defer_until=at), next_attempt_at=at)
-        metrics.add_metric(name="Deferred", unit=MetricUnit.Count, value=1)
+        count("Deferred")
 
     def _defer_shortly(self, reason: str) -> None:
         low, high = self.waits.concurrency_s
@@ -185,26 +185,33 @@ class Attempt:
         ctx = RunContext(self.event_id, self.event_name, self.event.function, self.attempt, self.raw_data,
                          self.clients, self._cancellation, final_attempt=self._final())
         logger.thread_safe_append_keys(event_id=self.event_id, run_id=str(run_id))
+        usage = Stats()  # what the run spends on GitHub, its worker threads included
         try:
-            with ctx.step():  # what the service says with ctx.at() is the step a failure keeps
+            with metered(usage), ctx.step():  # what the service says with ctx.at() is the step a failure keeps
                 result = self.service(self.data, ctx)
         except Cancelled as exc:
-            history.finish(run_id, status="cancelled", now=self._now(), failure=Failure.brief(exc))
+            history.finish(run_id, status="cancelled", now=self._now(),
+                           failure=Failure.brief(exc, mask=self.clients.mask))
         except Deferred as exc:
             at = self._requeue(exc.delay_seconds(self._now()))
-            history.finish(run_id, status="deferred", now=self._now(), failure=Failure.brief(exc), next_attempt_at=at)
+            history.finish(run_id, status="deferred", now=self._now(),
+                           failure=Failure.brief(exc, mask=self.clients.mask), next_attempt_at=at)
+            count("Deferred")
         except NonRetriable as exc:
             failure = self._failure(exc)
             logger.error("run failed, not retriable", extra={"error": failure.message[:500], "step": failure.step})
             self.delivery.dead_letter(self.record.body, failure, self.attempt, record=partial(
                 history.finish, run_id, status="failed", now=self._now(), failure=failure, dead_lettered=True))
+            count("RunFailed")
         except Exception as exc:
             self._retry_or_give_up(run_id, exc)
         else:
             if isinstance(result, BaseModel):
                 result = result.model_dump(mode="json", by_alias=True)
             history.finish(run_id, status="completed", now=self._now(), result=result)
-            metrics.add_metric(name="RunCompleted", unit=MetricUnit.Count, value=1)
+            count("RunCompleted")
+        finally:
+            github_usage(usage)
 
     def _retry_or_give_up(self, run_id: uuid.UUID, exc: Exception) -> None:
         failure = self._failure(exc)
@@ -214,6 +221,7 @@ class Attempt:
                                                              "traceback": failure.traceback})
             self.delivery.dead_letter(self.record.body, failure, self.attempt, record=partial(
                 self.history.finish, run_id, status="failed", now=self._now(), failure=failure, dead_lettered=True))
+            count("RunFailed")
             return
         delay = self.delivery.retry_later(self.record.receiptHandle, self.attempt)
         logger.warning("run failed, will retry", extra={"error": failure.message[:500], "step": failure.step,
@@ -221,7 +229,7 @@ class Attempt:
         self.retry_scheduled = True
         self.history.finish(run_id, status="retrying", now=self._now(), failure=failure,
                             next_attempt_at=self._now() + timedelta(seconds=delay))
-        metrics.add_metric(name="RunRetried", unit=MetricUnit.Count, value=1)
+        count("RunRetried")
         raise exc  # reported to SQS as this record's failure: it comes back after `delay`
 
 

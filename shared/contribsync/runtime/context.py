@@ -87,6 +87,11 @@ class RunContext:
     def embedder(self) -> Embedder | None:
         return self.clients.embedder
 
+    def mask(self, text: str) -> str:
+        """``text`` with the configured secrets and credential shapes masked: every error text a service
+        stores passes through it (``Clients.mask``)."""
+        return self.clients.mask(text)
+
     # -- progress and cancellation --------------------------------------------------------------
 
     def progress(self) -> dict[str, Any] | None:

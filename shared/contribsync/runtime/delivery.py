@@ -18,11 +18,9 @@ import random
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from aws_lambda_powertools.metrics import MetricUnit
-
 from contribsync.envelope import ATTEMPTS_ATTR, ERROR_ATTR, NOT_BEFORE_ATTR, ORIGIN_ATTR, PRIOR_ATTEMPTS_ATTR
 from contribsync.errors import StoreError
-from contribsync.observability import logger, metrics
+from contribsync.observability import count, logger
 from contribsync.runtime.messages import sqs_text
 
 if TYPE_CHECKING:
@@ -59,7 +57,7 @@ class Delivery:
             "contribsync-function": self.event.function,
             ATTEMPTS_ATTR: str(attempt),
         })
-        metrics.add_metric(name="DeadLettered", unit=MetricUnit.Count, value=1)
+        count("DeadLettered")
         try:
             record()
         except StoreError:

@@ -12,7 +12,10 @@ traceback of our own frames, and the step the run was at when it failed.
   the error, or one it was raised from, carries them.
 - **Masking**: message, traceback and step pass through ``Masker``: the configured secrets
   (``Settings.secrets``) and anything shaped like a GitHub token, an OpenAI key, a bearer token, a URL's
-  password or a ``password=`` become ``***``.
+  password, a ``password=`` or a PEM private key become ``***``. A container has one, ``Clients.mask``,
+  which every error text stored elsewhere passes through too (``sync_logs``, ``webhook_deliveries``,
+  ``embedding_jobs``, ``workspace_aggregation_queue``); log lines are masked the same way
+  (``observability``).
 
 Written on the standard ``traceback`` module (``TracebackException`` walks the chain, ``StackSummary``
 formats frames and lets a subclass format a frame its own way): no library trims a traceback by whose
@@ -53,6 +56,8 @@ _SHAPES = (
     (re.compile(r"(?i)\b(bearer\s+)[\w.~+/=-]{8,}"), r"\1***"),
     (re.compile(r"(\b[a-zA-Z][\w+.-]*://[^\s:/@]*:)[^\s@/]+@"), r"\1***@"),
     (re.compile(r"(?i)\b(password\s*=\s*)[^\s'\"]+"), r"\1***"),
+    # a PEM private key (a GitHub App's), whole or cut short by a message's limit
+    (re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----.*?(?:-----END [A-Z ]*PRIVATE KEY-----|\Z)", re.DOTALL), "***"),
 )
 
 
@@ -91,17 +96,18 @@ class Failure:
         return f"{self.type}: {self.message}"
 
     @classmethod
-    def of(cls, exc: BaseException, *, code: Iterable[str] = (), secrets: Iterable[str] = ()) -> Failure:
-        """Everything kept of a failure: ``code`` names files of ours besides the layer (the service's)."""
-        mask = Masker(secrets)
+    def of(cls, exc: BaseException, *, code: Iterable[str] = (), mask: Masker | None = None) -> Failure:
+        """Everything kept of a failure: ``code`` names files of ours besides the layer (the service's);
+        ``mask``: the container's ``Clients.mask`` (without it, credential shapes only are masked)."""
+        mask = mask or Masker()
         step = {key: mask.value(value) for key, value in (step_of(exc) or {}).items()}
         return cls(type(exc).__name__, mask(_text(exc))[:MAX_MESSAGE], mask(trimmed_traceback(exc, code=code)),
                    step or None)
 
     @classmethod
-    def brief(cls, exc: BaseException) -> Failure:
+    def brief(cls, exc: BaseException, *, mask: Masker | None = None) -> Failure:
         """The type and message alone: the reason of a deferral, a cancellation or a refused message."""
-        return cls(type(exc).__name__, Masker()(_text(exc))[:MAX_MESSAGE])
+        return cls(type(exc).__name__, (mask or Masker())(_text(exc))[:MAX_MESSAGE])
 
 
 def _text(exc: BaseException) -> str:

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from aws_lambda_powertools.utilities.parser.models import SqsRecordModel
 
-from contribsync.envelope import ORIGIN_ATTR
+from contribsync.envelope import ORIGIN_ATTR, pg_text, storable
 from contribsync.errors import InvalidEvent
 
 if TYPE_CHECKING:
@@ -55,26 +55,6 @@ def sent_again(record: SqsRecord) -> bool:
 def sqs_text(text: str) -> str:
     """``text`` as an SQS attribute may carry it: characters SQS refuses become U+FFFD."""
     return _NOT_SQS_TEXT.sub("\ufffd", text)
-
-
-def pg_text(text: str) -> str:
-    """``text`` without what a Postgres text refuses: NUL dropped, an unpaired surrogate made "?"."""
-    return text.replace("\x00", "").encode("utf-8", "replace").decode()
-
-
-def storable(value: object) -> bool:
-    """Whether every string in ``value`` (keys too) fits a Postgres text: no NUL, no unpaired surrogate."""
-    pending = [value]
-    while pending:  # a loop, not recursion: data may nest as deep as the JSON parser allowed
-        item = pending.pop()
-        if isinstance(item, str):
-            if pg_text(item) != item:
-                return False
-        elif isinstance(item, dict):
-            pending += [*item.keys(), *item.values()]
-        elif isinstance(item, list):
-            pending += item
-    return True
 
 
 def event_time(envelope: EventEnvelope, record: SqsRecord) -> datetime:

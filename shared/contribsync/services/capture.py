@@ -19,6 +19,7 @@ from contribsync.capture.rows import Batch
 from contribsync.capture.store import Written, write
 from contribsync.capture.synclog import SyncLog
 from contribsync.errors import NotFound
+from contribsync.meters import metered
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -183,7 +184,7 @@ def repository_sync_enhanced(data: RepositorySync, ctx: RunContext) -> dict[str,
                  {"mode": progress["mode"], "since": progress["since"], "resumedAtPage": progress["pages"]}) as log:
 
         def stream(state: str) -> None:
-            with ctx.github.metered(log.stats), ctx.step(stream=state):  # a thread of its own: its own step
+            with metered(log.stats), ctx.step(stream=state):  # a thread of its own: its own step
                 _page_stream(ctx, repo, state, progress, lock, total, log)
 
         pending = [state for state in STREAMS if not progress["streams"][state]["done"]]

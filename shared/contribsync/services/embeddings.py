@@ -221,4 +221,4 @@ class _EmbeddingJob:
             "dimensions": self.embedder.dimensions, "items_total": self.p["embedded"] + self.p["touched"],
             "items_processed": self.p["embedded"] + self.p["touched"], "tokens": self.p["tokens"],
             "cost": self.p["tokens"] * self.price / 1_000_000, "requests": self.p["requests"],
-            "error": error[:1000] if error else None})
+            "error": self.ctx.mask(error)[:1000] if error else None})

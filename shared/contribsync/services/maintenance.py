@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from contribsync import catalog
 from contribsync.flow_control import FlowControl
 from contribsync.observability import logger, metrics
+from contribsync.payloads import MIN_METRICS_RETENTION_DAYS
 
 if TYPE_CHECKING:
     from contribsync.payloads import AnyEvent, CancelFunction, CleanupWorkspaceMetrics
@@ -19,7 +20,7 @@ def cancel_function(data: CancelFunction, ctx: RunContext) -> dict[str, Any]:
     ``reason`` is ``user_requested``, unless the catalog declares another). Queued runs that match are
     skipped when they arrive; running ones stop at their next checkpoint. Only events sent before this
     one are affected. A cancel/function whose condition is not met cancels nothing, and says so."""
-    target = catalog.resolve(data.event) if data.event else catalog.by_function(str(data.function))
+    target = catalog.cancel_target(data)
     result: dict[str, Any] = {"function": target.function, "event": data.event, "match": data.match}
     if not target.cancel_condition_met(ctx.data):
         wanted = " and ".join(f"data.{key} == {value!r}" for key, value in target.cancel_when)
@@ -37,8 +38,14 @@ def cleanup_workspace_metrics(data: CleanupWorkspaceMetrics, ctx: RunContext) ->
 
     The boundary is by date, from the schedule's fire time: with 90 days, a run on 2026-06-01 keeps
     the row of 2026-03-03 (exactly 90 days old) and deletes 2026-03-02 and older. Finished
-    aggregation queue rows older than a week go too, as in contributor.info."""
+    aggregation queue rows older than a week go too, as in contributor.info. The retention is never
+    below ``MIN_METRICS_RETENTION_DAYS`` (30): the event's ``retentionDays`` cannot be (its model refuses
+    it), and a configured CONTRIBSYNC_METRICS_RETENTION_DAYS below it is raised to it."""
     retention = data.retention_days or ctx.settings.metrics_retention_days
+    if retention < MIN_METRICS_RETENTION_DAYS:
+        logger.warning("metrics retention below the floor; the floor is kept",
+                       extra={"retention_days": retention, "floor": MIN_METRICS_RETENTION_DAYS})
+        retention = MIN_METRICS_RETENTION_DAYS
     at = data.at(ctx.clock)
     cutoff = at.astimezone(UTC).date() - timedelta(days=retention)
     rows = ctx.db.query("workspace_metrics_history_cleanup", {"before": cutoff})

@@ -16,10 +16,13 @@ it redelivers one on request (``POST .../deliveries/{id}/attempts``) for three d
    when one of its attempts got a 2xx, or when ``webhook_deliveries`` holds it: the receiver may store a
    delivery and answer after GitHub stopped waiting (one stored as ``unsent``, never queued, still needs
    its redelivery).
-4. A failed guid whose newest attempt is inside GitHub's redelivery window (less a margin) is
+4. A failed guid whose newest attempt was refused for its size (413: the Function URL takes 6 MB, and
+   a redelivery would be refused too) is read from the log and taken in as the receiver takes a
+   delivery (``refused_delivery``), at once; one that cannot be taken is synced (6).
+5. Another failed guid whose newest attempt is inside GitHub's redelivery window (less a margin) is
    redelivered, at most ``MAX_REDELIVERIES`` times across runs. A redelivery asked for that GitHub has
    not logged yet is left to the next run (for ``LOST_AFTER`` at most).
-5. Otherwise (too old, redelivered enough, or refused by GitHub) its repository is synced:
+6. Otherwise (too old, redelivered enough, or refused by GitHub) its repository is synced:
    one ``capture/repository.sync-enhanced`` per repository per run, whose incremental sync reads what the
    lost deliveries announced. Deliveries without a repository, or of one not stored and tracked, are
    skipped.
@@ -32,12 +35,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 
 from contribsync.errors import NonRetriable, NotFound, Unprocessable
 from contribsync.observability import logger, metrics
+from contribsync.services.refused_delivery import recover_refused
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -100,6 +105,11 @@ class _Attempt:
     def delivered(self) -> bool:
         return 200 <= self.status_code < 300  # noqa: PLR2004
 
+    @property
+    def too_large(self) -> bool:
+        """Refused for its size: over the Function URL's 6 MB."""
+        return self.status_code == HTTPStatus.REQUEST_ENTITY_TOO_LARGE
+
 
 @dataclass
 class _Reconciliation:
@@ -112,6 +122,7 @@ class _Reconciliation:
     deliveries_seen: int = 0
     failed_guids: int = 0
     redelivered: int = 0
+    recovered: int = 0
     pending: int = 0
     fallback_syncs: int = 0
     skipped: int = 0
@@ -120,8 +131,8 @@ class _Reconciliation:
     def result(self) -> dict[str, int]:
         return {"hooksChecked": self.hooks_checked, "hooksUnreadable": self.hooks_unreadable,
                 "deliveriesSeen": self.deliveries_seen, "failedGuids": self.failed_guids,
-                "redelivered": self.redelivered, "pending": self.pending, "fallbackSyncs": self.fallback_syncs,
-                "skipped": self.skipped}
+                "redelivered": self.redelivered, "recovered": self.recovered, "pending": self.pending,
+                "fallbackSyncs": self.fallback_syncs, "skipped": self.skipped}
 
 
 def reconcile_webhook_deliveries(_: Empty, ctx: RunContext) -> dict[str, Any]:
@@ -208,9 +219,11 @@ def _failed(run: _Reconciliation, attempts: list[_Attempt]) -> dict[str, _Attemp
 
 
 def _settle(run: _Reconciliation, hook: Hook, failed: dict[str, _Attempt]) -> None:
-    """Redeliver what GitHub still can, up to the bound; sync the repositories of the rest."""
+    """Take in from the log what was refused for its size, redeliver what GitHub still can, up to the
+    bound; sync the repositories of the rest."""
     earlier = {r["guid"]: r for r in run.ctx.db.query("reconcile_guids_get", {"hook": hook.key,
                                                                                "guids": list(failed)})}
+    recover: list[_Attempt] = []
     redeliver: list[_Attempt] = []
     fall_back: list[_Attempt] = []
     for guid, newest in failed.items():
@@ -219,7 +232,9 @@ def _settle(run: _Reconciliation, hook: Hook, failed: dict[str, _Attempt]) -> No
         if before["fallback_at"] is not None:
             continue  # its repository's sync was queued by an earlier run
         run.failed_guids += 1
-        if _awaited(run, before, newest):
+        if newest.too_large:
+            recover.append(newest)
+        elif _awaited(run, before, newest):
             run.pending += 1
         elif before["redeliveries"] < MAX_REDELIVERIES and \
                 run.now - newest.delivered_at < REDELIVERY_WINDOW - WINDOW_MARGIN:
@@ -227,6 +242,10 @@ def _settle(run: _Reconciliation, hook: Hook, failed: dict[str, _Attempt]) -> No
         else:
             fall_back.append(newest)
     fall_back += _redeliver(run, hook, redeliver)
+    if recover:
+        unusable = recover_refused(run.ctx, hook.deliveries, {a.guid: a.id for a in recover}, hook=hook.key)
+        run.recovered += len(recover) - len(unusable)
+        fall_back += [a for a in recover if a.guid in unusable]
     _fall_back(run, hook, fall_back)
 
 

@@ -28,7 +28,7 @@ def aggregate_workspace_metrics(data: WorkspaceMetrics, ctx: RunContext) -> dict
         result = workspace_metrics.aggregate(ctx.db, data.workspace_id, as_of=data.as_of or ctx.clock.now(),
                                              triggered_by=triggered_by, time_range=data.time_range)
     except StoreError as exc:  # the transaction rolled back: record the failure beside it, then retry
-        workspace_metrics.record_failure(ctx.db, data.workspace_id, data.time_range, triggered_by, str(exc))
+        workspace_metrics.record_failure(ctx.db, data.workspace_id, data.time_range, triggered_by, ctx.mask(str(exc)))
         raise
     logger.info("workspace metrics aggregated", extra={
         "workspace_id": result["workspaceId"], "repositories": result["repositories"], "ms": result["ms"]})

@@ -96,7 +96,8 @@ def _apply(delivery_id: str, ctx: RunContext) -> dict[str, Any]:
 
 def _failed(ctx: RunContext, delivery_id: str, error: BaseException) -> None:
     ctx.db.query("webhook_delivery_finish", {"delivery_id": delivery_id, "status": "failed",
-                                             "error": f"{type(error).__name__}: {error}"[:2000], "result": None})
+                                             "error": ctx.mask(f"{type(error).__name__}: {error}")[:2000],
+                                             "result": None})
 
 
 __all__ = ["HANDLERS", "ParentMissing", "apply_delivery", "apply_repository"]
