@@ -143,7 +143,8 @@ def function_url_event(request: Request) -> dict[str, Any]:
         "isBase64Encoded": encoded,
     }
     envelope = len(json.dumps({**event, "body": ""}, ensure_ascii=False).encode()) - 2
-    if envelope + _json_string_size(body) > FUNCTION_URL_MAX_BYTES:
+    near = envelope + 6 * len(body) + 2 > FUNCTION_URL_MAX_BYTES  # a character is at most 6 bytes of JSON
+    if near and envelope + _json_string_size(body) > FUNCTION_URL_MAX_BYTES:
         raise RequestEntityTooLarge
     return event
 

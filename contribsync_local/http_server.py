@@ -95,6 +95,9 @@ class _HeaderWaiter:
         self._thread.start()
 
     def add(self, sock: socket.socket, address: Address) -> None:
+        if _headers_state(sock) == "ready":  # the usual case under load: no hop through the waiting thread
+            self._ready(sock, address)
+            return
         with self._lock:
             if self._closed:
                 sock.close()
