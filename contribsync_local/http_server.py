@@ -11,6 +11,8 @@ the answer under ``SOCKET_TIMEOUT_S`` per socket operation. Neither werkzeug nor
 offers this (waitress does, but it would replace werkzeug's request handler and its access log), hence
 the selector by hand.
 
+``then_discard_body`` reads the rest of a body refused unread, a piece at a time (see there).
+
 werkzeug's handler closes the connection after every answer (``Connection: close``: it has no
 keep-alive), so a connection passes through the waiter once; a client's pool of connections (httpx)
 opens a new one per request and works as before.
@@ -19,6 +21,7 @@ opens a new one per request and works as before.
 from __future__ import annotations
 
 import contextlib
+import logging
 import selectors
 import socket
 import threading
@@ -35,6 +38,8 @@ if TYPE_CHECKING:
     from werkzeug.serving import WSGIRequestHandler
 
     Address = tuple[str, int]
+
+LOG = logging.getLogger("contribsync_local.http")
 
 DISCARD_MAX_BYTES = 64 * 1024 * 1024  # of a refused body, read after the answer: above GitHub's 25 MB deliveries
 DISCARD_PAUSE_S = 1.0  # a client that pauses this long while sending a refused body is cut off
@@ -156,6 +161,14 @@ class _HeaderWaiter:
         return None
 
     def _check(self, sock: socket.socket) -> None:
+        try:
+            self._move(sock)
+        except Exception:  # one connection's trouble must not end the thread every connection waits in
+            LOG.exception("HTTP connection dropped while waiting for its headers")
+            with contextlib.suppress(Exception):
+                self._drop(sock)
+
+    def _move(self, sock: socket.socket) -> None:
         state = _headers_state(sock)
         if state == "none":
             self._partial.discard(sock)
