@@ -160,7 +160,7 @@ def test_dimensions_do_not_leak_from_one_invocation_to_the_next(db, queues, emf)
         lambda_entry(lambda event, context: {}, function="Quiet")({}, LambdaContext("Quiet"))
     assert emf() == []
     # WHEN the event API is invoked next in the same process
-    api = lambda_entry(EventApi(clients(db, queues)).handle, function="EventApi")
+    api = lambda_entry(EventApi(clients(db, queues, local_stack=True)).handle, function="EventApi")
     sample = json.loads((Path(__file__).parents[2] / "events" / "event_api.json").read_text())
     response = api(sample, LambdaContext("EventApi"))
     # THEN each invocation's metrics carry its own function only, and only its own counts
