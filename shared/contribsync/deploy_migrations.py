@@ -143,7 +143,6 @@ class DatabaseMigrations:
         reason = f"applied {len(applied)} migration(s): {', '.join(applied)}" if applied else "the schema is current"
         return "SUCCESS", reason, {"Applied": str(len(applied)), "Last": applied[-1] if applied else ""}
 
-
     def _masker(self) -> Masker:
         """Masks the configured secrets (the database password among them) and credential shapes."""
         try:
