@@ -64,7 +64,7 @@ class Installation:
 @dataclass(frozen=True)
 class Use:
     installation: int | None  # whose token the request carried; None: the App's JWT (or no valid token)
-    owner: str | None  # the owner the request named
+    owner: str | None  # the owner the request named (or whose installation it looked up)
     route: str
     refused: bool
 
@@ -120,7 +120,8 @@ class Installations:
         lookup = _LOOKUP.match(path)
         if path.startswith("/app/") or path == "/app" or lookup:
             problem = self._jwt_problem(bearer)
-            self._record(None, None, route, refused=problem is not None)
+            looked_up = (lookup["owner"] or lookup["org"] or lookup["user"]) if lookup else None
+            self._record(None, looked_up, route, refused=problem is not None)
             if problem:
                 return Admission("app", answer=(401, {"message": problem, "documentation_url": DOCS}, {}, 0, 0))
             answer = self._app_answer(request, path, lookup)

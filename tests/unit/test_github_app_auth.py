@@ -215,8 +215,7 @@ def test_a_request_about_no_repository_uses_the_owner_it_is_made_for(keypair):
     gh = GitHubClient(credentials=GitHubApp("12345", pem, transport=transport, clock=lambda: 1_800_000_000.0),
                       transport=transport, budget=RecordingBudget())
     # WHEN a nodes(ids:) lookup is made for acme's repository, and another for no owner
-    with gh.acting_for("acme"):
-        gh.graphql("contributor_profiles", {"ids": ["U_1"]}, query="query { viewer { login } }")
+    gh.graphql("contributor_profiles", {"ids": ["U_1"]}, query="query { viewer { login } }", owner="acme")
     gh.graphql("contributor_profiles", {"ids": ["U_1"]}, query="query { viewer { login } }")
     # THEN the first used acme's installation; the second could use any installation (public data)
     assert api.sent[0] == ("/graphql", 8)

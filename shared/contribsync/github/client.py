@@ -18,8 +18,9 @@
 - Every request knows the repository it is about: a REST path ``/repos/{owner}/{repo}/...`` (or
   ``/orgs/{org}/...``), GraphQL variables ``owner`` and ``name``. The credentials hand out the tokens that
   may serve that owner (``Credentials.grants``): a GitHub App's token of the owner's installation only.
-  A request about no repository (``nodes(ids:)``, ``/users/{login}``) is about the owner set with
-  ``acting_for(owner)`` when a caller set one, else about none (any installation may read public data).
+  A GraphQL query naming no repository (``nodes(ids:)``) is about the ``owner`` its caller passes (the
+  repository the run is about), else about none: any installation may serve it (it reads public data),
+  as may any REST path outside ``/repos`` and ``/orgs`` (``/users/{login}``).
 - Rate-limit headers and GraphQL ``rateLimit`` go to a ``Budget`` (shared in Postgres on AWS), which
   also picks, among those tokens, the one whose budget has the most left (budgets are kept per
   installation, or per personal token) and may refuse with ``RateLimited``. A request reserves
@@ -32,11 +33,10 @@
 
 from __future__ import annotations
 
-import contextvars
 import random
 import re
 import time
-from contextlib import AbstractContextManager, contextmanager, nullcontext
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any, Protocol
@@ -94,9 +94,6 @@ class FirstToken:
     def in_flight(self, key: str) -> AbstractContextManager[None]:
         return nullcontext()
 
-
-# The owner a request about no repository is made for (``GitHubClient.acting_for``).
-_ACTING_FOR: contextvars.ContextVar[str | None] = contextvars.ContextVar("github_acting_for", default=None)
 _REPO_PATH = re.compile(r"^/(?:repos/(?P<owner>[^/]+)/(?P<repo>[^/?]+)|orgs/(?P<org>[^/?]+))")
 
 
@@ -174,38 +171,26 @@ class GitHubClient:
         delay = self.backoff_base_s * 2 ** (attempt - 1)
         self._sleep(delay / 2 + self._rng() * delay / 2)
 
-    @staticmethod
-    @contextmanager
-    def acting_for(owner: str | None) -> Iterator[None]:
-        """Requests about no repository made inside (in this thread or task) use ``owner``'s installation."""
-        reset = _ACTING_FOR.set(owner)
-        try:
-            yield
-        finally:
-            _ACTING_FOR.reset(reset)
-
-    def _scope(self, url: str, variables: Mapping[str, Any] | None) -> tuple[str | None, str | None]:
+    def _scope(self, url: str, variables: Mapping[str, Any] | None, owner: str | None) -> tuple[str | None, str | None]:
         """The owner and repository a request is about: from its REST path, its GraphQL variables
-        ``owner``/``name``, else ``acting_for``'s owner (repository unknown)."""
+        ``owner``/``name``, else the caller's ``owner`` (repository unknown)."""
         if variables is not None:
-            owner, name = variables.get("owner"), variables.get("name")
-            if isinstance(owner, str) and owner:
-                return owner, name if isinstance(name, str) and name else None
-        else:
-            match = _REPO_PATH.match(self._path(url))
-            if match:
-                return match["owner"] or match["org"], match["repo"]
-        return _ACTING_FOR.get(), None
+            named, name = variables.get("owner"), variables.get("name")
+            if isinstance(named, str) and named:
+                return named, name if isinstance(name, str) and name else None
+        elif match := _REPO_PATH.match(self._path(url)):
+            return match["owner"] or match["org"], match["repo"]
+        return owner, None
 
     def _path(self, url: str) -> str:
         return httpx.URL(url).path.removeprefix(httpx.URL(self.base_url).path.rstrip("/"))
 
-    def _authorization(self, url: str, cost: int, variables: Mapping[str, Any] | None) -> tuple[Budget, Grant | None]:
+    def _authorization(self, url: str, cost: int, variables: Mapping[str, Any] | None,
+                       owner: str | None) -> tuple[Budget, Grant | None]:
         """The budget that governs a request to ``url`` and the grant it carries (``cost`` reserved)."""
         if isinstance(self.credentials, GitHubApp) and self._is_app_endpoint(url):
-            token = self.credentials.app_token()
-            return _UNMETERED, Grant(token, "app-jwt")
-        grants = self.credentials.grants(*self._scope(url, variables))
+            return _UNMETERED, Grant(self.credentials.app_token(), "app-jwt")
+        grants = self.credentials.grants(*self._scope(url, variables, owner))
         return self.budget, self.budget.pick(grants, _resource(url), cost) if grants else None
 
     def _is_app_endpoint(self, url: str) -> bool:
@@ -214,13 +199,14 @@ class GitHubClient:
 
     def _send_once(self, method: str, url: str, what: str, *, json: object = None,
                    headers: Mapping[str, str] | None = None, cost: int = 1,
-                   variables: Mapping[str, Any] | None = None) -> tuple[httpx.Response, str | None]:
+                   variables: Mapping[str, Any] | None = None,
+                   owner: str | None = None) -> tuple[httpx.Response, str | None]:
         """One request; the answer and the budget key it was charged to (None: sent with no token)."""
         if _origin(url) != self.origin:  # before a token is picked: nothing is sent
             raise ForeignHost(f"{what}: {_shown_origin(url)} is not the GitHub API's origin "
                               f"({_shown_origin(self.base_url)}); refused, nothing sent", request=what)
         headers = dict(headers or {})
-        budget, grant = self._authorization(url, cost, variables)
+        budget, grant = self._authorization(url, cost, variables, owner)
         if grant:
             headers["Authorization"] = f"Bearer {grant.token}"
         self._count("requests")
@@ -254,12 +240,15 @@ class GitHubClient:
     # -- GraphQL ---------------------------------------------------------------------------------
 
     def graphql(self, name: str, variables: Mapping[str, Any], *, shrink: str = "first",
-                query: str | None = None, points: int = 1, missing_ok: bool = False) -> GraphQLResponse:
+                query: str | None = None, points: int = 1, missing_ok: bool = False,
+                owner: str | None = None) -> GraphQLResponse:
         """Run the document ``name`` (or ``query``). On 502/504 the ``shrink`` variable is halved.
         ``points``: what GitHub will charge for it, reserved from the budget before it is sent (several
         workers each reserving 1 point for a 13-point page would spend the budget past its reserve).
         ``missing_ok``: an answer whose only errors are NOT_FOUND (``nodes(ids:)`` naming a deleted
-        account) returns its data, with null where an object was not found."""
+        account) returns its data, with null where an object was not found.
+        ``owner``: for a query whose variables name no repository (``nodes(ids:)``), the owner whose
+        installation serves it (the repository the run is about); without it any installation may."""
         text = query or document(name)
         sent = dict(variables)
         what = f"GraphQL {name}"
@@ -267,7 +256,7 @@ class GitHubClient:
         while True:
             try:
                 response, key = self._send_once("POST", self.graphql_url, what, cost=points, variables=sent,
-                                                json={"query": text, "variables": sent})
+                                                owner=owner, json={"query": text, "variables": sent})
                 break
             except GitHubUnavailable as exc:
                 attempt += 1
