@@ -76,8 +76,9 @@ def rate_limit(args: argparse.Namespace, console: Console) -> None:
             continue
         share = r["remaining"] / r["limit"] if r["limit"] else 0
         colour = "green" if share > HEALTHY_SHARE else "yellow" if share > LOW_SHARE else "red"
+        used = str(r["used"]) if r["used"] is not None else ""
         table.add_row(who, r["account"] or ("?" if r["installation"] is not None else ""), r["resource"],
-                      f"[{colour}]{r['remaining']}[/]", str(r["limit"]), str(r["used"] if r["used"] is not None else ""),
+                      f"[{colour}]{r['remaining']}[/]", str(r["limit"]), used,
                       r["reset_at"].strftime("%H:%M:%S"), r["observed_at"].strftime("%H:%M:%S"))
     console.print(table)
 

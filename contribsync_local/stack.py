@@ -141,17 +141,7 @@ class LocalStack:
             **self.environment,
         }})
         if self.simulator is not None:
-            self.simulator.start()
-            app = self.simulator.installations
-            if app is not None and app.private_key:  # the simulator's App: its installations' tokens
-                self._set_env({"GITHUB_API_URL": self.simulator.url, "GITHUB_APP_ID": app.app_id,
-                               "GITHUB_APP_PRIVATE_KEY": app.private_key})
-                unset: tuple[str, ...] = ("GITHUB_TOKEN", "GITHUB_APP_INSTALLATION_ID")
-            else:
-                self._set_env({"GITHUB_API_URL": self.simulator.url, "GITHUB_TOKEN": self.github_token})
-                unset = ("GITHUB_APP_ID", "GITHUB_APP_PRIVATE_KEY")
-            for key in unset:
-                self._saved_env.setdefault(key, os.environ.pop(key, None))
+            self._start_simulator(self.simulator)
         self.db = Database(self.database_url, application_name="contribsync-local")
         migrate(self.db)
         # every poller thread may hold a connection at once: two queues per function, each up to the
@@ -187,6 +177,21 @@ class LocalStack:
         if self.write_state:
             write_private(STATE_FILE, json.dumps(self.state(), indent=2))
         return self
+
+    def _start_simulator(self, simulator: Simulator) -> None:
+        """Start the simulator and point the functions at it: with a personal token, or as its GitHub App
+        (``GITHUB_APP_ID`` and the App's key) when it has installations."""
+        simulator.start()
+        app = simulator.installations
+        if app is not None and app.private_key:
+            self._set_env({"GITHUB_API_URL": simulator.url, "GITHUB_APP_ID": app.app_id,
+                           "GITHUB_APP_PRIVATE_KEY": app.private_key})
+            unset: tuple[str, ...] = ("GITHUB_TOKEN", "GITHUB_APP_INSTALLATION_ID")
+        else:
+            self._set_env({"GITHUB_API_URL": simulator.url, "GITHUB_TOKEN": self.github_token})
+            unset = ("GITHUB_APP_ID", "GITHUB_APP_PRIVATE_KEY")
+        for key in unset:
+            self._saved_env.setdefault(key, os.environ.pop(key, None))
 
     def _set_env(self, values: dict[str, str]) -> None:
         """Point this process (and so every handler in it) at the stack; undone by ``stop``."""

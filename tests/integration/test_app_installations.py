@@ -32,7 +32,7 @@ def world() -> tuple[Installations, Simulator]:
 
 @pytest.fixture(scope="module")
 def synced(isolated_database, aws_endpoint):
-    app, simulator = world()
+    _, simulator = world()
     with LocalStack(database_url=isolated_database(), port=0, prefix=f"inst{uuid.uuid4().hex[:6]}", cron=False,
                     retry_base_s=1, aws_endpoint=aws_endpoint, simulator=simulator, poller_concurrency=2) as stack:
         for repo in simulator.ds.repos.values():
@@ -79,7 +79,8 @@ def test_budgets_in_postgres_are_per_installation_with_each_ones_limit(synced):
 
 def test_a_repository_whose_owner_has_no_installation_fails_for_good_with_a_clear_message(synced):
     stack, simulator = synced
-    failed = rows(stack, "SELECT status, error, attempt FROM function_runs WHERE status NOT IN ('completed', 'skipped')")
+    failed = rows(stack, "SELECT status, error, attempt FROM function_runs"
+                         " WHERE status NOT IN ('completed', 'skipped')")
     assert len(failed) == 1
     assert failed[0]["attempt"] == 1  # not retried: no installation will appear by retrying
     assert "GitHub App 777 is not installed on 'west'" in failed[0]["error"]

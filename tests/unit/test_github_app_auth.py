@@ -4,6 +4,7 @@ repository's requests carry the token of its owner's installation only."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import ClassVar
 
 import httpx
 import jwt
@@ -27,7 +28,7 @@ def keypair():
 class FakeAppApi:
     """GitHub's App endpoints: verifies the JWT like GitHub does and mints hour-long tokens."""
 
-    OWNERS = {"o": 7, "acme": 8}  # the account each installation is on
+    OWNERS: ClassVar[dict[str, int]] = {"o": 7, "acme": 8}  # the account each installation is on
 
     def __init__(self, public_key, clock) -> None:
         self.public_key = public_key
@@ -38,7 +39,7 @@ class FakeAppApi:
         self.lookups: list[str] = []  # installation lookups, by path
         self.sent: list[tuple[str, int]] = []  # (path, installation of the token it carried)
 
-    def __call__(self, request: httpx.Request) -> httpx.Response:
+    def __call__(self, request: httpx.Request) -> httpx.Response:  # noqa: PLR0911 - one answer per endpoint
         path = request.url.path
         if path.startswith("/app/") or path.endswith("/installation"):
             bearer = request.headers["authorization"].removeprefix("Bearer ")
@@ -54,7 +55,7 @@ class FakeAppApi:
             self.hook_bearers.append(request.headers["authorization"])
             return httpx.Response(202, json={}) if request.method == "POST" else httpx.Response(200, json=[{"id": 1}])
         if path == "/app/installations":
-            return httpx.Response(200, json=[{"id": 7, "account": {"login": "o"}}, {"id": 8, "account": {"login": "acme"}}])
+            return httpx.Response(200, json=[{"id": i, "account": {"login": o}} for o, i in self.OWNERS.items()])
         if path.endswith("/installation"):  # /repos/{o}/{r}/installation, /users/{o}/installation
             self.lookups.append(path)
             owner = path.split("/")[2]
@@ -202,7 +203,7 @@ def test_an_installation_outside_the_configured_list_is_refused(keypair):
     api = FakeAppApi(public, lambda: 1_800_000_000.0)
     transport = httpx.MockTransport(api)
     app = GitHubApp("12345", pem, installation_ids=[7], transport=transport, clock=lambda: 1_800_000_000.0)
-    with pytest.raises(NoInstallation, match="installation 8 .* not among GITHUB_APP_INSTALLATION_ID"):
+    with pytest.raises(NoInstallation, match=r"installation 8 .* not among GITHUB_APP_INSTALLATION_ID"):
         GitHubClient(credentials=app, transport=transport).get("/repos/acme/widgets")
     assert api.sent == []
 

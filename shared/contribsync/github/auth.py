@@ -116,8 +116,8 @@ class GitHubApp:
                 self._jwt = _Token(self.jwt(), self._clock() + JWT_LIFETIME_S)
             return self._jwt.token
 
-    def _app_request(self, method: str, path: str) -> httpx.Response:
-        response = self._http.request(method, f"{self.base_url}{path}",
+    def _app_request(self, method: str, path: str, params: dict[str, int] | None = None) -> httpx.Response:
+        response = self._http.request(method, f"{self.base_url}{path}", params=params,
                                       headers={"Authorization": f"Bearer {self.jwt()}"})
         if response.status_code >= httpx.codes.BAD_REQUEST:
             raise error_for(response, f"{method} {path}")
@@ -135,7 +135,7 @@ class GitHubApp:
         found: dict[int, str] = {}
         page = 1
         while True:
-            items = self._app_request("GET", f"/app/installations?per_page=100&page={page}").json()
+            items = self._app_request("GET", "/app/installations", {"per_page": 100, "page": page}).json()
             for item in items:
                 found[int(item["id"])] = str((item.get("account") or {}).get("login", ""))
             if len(items) < 100:  # noqa: PLR2004 - a short page is the last
