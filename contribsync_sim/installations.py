@@ -18,7 +18,10 @@ before. With ``Installations``:
 - ``used`` records every request: the installation whose token it carried (None for the JWT), the owner it
   named, its route and whether it was refused, so a test can assert which token served which repository.
 
-Times come from ``clock`` (the simulator's clock); written by hand, as the rest of the simulator.
+``clock`` times tokens and JWTs; it is the wall clock by default, as a client's ``GitHubApp`` signs its JWT
+and caches a token by the wall clock (a scaled clock here must be the client's too). The rate-limit windows
+are ``server.SimulatorApp``'s, keyed by installation, on the simulator's one clock. Written by hand, as the
+rest of the simulator.
 """
 
 from __future__ import annotations

@@ -63,6 +63,8 @@ class FakeAppApi:
                 return httpx.Response(404, json={"message": "Not Found"})
             return httpx.Response(200, json={"id": self.OWNERS[owner], "account": {"login": owner}})
         if path.endswith("/access_tokens"):
+            if int(path.split("/")[3]) not in self.OWNERS.values():  # uninstalled
+                return httpx.Response(404, json={"message": "Not Found"})
             self.minted += 1
             expires = datetime.fromtimestamp(self.clock() + 3600, tz=UTC).isoformat().replace("+00:00", "Z")
             self.installation_of[f"ghs_{self.minted}"] = int(path.split("/")[3])
@@ -228,3 +230,21 @@ def test_personal_tokens_keep_their_own_budget_keys():
 
     assert StaticTokens(["a", "", "b"]).grants("anyone", "repo") == [Grant("a", token_id("a")),
                                                                       Grant("b", token_id("b"))]
+
+
+def test_an_owner_who_reinstalled_the_app_is_looked_up_again(keypair):
+    # GIVEN a client that has read acme's repository with installation 8
+    pem, public = keypair
+    now = [1_800_000_000.0]
+    api = FakeAppApi(public, lambda: now[0])
+    transport = httpx.MockTransport(api)
+    gh = GitHubClient(credentials=GitHubApp("12345", pem, transport=transport, clock=lambda: now[0]),
+                      transport=transport)
+    gh.get("/repos/acme/widgets")
+    # WHEN acme uninstalls the App and installs it again (installation 9), and the cached token expires
+    api.OWNERS = {"o": 7, "acme": 9}
+    now[0] += 3500
+    gh.get("/repos/acme/widgets")
+    # THEN the owner was looked up again and the new installation's token used
+    assert api.sent[-1] == ("/repos/acme/widgets", 9)
+    assert api.lookups == ["/repos/acme/widgets/installation"] * 2

@@ -7,7 +7,8 @@ budget (``installation:<id>``: GitHub counts an App's budget per installation, a
 every hour). The owner's installation is found as GitHub documents it,
 ``GET /repos/{owner}/{repo}/installation`` (``/users/{owner}/installation`` when no repository is named)
 with the App's JWT, and cached for the container's life (``GET /app/installations`` fills the cache
-too: it names every installation's account). An owner with no installation raises ``NoInstallation``:
+too: it names every installation's account); an installation that is gone when its token is minted is
+forgotten and the owner asked again. An owner with no installation raises ``NoInstallation``:
 another installation's token is never tried. A request about no repository (``nodes(ids:)`` profile
 lookups) may use any installation: it reads public data.
 
@@ -188,8 +189,17 @@ class GitHubApp:
 
     def grants(self, owner: str | None, repo: str | None = None) -> list[Grant]:
         """The token of ``owner``'s installation only; with no owner, every installation's (public reads)."""
-        ids = [self.installation_for(owner, repo)] if owner else self.installations()
-        return [Grant(self.installation_token(i), installation_key(i)) for i in ids]
+        if not owner:
+            return [Grant(self.installation_token(i), installation_key(i)) for i in self.installations()]
+        installation = self.installation_for(owner, repo)
+        try:
+            token = self.installation_token(installation)
+        except NotFound:  # uninstalled since it was cached (perhaps installed again, under a new id): ask again
+            with self._lock:
+                self._owners = {o: i for o, i in self._owners.items() if i != installation}
+            installation = self.installation_for(owner, repo)
+            token = self.installation_token(installation)
+        return [Grant(token, installation_key(installation))]
 
 
 def installation_key(installation_id: int) -> str:
