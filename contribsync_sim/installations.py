@@ -14,7 +14,7 @@ before. With ``Installations``:
   installation is not the token's gets 404 (GraphQL: ``repository: null`` and NOT_FOUND), as GitHub hides
   what a token cannot read. A request naming no owner (``nodes(ids:)``, ``/users/{login}``) is served.
 - Each installation has its own rate-limit window, keyed ``installation:<id>``, of ``limit`` points an hour
-  for core and GraphQL (5,000; GitHub gives large installations up to 12,500).
+  for core and GraphQL (by default ``Knobs.budget``'s, 5,000; GitHub gives large installations up to 12,500).
 - ``used`` records every request: the installation whose token it carried (None for the JWT), the owner it
   named, its route and whether it was refused, so a test can assert which token served which repository.
 
@@ -61,7 +61,7 @@ _NOT_FOUND = {"message": "Not Found", "documentation_url": DOCS, "status": "404"
 class Installation:
     id: int
     account: str  # the owner's login
-    limit: int = 5000  # points an hour, core and GraphQL each
+    limit: int | None = None  # points an hour, core and GraphQL each; None: the simulator's Knobs.budget
 
 
 @dataclass(frozen=True)
@@ -141,7 +141,7 @@ class Installations:
             self._record(installation.id, owner, route, refused=True)
             return Admission(f"installation:{installation.id}", answer=self._hidden(request, path, owner))
         self._record(installation.id, owner, route, refused=False)
-        limits = {"core": installation.limit, "graphql": installation.limit}
+        limits = None if installation.limit is None else {"core": installation.limit, "graphql": installation.limit}
         return Admission(f"installation:{installation.id}", limits=limits)
 
     # -- the App's endpoints ---------------------------------------------------------------------
@@ -219,6 +219,14 @@ class Installations:
             self.used.append(Use(installation, owner, route, refused))
 
 
+def app_on_owners(ds: Dataset, owners: int, *, app_id: str = "1") -> Installations:
+    """``owners`` organisations ``owner-0``… sharing the dataset's repositories, each with an installation
+    (ids 1…), and a new key pair: what ``contribsync simulate-github --app-owners`` serves."""
+    logins = [f"owner-{i}" for i in range(owners)]
+    spread_owners(ds, logins)
+    return Installations.with_new_key(app_id, [Installation(i + 1, login) for i, login in enumerate(logins)])
+
+
 def spread_owners(ds: Dataset, owners: Sequence[str]) -> Dataset:
     """Give the dataset's repositories to ``owners`` (organisations made here), in equal consecutive blocks:
     with 6 repositories and 3 owners, ``repo-0`` and ``repo-1`` go to the first."""
@@ -240,4 +248,4 @@ def spread_owners(ds: Dataset, owners: Sequence[str]) -> Dataset:
     return ds
 
 
-__all__ = ["Admission", "Installation", "Installations", "Use", "spread_owners"]
+__all__ = ["Admission", "Installation", "Installations", "Use", "app_on_owners", "spread_owners"]
