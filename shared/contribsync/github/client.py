@@ -34,7 +34,6 @@
 from __future__ import annotations
 
 import random
-import re
 import time
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
@@ -48,6 +47,7 @@ from contribsync.github.auth import GitHubApp, Grant, StaticTokens
 from contribsync.github.documents import document
 from contribsync.github.errors import error_for, graphql_error_for, request_id
 from contribsync.github.etags import MemoryEtags
+from contribsync.github.scope import request_scope
 from contribsync.meters import Stats, count, saw_remaining
 
 if TYPE_CHECKING:
@@ -93,8 +93,6 @@ class FirstToken:
 
     def in_flight(self, key: str) -> AbstractContextManager[None]:
         return nullcontext()
-
-_REPO_PATH = re.compile(r"^/(?:repos/(?P<owner>[^/]+)/(?P<repo>[^/?]+)|orgs/(?P<org>[^/?]+))")
 
 
 @dataclass(frozen=True)
@@ -171,17 +169,6 @@ class GitHubClient:
         delay = self.backoff_base_s * 2 ** (attempt - 1)
         self._sleep(delay / 2 + self._rng() * delay / 2)
 
-    def _scope(self, url: str, variables: Mapping[str, Any] | None, owner: str | None) -> tuple[str | None, str | None]:
-        """The owner and repository a request is about: from its REST path, its GraphQL variables
-        ``owner``/``name``, else the caller's ``owner`` (repository unknown)."""
-        if variables is not None:
-            named, name = variables.get("owner"), variables.get("name")
-            if isinstance(named, str) and named:
-                return named, name if isinstance(name, str) and name else None
-        elif match := _REPO_PATH.match(self._path(url)):
-            return match["owner"] or match["org"], match["repo"]
-        return owner, None
-
     def _path(self, url: str) -> str:
         return httpx.URL(url).path.removeprefix(httpx.URL(self.base_url).path.rstrip("/"))
 
@@ -190,7 +177,7 @@ class GitHubClient:
         """The budget that governs a request to ``url`` and the grant it carries (``cost`` reserved)."""
         if isinstance(self.credentials, GitHubApp) and self._is_app_endpoint(url):
             return _UNMETERED, Grant(self.credentials.app_token(), "app-jwt")
-        grants = self.credentials.grants(*self._scope(url, variables, owner))
+        grants = self.credentials.grants(*request_scope(self._path(url), variables, owner))
         return self.budget, self.budget.pick(grants, _resource(url), cost) if grants else None
 
     def _is_app_endpoint(self, url: str) -> bool:
