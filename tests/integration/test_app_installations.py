@@ -4,17 +4,23 @@ in Postgres are per installation, and a repository whose owner has no installati
 
 from __future__ import annotations
 
+import time
 import uuid
+from typing import TYPE_CHECKING
 
 import httpx
 import pytest
 
+from contribsync.db import Database
 from contribsync.errors import NoInstallation, NonRetriable
-from contribsync.github import GitHubApp, GitHubClient
+from contribsync.github import GitHubApp, GitHubClient, PostgresBudget
 from contribsync_local.stack import LocalStack
 from contribsync_sim.dataset import generate, ground_truth
 from contribsync_sim.installations import Installation, Installations, spread_owners
 from contribsync_sim.simulator import Simulator
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 pytestmark = pytest.mark.integration
 
@@ -22,9 +28,9 @@ OWNERS = {"north": 101, "south": 102, "east": 103}  # owner -> its installation
 STRANGER = "west"  # owns a repository, but the App is not installed there
 
 
-def world() -> tuple[Installations, Simulator]:
+def world(clock: Callable[[], float] = time.time) -> tuple[Installations, Simulator]:
     app = Installations.with_new_key("777", [Installation(i, owner, limit=12_500 if owner == "east" else 5000)
-                                             for owner, i in OWNERS.items()])
+                                             for owner, i in OWNERS.items()], clock=clock)
     ds = spread_owners(generate(25, repos=7, prs_per_repo=30), [*OWNERS, STRANGER])
     # spread_owners gives blocks of 7 * i // 4: north 0-1, south 2-3, east 4-5, west 6
     return app, Simulator(dataset=ds, installations=app)
@@ -122,3 +128,22 @@ def test_the_rate_limit_command_shows_each_installation_with_its_account_and_bud
     rate_limit(argparse.Namespace(json=False), Console(width=200))
     table = capsys.readouterr().out
     assert all(f"{i}" in table and owner in table for owner, i in OWNERS.items())
+
+
+def test_a_new_hourly_token_keeps_drawing_on_its_installations_budget(isolated_database):
+    now = [time.time()]
+    app, simulator = world(clock=lambda: now[0])  # the App's clock and the simulator's token clock, as one
+    db = Database(isolated_database(), application_name="contribsync-tests")
+    try:
+        with simulator:
+            credentials = GitHubApp(app.app_id, str(app.private_key), base_url=simulator.url, clock=lambda: now[0])
+            gh = GitHubClient(base_url=simulator.url, credentials=credentials, budget=PostgresBudget(db))
+            gh.get("/repos/north/repo-0", conditional=False)
+            first = credentials.installation_token(OWNERS["north"])
+            now[0] += 3400  # under five minutes left: the next request mints a new token
+            gh.get("/repos/north/repo-1", conditional=False)
+            assert credentials.installation_token(OWNERS["north"]) != first and credentials.exchanges == 2
+        budgets = [(r["token_id"], r["resource"], r["used"]) for r in PostgresBudget(db).budgets()]
+        assert budgets == [("installation:101", "core", 2)]  # one budget, not one per token
+    finally:
+        db.close()
