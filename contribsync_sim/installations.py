@@ -15,8 +15,9 @@ before. With ``Installations``:
   what a token cannot read. A request naming no owner (``nodes(ids:)``, ``/users/{login}``) is served.
 - Each installation has its own rate-limit window, keyed ``installation:<id>``, of ``limit`` points an hour
   for core and GraphQL (by default ``Knobs.budget``'s, 5,000; GitHub gives large installations up to 12,500).
-- ``used`` records every request: the installation whose token it carried (None for the JWT), the owner it
-  named, its route and whether it was refused, so a test can assert which token served which repository.
+- ``used`` records every request (the last ``log_limit``): the installation whose token it carried (None
+  for the JWT), the owner it named, its route and whether it was refused, so a test can assert which token
+  served which repository; ``tally`` counts them all by (installation, owner, refused), for long runs.
 
 ``clock`` times tokens and JWTs; it is the wall clock by default, as a client's ``GitHubApp`` signs its JWT
 and caches a token by the wall clock (a scaled clock here must be the client's too). The rate-limit windows
@@ -31,6 +32,7 @@ import re
 import secrets
 import threading
 import time
+from collections import Counter, deque
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -91,11 +93,14 @@ class Installations:
     installations: Sequence[Installation]
     clock: Callable[[], float] = time.time
     private_key: str | None = None
-    used: list[Use] = field(default_factory=list)
+    log_limit: int = 100_000
+    used: deque[Use] = field(init=False)
+    tally: Counter[tuple[int | None, str | None, bool]] = field(default_factory=Counter)
     _tokens: dict[str, tuple[int, float]] = field(default_factory=dict)  # token -> (installation, expires)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __post_init__(self) -> None:
+        self.used = deque(maxlen=self.log_limit)
         self._by_id = {i.id: i for i in self.installations}
         self._by_account = {i.account.lower(): i for i in self.installations}
 
@@ -217,6 +222,7 @@ class Installations:
     def _record(self, installation: int | None, owner: str | None, route: str, *, refused: bool) -> None:
         with self._lock:
             self.used.append(Use(installation, owner, route, refused))
+            self.tally[installation, owner, refused] += 1
 
 
 def app_on_owners(ds: Dataset, owners: int, *, app_id: str = "1") -> Installations:

@@ -73,6 +73,8 @@ def test_every_request_used_its_owners_installation_and_none_was_refused(synced)
     # no token of one installation was ever sent to another owner's repository (the simulator would refuse it)
     assert [u for u in used if u.refused] == []
     assert {u.installation for u in by_repository} == set(OWNERS.values())
+    assert sum(simulator.installations.tally.values()) == len(used)
+    assert not any(refused for (_, _, refused) in simulator.installations.tally)
 
 
 def test_budgets_in_postgres_are_per_installation_with_each_ones_limit(synced):
