@@ -9,8 +9,8 @@ every hour). The owner's installation is found as GitHub documents it,
 with the App's JWT, and cached for the container's life (``GET /app/installations`` fills the cache
 too: it names every installation's account); an installation that is gone when its token is minted is
 forgotten and the owner asked again. An owner with no installation raises ``NoInstallation``:
-another installation's token is never tried. A request about no repository (``nodes(ids:)`` profile
-lookups) may use any installation: it reads public data.
+another installation's token is never tried. A request about no repository and no owner (a ``nodes(ids:)``
+lookup whose caller names no owner, ``/users/{login}``) may use any installation: it reads public data.
 
 An App signs a short JWT (RS256, PyJWT) with its private key, exchanges it for an installation
 token per installation (``POST /app/installations/{id}/access_tokens``), caches each token and
@@ -94,7 +94,6 @@ class GitHubApp:
         self._clock = clock
         self._cache: dict[int, _Token] = {}
         self._owners: dict[str, int] = {}  # owner login (lower case) -> installation id
-        self._accounts: dict[int, str] = {}  # installation id -> account login
         self._lock = threading.Lock()
         self._jwt: _Token | None = None
         self._jwt_lock = threading.Lock()
@@ -143,7 +142,6 @@ class GitHubApp:
                 break
             page += 1
         with self._lock:
-            self._accounts.update(found)
             self._owners.update({login.lower(): i for i, login in found.items() if login})
         return found
 
@@ -166,7 +164,6 @@ class GitHubApp:
             found = int(body["id"])
             with self._lock:
                 self._owners[key] = found
-                self._accounts[found] = str((body.get("account") or {}).get("login", owner))
         if self._installation_ids is not None and found not in self._installation_ids:
             raise NoInstallation(f"{owner!r} is served by installation {found} of GitHub App {self.app_id}, which is "
                                  f"not among GITHUB_APP_INSTALLATION_ID ({self._installation_ids})")
