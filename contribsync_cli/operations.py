@@ -100,7 +100,7 @@ def status(args: argparse.Namespace, console: Console) -> None:
                   f"{t['deadLettered']} dead-lettered, {t['running']} running, {t['failedLastHour']} failed in the "
                   "last hour")
     for budget in state["github"]:
-        console.print(f"GitHub token {budget['token_id']} {budget['resource']}: {budget['remaining']}/"
+        console.print(f"GitHub budget {budget['token_id']} {budget['resource']}: {budget['remaining']}/"
                       f"{budget['limit']} left, resets {_when(budget['reset_at'])}")
 
 

@@ -34,6 +34,9 @@ def add_simulator_options(p: argparse.ArgumentParser, *, port: bool) -> None:
     p.add_argument("--budget", type=int, default=5000, help="core requests per token per hour")
     p.add_argument("--graphql-budget", type=int, default=5000, help="GraphQL points per token per hour")
     p.add_argument("--change-every", type=float, default=0.0, help="change mode: seconds between changes (0: off)")
+    p.add_argument("--app-owners", type=int, default=0,
+                   help="serve a GitHub App instead of accepting any token: the repositories spread over this many "
+                        "owners (owner-0…), each with an installation and budget of its own (0: off)")
 
 
 def simulator_from(args: argparse.Namespace) -> Simulator:
@@ -45,7 +48,15 @@ def simulator_from(args: argparse.Namespace) -> Simulator:
                   fault_502=args.fault_502, fault_timeout=args.fault_timeout, fault_secondary=args.fault_secondary,
                   fault_abuse=args.fault_abuse, seed=args.seed,
                   budget={"core": args.budget, "graphql": args.graphql_budget, "search": 30})
-    return Simulator(seed=args.seed, repos=args.repos, prs_per_repo=args.prs, knobs=knobs,
+    owners = getattr(args, "app_owners", 0)
+    if not owners:
+        return Simulator(seed=args.seed, repos=args.repos, prs_per_repo=args.prs, knobs=knobs,
+                         port=getattr(args, "sim_port", 0))
+    from contribsync_sim.dataset import generate
+    from contribsync_sim.installations import app_on_owners
+
+    ds = generate(args.seed, repos=args.repos, prs_per_repo=args.prs)
+    return Simulator(dataset=ds, installations=app_on_owners(ds, owners), knobs=knobs,
                      port=getattr(args, "sim_port", 0))
 
 
@@ -62,8 +73,17 @@ def simulate_github(args: argparse.Namespace, console: Console) -> None:
         console.print(f"[bold green]GitHub simulator[/] on {sim.url}  (GraphQL {sim.url}/graphql, "
                       f"REST {sim.url}/ and {sim.url}/api/v3/)")
         console.print(f"  dataset seed {args.seed}: {len(sim.ds.repos)} repos, {len(sim.ds.prs)} PRs, "
-                      f"{len(sim.ds.issues)} issues, {len(sim.ds.discussions)} discussions; any token works")
-        console.print(f"  export GITHUB_API_URL={sim.url} GITHUB_TOKEN=sim-token")
+                      f"{len(sim.ds.issues)} issues, {len(sim.ds.discussions)} discussions")
+        if sim.installations is None:
+            console.print(f"  any token works: export GITHUB_API_URL={sim.url} GITHUB_TOKEN=sim-token")
+        else:
+            key = Path(".local") / "github-sim-app.pem"
+            key.parent.mkdir(exist_ok=True)
+            key.write_text(str(sim.installations.private_key))
+            key.chmod(0o600)
+            console.print(f"  a GitHub App on {len(sim.installations.installations)} owners; export "
+                          f"GITHUB_API_URL={sim.url} GITHUB_APP_ID={sim.installations.app_id} "
+                          f'GITHUB_APP_PRIVATE_KEY="$(cat {key})"')
         if args.changes_to:
             secret = args.webhook_secret or os.environ.get("GITHUB_WEBHOOK_SECRET") or "demo-webhook-secret"
             loop = sim.start_changes(args.changes_to, secret, every_s=args.change_every or 5.0,

@@ -2,8 +2,9 @@
 its high-priority queue, as the template's two event source mappings), the cron driver and HTTP (the
 event API, webhooks and the read-only dashboard on ``/``).
 
-GitHub: with ``github="auto"`` (the default) the simulator is started and the functions are pointed at it,
-unless ``GITHUB_TOKEN``, ``GITHUB_APP_ID`` or ``GITHUB_API_URL`` is set, in which case they reach that GitHub.
+GitHub: with ``github="auto"`` (the default) the simulator is started and the functions are pointed at it
+(as a GitHub App, with the simulator's App key, when the simulator has ``installations``), unless
+``GITHUB_TOKEN``, ``GITHUB_APP_ID`` or ``GITHUB_API_URL`` is set, in which case they reach that GitHub.
 With ``changes_every_s`` the simulator's change mode delivers signed webhooks to the stack's ``/webhook``.
 
 ``contribsync dev``, ``make demo`` and the integration tests all use this one class, so they run the
@@ -140,10 +141,7 @@ class LocalStack:
             **self.environment,
         }})
         if self.simulator is not None:
-            self.simulator.start()
-            self._set_env({"GITHUB_API_URL": self.simulator.url, "GITHUB_TOKEN": self.github_token})
-            for key in ("GITHUB_APP_ID", "GITHUB_APP_PRIVATE_KEY"):
-                self._saved_env.setdefault(key, os.environ.pop(key, None))
+            self._start_simulator(self.simulator)
         self.db = Database(self.database_url, application_name="contribsync-local")
         migrate(self.db)
         # every poller thread may hold a connection at once: two queues per function, each up to the
@@ -179,6 +177,21 @@ class LocalStack:
         if self.write_state:
             write_private(STATE_FILE, json.dumps(self.state(), indent=2))
         return self
+
+    def _start_simulator(self, simulator: Simulator) -> None:
+        """Start the simulator and point the functions at it: with a personal token, or as its GitHub App
+        (``GITHUB_APP_ID`` and the App's key) when it has installations."""
+        simulator.start()
+        app = simulator.installations
+        if app is not None and app.private_key:
+            self._set_env({"GITHUB_API_URL": simulator.url, "GITHUB_APP_ID": app.app_id,
+                           "GITHUB_APP_PRIVATE_KEY": app.private_key})
+            unset: tuple[str, ...] = ("GITHUB_TOKEN", "GITHUB_APP_INSTALLATION_ID")
+        else:
+            self._set_env({"GITHUB_API_URL": simulator.url, "GITHUB_TOKEN": self.github_token})
+            unset = ("GITHUB_APP_ID", "GITHUB_APP_PRIVATE_KEY")
+        for key in unset:
+            self._saved_env.setdefault(key, os.environ.pop(key, None))
 
     def _set_env(self, values: dict[str, str]) -> None:
         """Point this process (and so every handler in it) at the stack; undone by ``stop``."""

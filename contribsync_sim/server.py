@@ -5,7 +5,9 @@ Knobs (``Knobs``): latency per request and per returned node; a share of 502s, t
 is held back past the client's timeout, then a 504), secondary rate limits (403 + retry-after) and
 abuse responses; the primary budget per token and resource (core / graphql), answered with GitHub's
 ``x-ratelimit-*`` headers and its 403 "API rate limit exceeded" (GraphQL: a RATE_LIMITED error) when
-spent. Faults are drawn from a seeded RNG so a run is repeatable.
+spent. With ``installations`` (``installations.Installations``, a GitHub App on several owners) the App's
+endpoints are answered, tokens are checked against the owner a request names, and the budget is per
+installation instead of per token. Faults are drawn from a seeded RNG so a run is repeatable.
 
 Written by hand: no library simulates GitHub's API; werkzeug does the HTTP.
 """
@@ -27,6 +29,8 @@ from werkzeug.wrappers import Request, Response
 if TYPE_CHECKING:
     from collections.abc import Iterable
     from wsgiref.types import StartResponse, WSGIEnvironment
+
+    from contribsync_sim.installations import Installations
 
 # A handler answers (status, JSON body, extra headers, nodes returned, points charged).
 Answer = tuple[int, Any, dict[str, str], int, int]
@@ -92,9 +96,10 @@ class SimulatorApp:
     """The WSGI app: ``/graphql``, ``/api/graphql`` and REST (also under ``/api/v3``)."""
 
     def __init__(self, *, graphql: Handler, rest: Handler, knobs: Knobs | None = None,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
+                 sleep: Callable[[float], None] = time.sleep, installations: Installations | None = None) -> None:
         self.graphql = graphql
         self.rest = rest
+        self.installations = installations
         self.knobs = knobs or Knobs()
         self.counters = Counters()
         self._rng = random.Random(self.knobs.seed)
@@ -109,12 +114,13 @@ class SimulatorApp:
 
     # -- budgets -----------------------------------------------------------------------------------
 
-    def _window(self, token: str, resource: str) -> _Window:
+    def _window(self, token: str, resource: str, limits: dict[str, int] | None = None) -> _Window:
+        """The budget window of ``token`` (a token, or ``installation:<id>``); ``limits`` over ``Knobs.budget``."""
         now = int(time.time())
         key = (token, resource)
         window = self._windows.get(key)
         if window is None or window.reset <= now:
-            window = _Window(self.knobs.budget.get(resource, 5000), 0, now + self.knobs.window_s)
+            window = _Window({**self.knobs.budget, **(limits or {})}.get(resource, 5000), 0, now + self.knobs.window_s)
             self._windows[key] = window
         return window
 
@@ -148,11 +154,19 @@ class SimulatorApp:
             route = endpoint(request.method, request.path)
             c.endpoints[route] = c.endpoints.get(route, 0) + 1
             fault = self._fault()
-            window = self._window(token, resource)
-            spent = window.used >= window.limit
         base = {"x-github-request-id": request_id, "content-type": "application/json; charset=utf-8"}
+        limits = None
+        if self.installations is not None:
+            admission = self.installations.admit(request, request.path.removeprefix("/api/v3"), route)
+            if admission.answer is not None:
+                status, body, extra, _, _ = admission.answer
+                return Response(json.dumps(body), status=status, headers={**base, **extra})
+            token, limits = admission.window, admission.limits
+        with self._lock:
+            window = self._window(token, resource, limits)
+            spent = window.used >= window.limit
         if request.path.removeprefix("/api/v3") == "/rate_limit":
-            return self._rate_limit(token, base)
+            return self._rate_limit(token, base, limits)
         delay = self.knobs.latency_s + (self.knobs.graphql_latency_s if is_graphql else self.knobs.rest_latency_s)
         if delay:
             self._sleep(delay)
@@ -184,10 +198,10 @@ class SimulatorApp:
         payload = b"" if status == 304 else json.dumps(body).encode()  # noqa: PLR2004
         return Response(payload, status=status, headers={**base, **self._headers(window, resource), **extra})
 
-    def _rate_limit(self, token: str, base: dict[str, str]) -> Response:
-        """``GET /rate_limit``: every budget of the token; like GitHub, asking costs nothing."""
+    def _rate_limit(self, token: str, base: dict[str, str], limits: dict[str, int] | None) -> Response:
+        """``GET /rate_limit``: every budget of the token (or installation); like GitHub, asking costs nothing."""
         with self._lock:
-            windows = {r: self._window(token, r) for r in self.knobs.budget}
+            windows = {r: self._window(token, r, limits) for r in self.knobs.budget}
         resources = {r: {"limit": w.limit, "used": w.used, "remaining": max(0, w.limit - w.used), "reset": w.reset,
                          "resource": r} for r, w in windows.items()}
         return Response(json.dumps({"resources": resources, "rate": resources.get("core", {})}), status=200,

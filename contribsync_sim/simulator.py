@@ -2,7 +2,10 @@
 the webhook's delivery log (``sim.deliveries``) that the REST hook endpoints serve.
 
 ``contribsync simulate-github``, ``contribsync dev``, ``make demo``, the tests and the benchmarks all start it
-through ``Simulator``; the token any client sends is accepted (each one gets its own budget).
+through ``Simulator``; the token any client sends is accepted (each one gets its own budget). With
+``installations`` it is a GitHub App's world instead: several owners, each with an installation, its tokens
+and its own budget (``installations.Installations``; ``sim.installations.used`` records which installation
+served each request).
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from contribsync_sim.server import Knobs, SimulatorApp, SimulatorServer
 
 if TYPE_CHECKING:
     from contribsync_sim.dataset import Dataset
+    from contribsync_sim.installations import Installations
 
 SIM_TOKEN = "sim-token"
 
@@ -27,11 +31,13 @@ class Simulator:
     """Start with ``with Simulator(seed=1, repos=3, prs_per_repo=200) as sim:``; ``sim.url`` is the API base."""
 
     def __init__(self, *, seed: int = 1, repos: int = 3, prs_per_repo: int = 200, knobs: Knobs | None = None,
-                 port: int = 0, dataset: Dataset | None = None) -> None:
+                 port: int = 0, dataset: Dataset | None = None, installations: Installations | None = None) -> None:
         self.ds = dataset or generate(seed, repos=repos, prs_per_repo=prs_per_repo)
         self.deliveries = DeliveryLog()
         self.hooks = HookApi(self.ds, self.deliveries)
-        self.app = SimulatorApp(graphql=GraphQLApi(self.ds), rest=RestApi(self.ds, hooks=self.hooks), knobs=knobs)
+        self.installations = installations
+        self.app = SimulatorApp(graphql=GraphQLApi(self.ds), rest=RestApi(self.ds, hooks=self.hooks), knobs=knobs,
+                                installations=installations)
         self.port = port
         self.server: SimulatorServer | None = None  # bound on start, so an unstarted simulator holds no socket
         self._changes: ChangeLoop | None = None

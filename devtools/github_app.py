@@ -49,6 +49,8 @@ ENDPOINT_PERMISSION = {
     r"/repos/{}/hooks(/{}/deliveries)?": ("a repository webhook's delivery log (and redelivery)", HOOKS),
     r"/app/hook/deliveries": ("the App's own delivery log (the App's JWT: no permission)", None),
     r"/app/installations(/{}/access_tokens)?": ("installation tokens (the App's JWT: no permission)", None),
+    r"/repos/{}/{}/installation": ("the installation on a repository's owner (the App's JWT: no permission)",
+                                   None),
 }
 
 WHY = {

@@ -18,6 +18,7 @@ alone::
     │   ├── GitHubUnavailable   5xx or timeouts that outlasted the client's own retries
     │   ├── Unauthorized        (also NonRetriable) 401: bad or expired credentials
     │   ├── Unprocessable       (also NonRetriable) 422: GitHub refused the request itself
+    │   ├── NoInstallation      (also NonRetriable) the GitHub App is not installed on the repository's owner
     │   └── ForeignHost         (also NonRetriable) a URL off GITHUB_API_URL's origin: refused, never sent
     ├── OpenAIError             anything else from OpenAI (5xx, timeouts): retried with backoff
     │   └── OpenAIRateLimited(defer_until)     (also Deferred) a 429, or the shared per-minute budget is spent
@@ -121,6 +122,11 @@ class Unprocessable(GitHubError, NonRetriable):
     """422 (or 400): the request itself is wrong; retrying sends the same wrong request."""
 
 
+class NoInstallation(GitHubError, NonRetriable):
+    """The GitHub App has no installation on a repository's owner (or one outside
+    ``GITHUB_APP_INSTALLATION_ID``): no token may read it, and another installation's token is never tried."""
+
+
 class ForeignHost(GitHubError, NonRetriable):
     """A URL whose scheme, host or port is not ``GITHUB_API_URL``'s (a ``Link: rel="next"`` or an absolute
     URL naming another host, or ``http://`` for an ``https://`` API): the client refuses it before anything
@@ -169,6 +175,7 @@ __all__ = [
     "GitHubUnavailable",
     "GraphQLError",
     "InvalidEvent",
+    "NoInstallation",
     "NonRetriable",
     "NotFound",
     "OpenAIError",

@@ -11,10 +11,16 @@ import httpx
 import pytest
 
 from contribsync.errors import RateLimited
+from contribsync.github.auth import Grant
 from contribsync.github.budget import PostgresBudget, token_id
 from contribsync.github.client import GitHubClient
 
 pytestmark = pytest.mark.integration
+
+
+def g(token: str) -> Grant:
+    """A personal token's grant: its budget is keyed by its fingerprint."""
+    return Grant(token, token_id(token))
 
 
 class FakeGitHubBudget:
@@ -78,9 +84,9 @@ def test_the_token_with_the_most_budget_left_is_picked(db):
     low, high = f"low-{uuid.uuid4().hex}", f"high-{uuid.uuid4().hex}"
     reset = str(int(time.time()) + 3600)
     for token, remaining in ((low, "100"), (high, "4000")):
-        budget.observe(token, httpx.Headers({"x-ratelimit-limit": "5000", "x-ratelimit-remaining": remaining,
+        budget.observe(token_id(token), httpx.Headers({"x-ratelimit-limit": "5000", "x-ratelimit-remaining": remaining,
                                              "x-ratelimit-reset": reset, "x-ratelimit-resource": "core"}))
-    assert budget.pick([low, high], "core") == high
+    assert budget.pick([g(low), g(high)], "core").token == high
     rows = {r["token_id"]: r for r in budget.budgets()}
     assert rows[token_id(high)]["remaining"] == 3999
     assert token_id(high) != high and high not in str(rows)  # tokens are never stored in clear
@@ -95,8 +101,8 @@ def test_a_late_answer_cannot_raise_the_budget_within_a_window(db, fake_clock):
         return httpx.Headers({"x-ratelimit-limit": "5000", "x-ratelimit-remaining": str(remaining),
                               "x-ratelimit-reset": str(reset)})
 
-    budget.observe(token, answer(1000))
-    budget.observe(token, answer(1500))  # an older request answered last
+    budget.observe(token_id(token), answer(1000))
+    budget.observe(token_id(token), answer(1500))  # an older request answered last
     row = next(r for r in budget.budgets() if r["token_id"] == token_id(token))
     assert row["remaining"] == 1000
 
@@ -104,7 +110,7 @@ def test_a_late_answer_cannot_raise_the_budget_within_a_window(db, fake_clock):
 def test_graphql_rate_limit_selections_are_recorded(db):
     budget = PostgresBudget(db)
     token = f"tok-{uuid.uuid4().hex}"
-    budget.observe_graphql(token, {"limit": 5000, "remaining": 4321, "cost": 3, "used": 679,
+    budget.observe_graphql(token_id(token), {"limit": 5000, "remaining": 4321, "cost": 3, "used": 679,
                                    "resetAt": "2030-01-01T00:00:00Z"})
     row = next(r for r in budget.budgets() if r["token_id"] == token_id(token))
     assert (row["resource"], row["remaining"], row["used"]) == ("graphql", 4321, 679)
@@ -115,10 +121,10 @@ def test_below_the_reserve_on_every_token_defers_until_the_earliest_reset(db):
     tokens = [f"a-{uuid.uuid4().hex}", f"b-{uuid.uuid4().hex}"]
     resets = [int(time.time()) + 600, int(time.time()) + 1200]
     for token, reset in zip(tokens, resets, strict=True):
-        budget.observe(token, httpx.Headers({"x-ratelimit-limit": "5000", "x-ratelimit-remaining": "400",
+        budget.observe(token_id(token), httpx.Headers({"x-ratelimit-limit": "5000", "x-ratelimit-remaining": "400",
                                              "x-ratelimit-reset": str(reset)}))
     with pytest.raises(RateLimited) as caught:
-        budget.pick(tokens, "core")
+        budget.pick([g(t) for t in tokens], "core")
     assert caught.value.defer_until == datetime.fromtimestamp(resets[0], tz=UTC)
 
 
@@ -184,13 +190,13 @@ def test_githubs_first_answer_replaces_the_assumed_budget_even_when_the_real_lim
     GitHub's first answer; the token must not stay stuck under a reserve computed from the real limit."""
     budget = PostgresBudget(db)
     token = f"tok-{uuid.uuid4().hex}"
-    assert budget.pick([token], "graphql") == token  # seeds the 5,000 estimate and reserves 1
-    budget.observe_graphql(token, {"limit": 1_000_000, "remaining": 999_990, "used": 10,
+    assert budget.pick([g(token)], "graphql").token == token  # seeds the 5,000 estimate and reserves 1
+    budget.observe_graphql(token_id(token), {"limit": 1_000_000, "remaining": 999_990, "used": 10,
                                    "resetAt": "2030-01-01T00:00:00Z"})
     row = next(r for r in budget.budgets() if r["token_id"] == token_id(token))
     assert (row["limit"], row["remaining"]) == (1_000_000, 999_990)
     for _ in range(3):
-        assert budget.pick([token], "graphql") == token
+        assert budget.pick([g(token)], "graphql").token == token
 
 
 class FakeGraphQLBudget:
@@ -258,18 +264,18 @@ def test_after_a_window_rolls_over_githubs_reset_replaces_the_guessed_hour(db, f
                               "x-ratelimit-reset": str(int(reset.timestamp())), "x-ratelimit-resource": "core"})
 
     first_reset = fake_clock.now() + timedelta(seconds=60)
-    budget.observe(token, answer(10, first_reset))  # spent down to the reserve
+    budget.observe(token_id(token), answer(10, first_reset))  # spent down to the reserve
     with pytest.raises(RateLimited):
-        budget.pick([token], "core")
+        budget.pick([g(token)], "core")
     fake_clock.advance(61)
     for _ in range(5):
-        assert budget.pick([token], "core") == token  # a new window: full again
+        assert budget.pick([g(token)], "core").token == token  # a new window: full again
     real_reset = fake_clock.now() + timedelta(seconds=60)  # this GitHub's windows last a minute
-    budget.observe(token, answer(99, real_reset))  # the answer to the first; four more are in flight
+    budget.observe(token_id(token), answer(99, real_reset))  # the answer to the first; four more are in flight
     row = next(r for r in budget.budgets() if r["token_id"] == token_id(token))
     assert (row["reset_at"], row["remaining"]) == (real_reset.replace(microsecond=0), 95)
     for _ in range(85):  # down to the reserve of 10
-        budget.pick([token], "core")
+        budget.pick([g(token)], "core")
     with pytest.raises(RateLimited) as caught:
-        budget.pick([token], "core")
+        budget.pick([g(token)], "core")
     assert caught.value.defer_until == real_reset.replace(microsecond=0)

@@ -38,3 +38,34 @@ def test_simulate_github_serves_writes_ground_truth_and_reports(tmp_path):
     assert repo["id"] == facts["id"]
     assert len(pulls) == facts["pull_requests"]["total"] == 12
     assert "served 2 requests" in out
+
+
+def test_simulate_github_as_an_app_on_several_owners(tmp_path):
+    import time
+
+    import jwt
+
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "contribsync_cli.main", "simulate-github", "--port", "0", "--repos", "4", "--prs", "10",
+         "--app-owners", "2"],
+        cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        assert proc.stdout is not None
+        url = re.search(r"http://127\.0\.0\.1:\d+", proc.stdout.readline()).group(0)
+        proc.stdout.readline()  # the dataset
+        hint = proc.stdout.readline()
+        assert "GITHUB_APP_ID=1" in hint and "GITHUB_TOKEN" not in hint
+        key = (tmp_path / ".local" / "github-sim-app.pem").read_text()
+        now = int(time.time())
+        bearer = jwt.encode({"iat": now - 60, "exp": now + 500, "iss": "1"}, key, algorithm="RS256")
+        listed = httpx.get(f"{url}/app/installations", headers={"Authorization": f"Bearer {bearer}"}).json()
+        token = httpx.post(f"{url}/app/installations/2/access_tokens",
+                           headers={"Authorization": f"Bearer {bearer}"}).json()["token"]
+        mine = httpx.get(f"{url}/repos/owner-1/repo-3", headers={"Authorization": f"Bearer {token}"})
+        theirs = httpx.get(f"{url}/repos/owner-0/repo-0", headers={"Authorization": f"Bearer {token}"})
+        anyone = httpx.get(f"{url}/repos/owner-1/repo-3", headers={"Authorization": "Bearer sim-token"})
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.communicate(timeout=30)
+    assert [(i["id"], i["account"]["login"]) for i in listed] == [(1, "owner-0"), (2, "owner-1")]
+    assert (mine.status_code, theirs.status_code, anyone.status_code) == (200, 404, 401)

@@ -1,8 +1,10 @@
-"""GitHub App auth: a signed JWT becomes a cached installation token, refreshed before it expires."""
+"""GitHub App auth: a signed JWT becomes a cached installation token, refreshed before it expires; each
+repository's requests carry the token of its owner's installation only."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import ClassVar
 
 import httpx
 import jwt
@@ -10,8 +12,8 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from contribsync.errors import Unauthorized
-from contribsync.github.auth import GitHubApp
+from contribsync.errors import NoInstallation, NonRetriable, Unauthorized
+from contribsync.github.auth import GitHubApp, Grant
 from contribsync.github.client import FirstToken, GitHubClient
 
 
@@ -26,14 +28,20 @@ def keypair():
 class FakeAppApi:
     """GitHub's App endpoints: verifies the JWT like GitHub does and mints hour-long tokens."""
 
+    OWNERS: ClassVar[dict[str, int]] = {"o": 7, "acme": 8}  # the account each installation is on
+
     def __init__(self, public_key, clock) -> None:
         self.public_key = public_key
         self.clock = clock
         self.minted = 0
         self.hook_bearers: list[str] = []  # what the App's webhook endpoints were called with
+        self.installation_of: dict[str, int] = {}  # minted token -> its installation
+        self.lookups: list[str] = []  # installation lookups, by path
+        self.sent: list[tuple[str, int]] = []  # (path, installation of the token it carried)
 
-    def __call__(self, request: httpx.Request) -> httpx.Response:
-        if request.url.path.startswith("/app/"):
+    def __call__(self, request: httpx.Request) -> httpx.Response:  # noqa: PLR0911 - one answer per endpoint
+        path = request.url.path
+        if path.startswith("/app/") or path.endswith("/installation"):
             bearer = request.headers["authorization"].removeprefix("Bearer ")
             try:
                 claims = jwt.decode(bearer, self.public_key, algorithms=["RS256"],
@@ -46,13 +54,24 @@ class FakeAppApi:
         if request.url.path.startswith("/app/hook/"):
             self.hook_bearers.append(request.headers["authorization"])
             return httpx.Response(202, json={}) if request.method == "POST" else httpx.Response(200, json=[{"id": 1}])
-        if request.url.path == "/app/installations":
-            return httpx.Response(200, json=[{"id": 7}, {"id": 8}])
-        if request.url.path.endswith("/access_tokens"):
+        if path == "/app/installations":
+            return httpx.Response(200, json=[{"id": i, "account": {"login": o}} for o, i in self.OWNERS.items()])
+        if path.endswith("/installation"):  # /repos/{o}/{r}/installation, /users/{o}/installation
+            self.lookups.append(path)
+            owner = path.split("/")[2]
+            if owner not in self.OWNERS:
+                return httpx.Response(404, json={"message": "Not Found"})
+            return httpx.Response(200, json={"id": self.OWNERS[owner], "account": {"login": owner}})
+        if path.endswith("/access_tokens"):
+            if int(path.split("/")[3]) not in self.OWNERS.values():  # uninstalled
+                return httpx.Response(404, json={"message": "Not Found"})
             self.minted += 1
             expires = datetime.fromtimestamp(self.clock() + 3600, tz=UTC).isoformat().replace("+00:00", "Z")
+            self.installation_of[f"ghs_{self.minted}"] = int(path.split("/")[3])
             return httpx.Response(201, json={"token": f"ghs_{self.minted}", "expires_at": expires})
         assert request.headers["authorization"].startswith("Bearer ghs_")
+        token = request.headers["authorization"].removeprefix("Bearer ")
+        self.sent.append((path, self.installation_of[token]))
         return httpx.Response(200, json={"token_used": request.headers["authorization"]})
 
 
@@ -112,10 +131,12 @@ def test_settings_choose_the_app_when_configured_and_tokens_otherwise(keypair):
 class RecordingBudget(FirstToken):
     def __init__(self) -> None:
         self.picked: list[str] = []
+        self.offered: list[list[str]] = []  # the budget keys each request could use
 
-    def pick(self, tokens, resource, cost=1):
-        self.picked.append(tokens[0])
-        return tokens[0]
+    def pick(self, grants, resource, cost=1):
+        self.picked.append(grants[0].token)
+        self.offered.append([g.budget_key for g in grants])
+        return grants[0]
 
 
 def test_the_apps_own_endpoints_get_its_jwt_outside_the_budget_and_the_rest_an_installation_token(keypair):
@@ -139,3 +160,91 @@ def test_the_apps_own_endpoints_get_its_jwt_outside_the_budget_and_the_rest_an_i
     now[0] += 500
     gh.get("/app/hook/deliveries", conditional=False)
     assert api.hook_bearers[-1] != api.hook_bearers[0]
+
+
+def test_each_owners_repository_gets_its_own_installations_token_and_budget(keypair):
+    # GIVEN an App installed on two owners (7 on "o", 8 on "acme"), no installation list configured
+    pem, public = keypair
+    api = FakeAppApi(public, lambda: 1_800_000_000.0)
+    transport = httpx.MockTransport(api)
+    app = GitHubApp("12345", pem, transport=transport, clock=lambda: 1_800_000_000.0)
+    budget = RecordingBudget()
+    gh = GitHubClient(credentials=app, transport=transport, budget=budget)
+    # WHEN it reads repositories of both owners, by REST and by GraphQL (variables owner/name)
+    gh.get("/repos/o/r")
+    gh.get("/repos/acme/widgets/pulls/1")
+    gh.get("/repos/ACME/other")  # logins are case-insensitive: the same installation, no new lookup
+    gh.graphql("repository", {"owner": "acme", "name": "widgets"}, query="query { viewer { login } }")
+    gh.get("/repos/o/r/issues")
+    # THEN every request carried its owner's installation token, and only that one was offered to the budget
+    assert api.sent == [("/repos/o/r", 7), ("/repos/acme/widgets/pulls/1", 8), ("/repos/ACME/other", 8),
+                        ("/graphql", 8), ("/repos/o/r/issues", 7)]
+    assert budget.offered == [["installation:7"], ["installation:8"], ["installation:8"], ["installation:8"],
+                              ["installation:7"]]
+    # AND each owner's installation was looked up once, by GitHub's documented endpoint
+    assert api.lookups == ["/repos/o/r/installation", "/repos/acme/widgets/installation"]
+
+
+def test_a_repository_whose_owner_has_no_installation_fails_clearly_and_nothing_is_sent(keypair):
+    pem, public = keypair
+    api = FakeAppApi(public, lambda: 1_800_000_000.0)
+    transport = httpx.MockTransport(api)
+    gh = GitHubClient(credentials=GitHubApp("12345", pem, transport=transport, clock=lambda: 1_800_000_000.0),
+                      transport=transport)
+    gh.get("/repos/o/r")  # an installation's token is at hand
+    with pytest.raises(NoInstallation, match="not installed on 'stranger'") as caught:
+        gh.get("/repos/stranger/thing")
+    assert isinstance(caught.value, NonRetriable)
+    with pytest.raises(NoInstallation):
+        gh.graphql("repository", {"owner": "stranger", "name": "thing"}, query="query { viewer { login } }")
+    assert [p for p, _ in api.sent] == ["/repos/o/r"]  # no other installation's token was tried
+
+
+def test_an_installation_outside_the_configured_list_is_refused(keypair):
+    pem, public = keypair
+    api = FakeAppApi(public, lambda: 1_800_000_000.0)
+    transport = httpx.MockTransport(api)
+    app = GitHubApp("12345", pem, installation_ids=[7], transport=transport, clock=lambda: 1_800_000_000.0)
+    with pytest.raises(NoInstallation, match=r"installation 8 .* not among GITHUB_APP_INSTALLATION_ID"):
+        GitHubClient(credentials=app, transport=transport).get("/repos/acme/widgets")
+    assert api.sent == []
+
+
+def test_a_request_about_no_repository_uses_the_owner_it_is_made_for(keypair):
+    # GIVEN an App on two owners
+    pem, public = keypair
+    api = FakeAppApi(public, lambda: 1_800_000_000.0)
+    transport = httpx.MockTransport(api)
+    gh = GitHubClient(credentials=GitHubApp("12345", pem, transport=transport, clock=lambda: 1_800_000_000.0),
+                      transport=transport, budget=RecordingBudget())
+    # WHEN a nodes(ids:) lookup is made for acme's repository, and another for no owner
+    gh.graphql("contributor_profiles", {"ids": ["U_1"]}, query="query { viewer { login } }", owner="acme")
+    gh.graphql("contributor_profiles", {"ids": ["U_1"]}, query="query { viewer { login } }")
+    # THEN the first used acme's installation; the second could use any installation (public data)
+    assert api.sent[0] == ("/graphql", 8)
+    assert gh.budget.offered[-1] == ["installation:7", "installation:8"]
+
+
+def test_personal_tokens_keep_their_own_budget_keys():
+    from contribsync.github.auth import StaticTokens, token_id
+
+    assert StaticTokens(["a", "", "b"]).grants("anyone", "repo") == [Grant("a", token_id("a")),
+                                                                      Grant("b", token_id("b"))]
+
+
+def test_an_owner_who_reinstalled_the_app_is_looked_up_again(keypair):
+    # GIVEN a client that has read acme's repository with installation 8
+    pem, public = keypair
+    now = [1_800_000_000.0]
+    api = FakeAppApi(public, lambda: now[0])
+    transport = httpx.MockTransport(api)
+    gh = GitHubClient(credentials=GitHubApp("12345", pem, transport=transport, clock=lambda: now[0]),
+                      transport=transport)
+    gh.get("/repos/acme/widgets")
+    # WHEN acme uninstalls the App and installs it again (installation 9), and the cached token expires
+    api.OWNERS = {"o": 7, "acme": 9}
+    now[0] += 3500
+    gh.get("/repos/acme/widgets")
+    # THEN the owner was looked up again and the new installation's token used
+    assert api.sent[-1] == ("/repos/acme/widgets", 9)
+    assert api.lookups == ["/repos/acme/widgets/installation"] * 2

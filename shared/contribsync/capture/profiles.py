@@ -42,9 +42,10 @@ def requests_for(people: int) -> int:
     return -(-people // BATCH)
 
 
-def refresh(ctx: RunContext, github_ids: Iterable[int]) -> int:
+def refresh(ctx: RunContext, github_ids: Iterable[int], *, owner: str | None = None) -> int:
     """Read the counts of the people among ``github_ids`` that are due; the number of people read
-    (in ``requests_for(n)`` requests)."""
+    (in ``requests_for(n)`` requests). ``owner``: the owner of the repository they were found in, whose
+    GitHub App installation serves the lookups (and is charged for them)."""
     ids = sorted(set(github_ids))
     if not ids:
         return 0
@@ -54,7 +55,8 @@ def refresh(ctx: RunContext, github_ids: Iterable[int]) -> int:
         "limit": MAX_PER_RUN})]
     for start in range(0, len(due), BATCH):
         chunk = due[start:start + BATCH]
-        answer = ctx.github.graphql("contributor_profiles", {"ids": chunk}, points=POINTS, missing_ok=True)
+        answer = ctx.github.graphql("contributor_profiles", {"ids": chunk}, points=POINTS, missing_ok=True,
+                                    owner=owner)
         # nodes(ids:) answers in the order asked, with null for an id it cannot resolve
         rows = [_counts(node, node_id) for node, node_id in zip(answer.data["nodes"], chunk, strict=True)]
         ctx.db.query("contributors_profiles_store", {"profiles": json.dumps(rows), "now": now})

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from contribsync.github.auth import Credentials, GitHubApp, StaticTokens
+from contribsync.github.auth import Credentials, GitHubApp, Grant, StaticTokens
 from contribsync.github.budget import PostgresBudget
 from contribsync.github.client import GitHubClient, GraphQLResponse, RestResponse
 from contribsync.github.documents import document
@@ -34,6 +34,7 @@ __all__ = [
     "Credentials",
     "GitHubApp",
     "GitHubClient",
+    "Grant",
     "GraphQLResponse",
     "MemoryEtags",
     "PostgresBudget",

@@ -15,13 +15,20 @@
   naming another host, or ``http://`` for an ``https://`` API, is refused with ``ForeignHost`` before
   anything is sent, so no token is ever sent elsewhere. (httpx already drops ``Authorization`` when a
   redirect leaves the origin.)
+- Every request knows the repository it is about: a REST path ``/repos/{owner}/{repo}/...`` (or
+  ``/orgs/{org}/...``), GraphQL variables ``owner`` and ``name``. The credentials hand out the tokens that
+  may serve that owner (``Credentials.grants``): a GitHub App's token of the owner's installation only.
+  A GraphQL query naming no repository (``nodes(ids:)``) is about the ``owner`` its caller passes (the
+  repository the run is about), else about none: any installation may serve it (it reads public data),
+  as may any REST path outside ``/repos`` and ``/orgs`` (``/users/{login}``).
 - Rate-limit headers and GraphQL ``rateLimit`` go to a ``Budget`` (shared in Postgres on AWS), which
-  also picks the token with the most budget left and may refuse with ``RateLimited``. A request reserves
+  also picks, among those tokens, the one whose budget has the most left (budgets are kept per
+  installation, or per personal token) and may refuse with ``RateLimited``. A request reserves
   what it will cost first: 1 point for REST, the caller's ``points`` for a GraphQL query (GitHub charges
   a query by its page sizes, 13 points for a page of pull requests with their reviews and comments).
 - With a GitHub App's credentials, ``/app/...`` endpoints are called with the App's JWT, as GitHub
-  requires there; those calls bypass the budget (it is kept per installation token, and a JWT lives
-  minutes) but get the same retries.
+  requires there; those calls bypass the budget (a JWT's calls are not an installation's budget) but get
+  the same retries.
 """
 
 from __future__ import annotations
@@ -36,10 +43,11 @@ from typing import TYPE_CHECKING, Any, Protocol
 import httpx
 
 from contribsync.errors import ForeignHost, GitHubUnavailable
-from contribsync.github.auth import GitHubApp, StaticTokens
+from contribsync.github.auth import GitHubApp, Grant, StaticTokens
 from contribsync.github.documents import document
 from contribsync.github.errors import error_for, graphql_error_for, request_id
 from contribsync.github.etags import MemoryEtags
+from contribsync.github.scope import request_scope
 from contribsync.meters import Stats, count, saw_remaining
 
 if TYPE_CHECKING:
@@ -55,35 +63,35 @@ SHRINKABLE_STATUS = frozenset({502, 504})
 
 
 class Budget(Protocol):
-    """Where rate-limit observations go, and which token to use next."""
+    """Where rate-limit observations go, and which grant (token and budget key) to use next."""
 
-    def pick(self, tokens: list[str], resource: str, cost: int = 1) -> str:
-        """The token to use for ``resource`` (core, graphql, search), ``cost`` points reserved on it;
+    def pick(self, grants: list[Grant], resource: str, cost: int = 1) -> Grant:
+        """The grant to use for ``resource`` (core, graphql, search), ``cost`` points reserved on its budget;
         may raise ``RateLimited``."""
         ...
 
-    def observe(self, token: str, headers: httpx.Headers) -> None: ...
+    def observe(self, key: str, headers: httpx.Headers) -> None: ...
 
-    def observe_graphql(self, token: str, rate_limit: Mapping[str, Any]) -> None: ...
+    def observe_graphql(self, key: str, rate_limit: Mapping[str, Any]) -> None: ...
 
-    def in_flight(self, token: str) -> AbstractContextManager[None]:
-        """Hold one of the token's concurrent-request slots for the duration of a request."""
+    def in_flight(self, key: str) -> AbstractContextManager[None]:
+        """Hold one of the budget key's concurrent-request slots for the duration of a request."""
         ...
 
 
 class FirstToken:
-    """The trivial budget: always the first token, nothing recorded."""
+    """The trivial budget: always the first grant, nothing recorded."""
 
-    def pick(self, tokens: list[str], resource: str, cost: int = 1) -> str:
-        return tokens[0]
+    def pick(self, grants: list[Grant], resource: str, cost: int = 1) -> Grant:
+        return grants[0]
 
-    def observe(self, token: str, headers: httpx.Headers) -> None:
+    def observe(self, key: str, headers: httpx.Headers) -> None:
         return None
 
-    def observe_graphql(self, token: str, rate_limit: Mapping[str, Any]) -> None:
+    def observe_graphql(self, key: str, rate_limit: Mapping[str, Any]) -> None:
         return None
 
-    def in_flight(self, token: str) -> AbstractContextManager[None]:
+    def in_flight(self, key: str) -> AbstractContextManager[None]:
         return nullcontext()
 
 
@@ -161,48 +169,55 @@ class GitHubClient:
         delay = self.backoff_base_s * 2 ** (attempt - 1)
         self._sleep(delay / 2 + self._rng() * delay / 2)
 
-    def _authorization(self, url: str, cost: int = 1) -> tuple[Budget, str | None]:
-        """The budget that governs a request to ``url`` and the token it carries (``cost`` reserved)."""
+    def _path(self, url: str) -> str:
+        return httpx.URL(url).path.removeprefix(httpx.URL(self.base_url).path.rstrip("/"))
+
+    def _authorization(self, url: str, cost: int, variables: Mapping[str, Any] | None,
+                       owner: str | None) -> tuple[Budget, Grant | None]:
+        """The budget that governs a request to ``url`` and the grant it carries (``cost`` reserved)."""
         if isinstance(self.credentials, GitHubApp) and self._is_app_endpoint(url):
-            return _UNMETERED, self.credentials.app_token()
-        tokens = self.credentials.tokens()
-        return self.budget, self.budget.pick(tokens, _resource(url), cost) if tokens else None
+            return _UNMETERED, Grant(self.credentials.app_token(), "app-jwt")
+        grants = self.credentials.grants(*request_scope(self._path(url), variables, owner))
+        return self.budget, self.budget.pick(grants, _resource(url), cost) if grants else None
 
     def _is_app_endpoint(self, url: str) -> bool:
-        path = httpx.URL(url).path.removeprefix(httpx.URL(self.base_url).path.rstrip("/"))
+        path = self._path(url)
         return path == "/app" or path.startswith("/app/")
 
     def _send_once(self, method: str, url: str, what: str, *, json: object = None,
-                   headers: Mapping[str, str] | None = None, cost: int = 1) -> httpx.Response:
+                   headers: Mapping[str, str] | None = None, cost: int = 1,
+                   variables: Mapping[str, Any] | None = None,
+                   owner: str | None = None) -> tuple[httpx.Response, str | None]:
+        """One request; the answer and the budget key it was charged to (None: sent with no token)."""
         if _origin(url) != self.origin:  # before a token is picked: nothing is sent
             raise ForeignHost(f"{what}: {_shown_origin(url)} is not the GitHub API's origin "
                               f"({_shown_origin(self.base_url)}); refused, nothing sent", request=what)
         headers = dict(headers or {})
-        budget, token = self._authorization(url, cost)
-        if token:
-            headers["Authorization"] = f"Bearer {token}"
+        budget, grant = self._authorization(url, cost, variables, owner)
+        if grant:
+            headers["Authorization"] = f"Bearer {grant.token}"
         self._count("requests")
         try:
-            with budget.in_flight(token) if token else nullcontext():
+            with budget.in_flight(grant.budget_key) if grant else nullcontext():
                 response = self._http.request(method, url, headers=headers, json=json)
         except httpx.TimeoutException as exc:
             raise GitHubUnavailable(f"{what}: timed out ({type(exc).__name__})", request=what) from exc
         except httpx.TransportError as exc:
             raise GitHubUnavailable(f"{what}: {type(exc).__name__}: {exc}", request=what) from exc
-        if token:
-            budget.observe(token, response.headers)
+        if grant:
+            budget.observe(grant.budget_key, response.headers)
             if budget is not _UNMETERED:  # an App JWT's calls are not the installation's budget
                 self._charge(url, response)
         if response.status_code >= HTTPStatus.BAD_REQUEST:
             raise error_for(response, what)
-        return response
+        return response, grant.budget_key if grant else None
 
     def _send(self, method: str, url: str, what: str, *, json: object = None,
               headers: Mapping[str, str] | None = None) -> httpx.Response:
         attempt = 0
         while True:
             try:
-                return self._send_once(method, url, what, json=json, headers=headers)
+                return self._send_once(method, url, what, json=json, headers=headers)[0]
             except GitHubUnavailable as exc:
                 attempt += 1
                 if attempt > self.max_retries or (exc.status and exc.status not in RETRYABLE_STATUS):
@@ -212,20 +227,23 @@ class GitHubClient:
     # -- GraphQL ---------------------------------------------------------------------------------
 
     def graphql(self, name: str, variables: Mapping[str, Any], *, shrink: str = "first",
-                query: str | None = None, points: int = 1, missing_ok: bool = False) -> GraphQLResponse:
+                query: str | None = None, points: int = 1, missing_ok: bool = False,
+                owner: str | None = None) -> GraphQLResponse:
         """Run the document ``name`` (or ``query``). On 502/504 the ``shrink`` variable is halved.
         ``points``: what GitHub will charge for it, reserved from the budget before it is sent (several
         workers each reserving 1 point for a 13-point page would spend the budget past its reserve).
         ``missing_ok``: an answer whose only errors are NOT_FOUND (``nodes(ids:)`` naming a deleted
-        account) returns its data, with null where an object was not found."""
+        account) returns its data, with null where an object was not found.
+        ``owner``: for a query whose variables name no repository (``nodes(ids:)``), the owner whose
+        installation serves it (the repository the run is about); without it any installation may."""
         text = query or document(name)
         sent = dict(variables)
         what = f"GraphQL {name}"
         attempt = 0
         while True:
             try:
-                response = self._send_once("POST", self.graphql_url, what, json={"query": text, "variables": sent},
-                                           cost=points)
+                response, key = self._send_once("POST", self.graphql_url, what, cost=points, variables=sent,
+                                                owner=owner, json={"query": text, "variables": sent})
                 break
             except GitHubUnavailable as exc:
                 attempt += 1
@@ -244,8 +262,8 @@ class GitHubClient:
             self._count("graphql_points", cost)
         if (remaining := _int(rate.get("remaining"))) is not None:
             saw_remaining(remaining, totals=self.stats)
-        if rate and (token := _token_of(response)):
-            self.budget.observe_graphql(token, rate)
+        if rate and key:
+            self.budget.observe_graphql(key, rate)
         errors = body.get("errors")
         if errors and not (missing_ok and body.get("data") and {e.get("type") for e in errors} == {"NOT_FOUND"}):
             raise graphql_error_for(errors, response, what)
@@ -330,12 +348,6 @@ def _shown_origin(url: str) -> str:
         return "a malformed URL"
     scheme, host, port = origin
     return f"{scheme}://{host}" + (f":{port}" if port is not None else "")
-
-
-def _token_of(response: httpx.Response) -> str | None:
-    """The token a request was sent with (it was picked by the budget for that request)."""
-    auth: str = response.request.headers.get("authorization", "")
-    return auth.removeprefix("Bearer ") or None
 
 
 def _next_link(header: str) -> str | None:

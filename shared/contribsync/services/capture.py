@@ -118,7 +118,7 @@ def repository_sync(data: RepositorySync, ctx: RunContext) -> dict[str, Any]:
             batch.graphql_pull_request(node)
         written = _write(ctx, repo, batch)
         log.add(written, processed=len(nodes))
-        people = profiles.refresh(ctx, batch.contributors)
+        people = profiles.refresh(ctx, batch.contributors, owner=repo["owner"])
         ctx.db.query("repository_synced", {"repository_id": str(repo["id"]), "now": now,
                                            "prs_synced_through": None, "pull_request_count": prs["totalCount"]})
     recent = _iso(now - DETAILS_RECENT)
@@ -237,7 +237,7 @@ def _page_stream(ctx: RunContext, repo: dict[str, Any], state: str, progress: di
             progress.update(counts)
             total.add(written)
             log.add(written, processed=len(batch))
-        people = profiles.refresh(ctx, batch.contributors)
+        people = profiles.refresh(ctx, batch.contributors, owner=repo["owner"])
         with lock:
             progress["profiles"] = progress.get("profiles", 0) + people
             progress["profileRequests"] = progress.get("profileRequests", 0) + profiles.requests_for(people)
