@@ -3,11 +3,15 @@ the webhook's delivery log (``sim.deliveries``) that the REST hook endpoints ser
 
 ``contribsync simulate-github``, ``contribsync dev``, ``make demo``, the tests and the benchmarks all start it
 through ``Simulator``; the token any client sends is accepted (each one gets its own budget).
+
+``clock`` (a callable giving the time, e.g. a ``ScaledClock``'s ``now``) is the simulator's time: its
+rate-limit windows and reset times, the timestamps of the changes it makes and of its hook deliveries.
 """
 
 from __future__ import annotations
 
 import threading
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from contribsync_sim.changes import ChangeFeed, WebhookSender
@@ -18,6 +22,8 @@ from contribsync_sim.rest_api import RestApi
 from contribsync_sim.server import Knobs, SimulatorApp, SimulatorServer
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from contribsync_sim.dataset import Dataset
 
 SIM_TOKEN = "sim-token"
@@ -27,11 +33,13 @@ class Simulator:
     """Start with ``with Simulator(seed=1, repos=3, prs_per_repo=200) as sim:``; ``sim.url`` is the API base."""
 
     def __init__(self, *, seed: int = 1, repos: int = 3, prs_per_repo: int = 200, knobs: Knobs | None = None,
-                 port: int = 0, dataset: Dataset | None = None) -> None:
+                 port: int = 0, dataset: Dataset | None = None, clock: Callable[[], datetime] | None = None) -> None:
         self.ds = dataset or generate(seed, repos=repos, prs_per_repo=prs_per_repo)
-        self.deliveries = DeliveryLog()
+        self.clock = clock or (lambda: datetime.now(UTC))
+        self.deliveries = DeliveryLog(clock=self.clock)
         self.hooks = HookApi(self.ds, self.deliveries)
-        self.app = SimulatorApp(graphql=GraphQLApi(self.ds), rest=RestApi(self.ds, hooks=self.hooks), knobs=knobs)
+        self.app = SimulatorApp(graphql=GraphQLApi(self.ds), rest=RestApi(self.ds, hooks=self.hooks), knobs=knobs,
+                                clock=self.clock)
         self.port = port
         self.server: SimulatorServer | None = None  # bound on start, so an unstarted simulator holds no socket
         self._changes: ChangeLoop | None = None
@@ -47,7 +55,8 @@ class Simulator:
         return self
 
     def feed(self, secret: str, *, seed: int = 0) -> ChangeFeed:
-        return ChangeFeed(self.ds, api=self.url, secret=secret, seed=seed, lock=self.app.data_lock)
+        return ChangeFeed(self.ds, api=self.url, secret=secret, seed=seed, lock=self.app.data_lock,
+                          clock=self.clock)
 
     def sender(self, webhook_url: str, *, duplicate: float = 0.0, reorder: int = 0, drop: float = 0.0,
                seed: int = 0, copies: int = 1, workers: int = 1) -> WebhookSender:
