@@ -40,6 +40,7 @@ class CronDriver:
         self.fired: list[tuple[str, datetime]] = []
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self.interval_s = DEFAULT_INTERVAL_S  # set by start
 
     def tick(self, now: datetime) -> list[tuple[str, datetime]]:
         """Send every schedule due at or before ``now``; return what fired."""
@@ -61,10 +62,10 @@ class CronDriver:
     def start(self, interval_s: float | None = None) -> None:
         """Tick in a thread every ``interval_s`` real seconds: by default 5, or a simulated minute on a
         scaled clock, whichever is shorter."""
-        every = interval_s if interval_s is not None else min(DEFAULT_INTERVAL_S, 60 / self.clock.factor)
+        self.interval_s = interval_s if interval_s is not None else min(DEFAULT_INTERVAL_S, 60 / self.clock.factor)
 
         def loop() -> None:
-            while not self._stop.wait(every):
+            while not self._stop.wait(self.interval_s):
                 try:
                     self.tick(self.clock.now())
                 except Exception:
