@@ -170,7 +170,7 @@ class LocalStack:
         # stack's concurrency, and a few for the stack's own calls
         self.sqs = sqs_client(pool=2 * len(catalog.EVENTS) * self.poller_concurrency + 8)
         self.queue_urls = create_queues(self.sqs, self.prefix)
-        self.queues = Queues(self.sqs, prefix=self.prefix)
+        self.queues = Queues(self.sqs, prefix=self.prefix, clock=self.clock)
         tag = f"_{id(self)}"
         for event in catalog.EVENTS:
             self.handlers[event.function] = load_handler(event.function, tag=tag, clock=self.clock)

@@ -112,7 +112,8 @@ class Clients:
 
             from contribsync.queues import Queues
 
-            return Queues(boto3.client("sqs", region_name=self.settings.region), prefix=self.settings.queue_prefix)
+            return Queues(boto3.client("sqs", region_name=self.settings.region), prefix=self.settings.queue_prefix,
+                          clock=self.clock)
 
         return self._once("queues", build)
 

@@ -190,3 +190,30 @@ def test_the_simulators_rate_limit_window_is_an_hour_of_the_clock(real):
     assert fresh.headers["x-ratelimit-reset"] == str(reset + 3600)
     limits = json.loads(client.get("/rate_limit", headers=headers).get_data())
     assert limits["resources"]["core"]["reset"] == reset + 3600
+
+
+class SqsClient:
+    """``get_queue_url`` and ``send_message_batch``: keeps the bodies sent."""
+
+    def __init__(self) -> None:
+        self.bodies: list[dict] = []
+
+    def get_queue_url(self, QueueName):
+        return {"QueueUrl": f"http://sqs/{QueueName}"}
+
+    def send_message_batch(self, QueueUrl, Entries):
+        self.bodies += [json.loads(e["MessageBody"]) for e in Entries]
+        return {"Successful": [{"Id": e["Id"]} for e in Entries]}
+
+
+def test_an_event_sent_without_a_time_is_stamped_with_the_senders_clock(real):
+    from contribsync.queues import Queues
+
+    clock = ScaledClock(60, start=START + timedelta(days=30), monotonic=real)
+    real.advance(60)
+    sqs = SqsClient()
+    Queues(sqs, prefix="p", clock=clock).send_event("cancel/function", {"event": "capture/pr.details"})
+    # the time cancellations are compared with: the simulated one, a month and an hour from START
+    assert sqs.bodies[0]["ts"] == int((START + timedelta(days=30, hours=1)).timestamp() * 1000)
+    Queues(sqs, prefix="p").send_event("cancel/function", {"event": "capture/pr.details"})
+    assert abs(sqs.bodies[1]["ts"] / 1000 - datetime.now(UTC).timestamp()) < 60  # the system's, as before
