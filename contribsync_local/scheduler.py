@@ -4,33 +4,43 @@ It sends the same message the template's Scheduler target sends: ``{"name", "id"
 {"scheduledAt"}}`` with the fire time, so a run computes as of the driver's clock and a fire is never
 processed twice. ``tick(now)`` fires
 everything due up to ``now``, so tests fast-forward the clock instead of waiting.
+
+The driver's time is ``clock`` (``contribsync.clock``; the system's by default). On a ``ScaledClock`` the
+background driver (``start``) ticks once per simulated minute, cron's finest grain (every real second at
+factor 60), so an hourly schedule fires about once per real minute.
 """
 
 from __future__ import annotations
 
 import threading
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from croniter import croniter
 
 from contribsync import catalog
+from contribsync.clock import SystemClock
 from contribsync.observability import logger
 
 if TYPE_CHECKING:
+    from contribsync.clock import Clock
     from contribsync.queues import Queues
+
+DEFAULT_INTERVAL_S = 5.0  # the background driver's real seconds between ticks on the system clock
 
 
 class CronDriver:
     def __init__(self, queues: Queues, *, start: datetime | None = None,
-                 only: tuple[str, ...] | None = None) -> None:
+                 only: tuple[str, ...] | None = None, clock: Clock | None = None) -> None:
         self.queues = queues
+        self.clock = clock or SystemClock()
         self.events = [e for e in catalog.EVENTS if e.schedule and (only is None or e.name in only)]
-        begin = start or datetime.now(UTC)
+        begin = start or self.clock.now()
         self._next = {e.name: croniter(str(e.schedule), begin).get_next(datetime) for e in self.events}
         self.fired: list[tuple[str, datetime]] = []
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self.interval_s = DEFAULT_INTERVAL_S  # set by start
 
     def tick(self, now: datetime) -> list[tuple[str, datetime]]:
         """Send every schedule due at or before ``now``; return what fired."""
@@ -49,11 +59,15 @@ class CronDriver:
     def next_fire(self) -> dict[str, datetime]:
         return dict(self._next)
 
-    def start(self, interval_s: float = 5.0) -> None:
+    def start(self, interval_s: float | None = None) -> None:
+        """Tick in a thread every ``interval_s`` real seconds: by default 5, or a simulated minute on a
+        scaled clock, whichever is shorter."""
+        self.interval_s = interval_s if interval_s is not None else min(DEFAULT_INTERVAL_S, 60 / self.clock.factor)
+
         def loop() -> None:
-            while not self._stop.wait(interval_s):
+            while not self._stop.wait(self.interval_s):
                 try:
-                    self.tick(datetime.now(UTC))
+                    self.tick(self.clock.now())
                 except Exception:
                     logger.exception("cron driver error")
 

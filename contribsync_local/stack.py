@@ -7,6 +7,13 @@ GitHub: with ``github="auto"`` (the default) the simulator is started and the fu
 ``GITHUB_TOKEN``, ``GITHUB_APP_ID`` or ``GITHUB_API_URL`` is set, in which case they reach that GitHub.
 With ``changes_every_s`` the simulator's change mode delivers signed webhooks to the stack's ``/webhook``.
 
+Time: ``clock`` (``contribsync.clock``; the system's by default) is the stack's one clock. Every handler's
+clients (runtime, flow control, GitHub budget), the cron driver and the simulator the stack makes run on
+it; with a ``ScaledClock(60)`` a simulated hour passes per real minute, hourly crons fire about once per
+real minute and the simulator's rate-limit windows last a real minute. A ``simulator`` passed in keeps its
+own clock: give it ``clock=clock.now``. SQS (moto) keeps real time: deferrals ask it for the simulated
+wait divided by the factor (``contribsync.clock.real_delay_s``).
+
 ``contribsync dev``, ``make demo`` and the integration tests all use this one class, so they run the
 same handlers in the same way. Handlers are the real ``functions/*/app.py`` modules, imported
 in-process and called with Lambda-shaped events. With ``http_process`` (``contribsync dev``, the webhook
@@ -24,6 +31,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from contribsync import catalog
+from contribsync.clock import SystemClock
 from contribsync.db import Database, migrate
 from contribsync.queues import Queues
 from contribsync.runtime.failure import Masker
@@ -41,6 +49,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
     from types import ModuleType
 
+    from contribsync.clock import Clock
     from contribsync_local.http import AccessLog
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -51,8 +60,9 @@ LOCAL_WEBHOOK_SECRET = "demo-webhook-secret"
 REAL_GITHUB_ENV = ("GITHUB_TOKEN", "GITHUB_APP_ID", "GITHUB_API_URL")
 
 
-def load_handler(function: str, *, tag: str = "") -> ModuleType:
-    """Import ``functions/<folder>/app.py`` as its own module (``tag`` keeps stacks apart)."""
+def load_handler(function: str, *, tag: str = "", clock: Clock | None = None) -> ModuleType:
+    """Import ``functions/<folder>/app.py`` as its own module (``tag`` keeps stacks apart); its clients run
+    on ``clock`` when one is given (see ``use_clock``)."""
     folder = catalog.folder_of(function)
     path = FUNCTIONS / folder / "app.py"
     spec = importlib.util.spec_from_file_location(f"contribsync_fn_{folder}{tag}", path)
@@ -60,6 +70,8 @@ def load_handler(function: str, *, tag: str = "") -> ModuleType:
         raise FileNotFoundError(path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
+    if clock is not None:
+        use_clock(module, clock)
     return module
 
 
@@ -68,6 +80,13 @@ def close_handler(module: ModuleType) -> None:
     for name in ("RUNTIME", "WEBHOOK_RECEIVER", "EVENT_API"):
         if (closable := getattr(module, name, None)) is not None:
             closable.close()
+
+
+def use_clock(module: ModuleType, clock: Clock) -> None:
+    """Put a handler module's clients on ``clock``, before its first event builds anything from them."""
+    for name in ("RUNTIME", "WEBHOOK_RECEIVER", "EVENT_API"):
+        if (holder := getattr(module, name, None)) is not None:
+            holder.clients.clock = clock
 
 
 def write_private(path: Path, text: str) -> None:
@@ -94,8 +113,9 @@ class LocalStack:
                  retry_base_s: float = 10.0, write_state: bool = False, aws_endpoint: str | None = None,
                  github: str = "auto", simulator: Simulator | None = None, changes_every_s: float = 0.0,
                  github_token: str = SIM_TOKEN, http_process: bool = False, access_log: AccessLog = "off",
-                 environment: Mapping[str, str] | None = None) -> None:
+                 environment: Mapping[str, str] | None = None, clock: Clock | None = None) -> None:
         self.database_url = database_url
+        self.clock: Clock = clock or SystemClock()
         self.aws_endpoint = aws_endpoint  # reuse a running AWS endpoint instead of starting moto
         self.port = port
         self.prefix = prefix
@@ -115,7 +135,7 @@ class LocalStack:
         if github not in ("auto", "sim", "env"):
             raise ValueError(f"github must be auto, sim or env, not {github!r}")
         use_sim = github == "sim" or (github == "auto" and not any(os.environ.get(k) for k in REAL_GITHUB_ENV))
-        self.simulator: Simulator | None = (simulator or Simulator()) if use_sim else None
+        self.simulator: Simulator | None = (simulator or Simulator(clock=self.clock.now)) if use_sim else None
         self.changes_every_s = changes_every_s
         self.github_token = github_token  # what the functions send the simulator (it accepts any token)
         self.http_process = http_process  # the HTTP endpoint in a process of its own (see http_process)
@@ -148,18 +168,18 @@ class LocalStack:
         # stack's concurrency, and a few for the stack's own calls
         self.sqs = sqs_client(pool=2 * len(catalog.EVENTS) * self.poller_concurrency + 8)
         self.queue_urls = create_queues(self.sqs, self.prefix)
-        self.queues = Queues(self.sqs, prefix=self.prefix)
+        self.queues = Queues(self.sqs, prefix=self.prefix, clock=self.clock)
         tag = f"_{id(self)}"
         for event in catalog.EVENTS:
-            self.handlers[event.function] = load_handler(event.function, tag=tag)
+            self.handlers[event.function] = load_handler(event.function, tag=tag, clock=self.clock)
         for function in URL_FUNCTIONS:
             if (FUNCTIONS / catalog.folder_of(function) / "app.py").exists():
-                self.handlers[function] = load_handler(function, tag=tag)
+                self.handlers[function] = load_handler(function, tag=tag, clock=self.clock)
         if self.with_pollers:
             for event in catalog.EVENTS:
                 self.start_poller(event.function)
         if self.with_cron:
-            self.cron = CronDriver(self.queues)
+            self.cron = CronDriver(self.queues, clock=self.clock)
             self.cron.start()
         webhook = self.handlers.get("WebhookReceiver")
         if self.http_process:

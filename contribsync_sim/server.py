@@ -9,6 +9,10 @@ spent. With ``installations`` (``installations.Installations``, a GitHub App on 
 endpoints are answered, tokens are checked against the owner a request names, and the budget is per
 installation instead of per token. Faults are drawn from a seeded RNG so a run is repeatable.
 
+Budget windows (``window_s``, an hour), ``x-ratelimit-reset`` and GraphQL ``rateLimit.resetAt`` are on
+``clock`` (a callable giving the time; the system's by default), so on a scaled clock an hour's window
+passes in a real minute at factor 60. Latency and timeout holds stay real sleeps.
+
 Written by hand: no library simulates GitHub's API; werkzeug does the HTTP.
 """
 
@@ -21,6 +25,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from werkzeug.serving import WSGIRequestHandler, make_server
@@ -96,7 +101,8 @@ class SimulatorApp:
     """The WSGI app: ``/graphql``, ``/api/graphql`` and REST (also under ``/api/v3``)."""
 
     def __init__(self, *, graphql: Handler, rest: Handler, knobs: Knobs | None = None,
-                 sleep: Callable[[float], None] = time.sleep, installations: Installations | None = None) -> None:
+                 sleep: Callable[[float], None] = time.sleep, installations: Installations | None = None,
+                 clock: Callable[[], datetime] | None = None) -> None:
         self.graphql = graphql
         self.rest = rest
         self.installations = installations
@@ -108,6 +114,7 @@ class SimulatorApp:
         # Held while a handler reads the dataset; change mode holds it while it mutates the dataset.
         self.data_lock = threading.RLock()
         self._sleep = sleep
+        self.clock = clock or (lambda: datetime.now(UTC))  # the budgets' time (see the module's docstring)
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         return self.respond(Request(environ))(environ, start_response)
@@ -116,7 +123,7 @@ class SimulatorApp:
 
     def _window(self, token: str, resource: str, limits: dict[str, int] | None = None) -> _Window:
         """The budget window of ``token`` (a token, or ``installation:<id>``); ``limits`` over ``Knobs.budget``."""
-        now = int(time.time())
+        now = int(self.clock().timestamp())
         key = (token, resource)
         window = self._windows.get(key)
         if window is None or window.reset <= now:

@@ -6,11 +6,15 @@ through ``Simulator``; the token any client sends is accepted (each one gets its
 ``installations`` it is a GitHub App's world instead: several owners, each with an installation, its tokens
 and its own budget (``installations.Installations``; ``sim.installations.used`` records which installation
 served each request).
+
+``clock`` (a callable giving the time, e.g. a ``ScaledClock``'s ``now``) is the simulator's time: its
+rate-limit windows and reset times, the timestamps of the changes it makes and of its hook deliveries.
 """
 
 from __future__ import annotations
 
 import threading
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from contribsync_sim.changes import ChangeFeed, WebhookSender
@@ -21,6 +25,8 @@ from contribsync_sim.rest_api import RestApi
 from contribsync_sim.server import Knobs, SimulatorApp, SimulatorServer
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from contribsync_sim.dataset import Dataset
     from contribsync_sim.installations import Installations
 
@@ -31,13 +37,15 @@ class Simulator:
     """Start with ``with Simulator(seed=1, repos=3, prs_per_repo=200) as sim:``; ``sim.url`` is the API base."""
 
     def __init__(self, *, seed: int = 1, repos: int = 3, prs_per_repo: int = 200, knobs: Knobs | None = None,
-                 port: int = 0, dataset: Dataset | None = None, installations: Installations | None = None) -> None:
+                 port: int = 0, dataset: Dataset | None = None, installations: Installations | None = None,
+                 clock: Callable[[], datetime] | None = None) -> None:
         self.ds = dataset or generate(seed, repos=repos, prs_per_repo=prs_per_repo)
-        self.deliveries = DeliveryLog()
+        self.clock = clock or (lambda: datetime.now(UTC))
+        self.deliveries = DeliveryLog(clock=self.clock)
         self.hooks = HookApi(self.ds, self.deliveries)
         self.installations = installations
         self.app = SimulatorApp(graphql=GraphQLApi(self.ds), rest=RestApi(self.ds, hooks=self.hooks), knobs=knobs,
-                                installations=installations)
+                                installations=installations, clock=self.clock)
         self.port = port
         self.server: SimulatorServer | None = None  # bound on start, so an unstarted simulator holds no socket
         self._changes: ChangeLoop | None = None
@@ -53,7 +61,8 @@ class Simulator:
         return self
 
     def feed(self, secret: str, *, seed: int = 0) -> ChangeFeed:
-        return ChangeFeed(self.ds, api=self.url, secret=secret, seed=seed, lock=self.app.data_lock)
+        return ChangeFeed(self.ds, api=self.url, secret=secret, seed=seed, lock=self.app.data_lock,
+                          clock=self.clock)
 
     def sender(self, webhook_url: str, *, duplicate: float = 0.0, reorder: int = 0, drop: float = 0.0,
                seed: int = 0, copies: int = 1, workers: int = 1) -> WebhookSender:

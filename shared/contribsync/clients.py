@@ -16,7 +16,7 @@ from __future__ import annotations
 import threading
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from contribsync.flow_control import Clock, SystemClock
+from contribsync.clock import Clock, SystemClock
 from contribsync.observability import mask_in_logs
 
 if TYPE_CHECKING:
@@ -112,7 +112,8 @@ class Clients:
 
             from contribsync.queues import Queues
 
-            return Queues(boto3.client("sqs", region_name=self.settings.region), prefix=self.settings.queue_prefix)
+            return Queues(boto3.client("sqs", region_name=self.settings.region), prefix=self.settings.queue_prefix,
+                          clock=self.clock)
 
         return self._once("queues", build)
 
@@ -121,7 +122,7 @@ class Clients:
         def build() -> GitHubClient:
             from contribsync.github import github_client
 
-            return github_client(self.settings, self.db)
+            return github_client(self.settings, self.db, clock=self.clock)
 
         return self._once("github", build)
 

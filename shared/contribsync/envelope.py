@@ -57,10 +57,11 @@ class EventEnvelope(BaseModel):
     user: dict[str, Any] | None = None
     v: str | None = None
 
-    def stamped(self) -> EventEnvelope:
-        """This event with an id and a timestamp, filling whichever the sender left out."""
+    def stamped(self, now_ms: int | None = None) -> EventEnvelope:
+        """This event with an id and a timestamp (``now_ms``, by default the system's time), filling whichever
+        the sender left out."""
         return self.model_copy(
-            update={"id": self.id or str(uuid.uuid4()), "ts": self.ts or int(time.time() * 1000)}
+            update={"id": self.id or str(uuid.uuid4()), "ts": self.ts or now_ms or int(time.time() * 1000)}
         )
 
 

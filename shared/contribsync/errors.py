@@ -101,6 +101,11 @@ class SecondaryRateLimited(RateLimited):
                          request_id=request_id, request=request)
         self.retry_after = retry_after
 
+    def delay_seconds(self, now: datetime) -> int:
+        """``retry_after`` is a wait from the answer, so it is counted from the runtime's clock (``now``), not
+        from ``defer_until``, which the system clock set: on a scaled clock the two differ."""
+        return max(0, self.retry_after)
+
 
 class GraphQLError(GitHubError):
     """GitHub's GraphQL endpoint answered with ``errors``; their messages are kept."""

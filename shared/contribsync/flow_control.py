@@ -1,7 +1,8 @@
 """Flow control shared by every Lambda instance: concurrency leases, throttles and cancellations.
 
 All state is in Postgres so the limits hold across instances and pollers. Time comes from an
-injectable ``Clock`` so tests can fast-forward a throttle without waiting.
+injectable ``Clock`` (``contribsync.clock``) so tests can fast-forward a throttle without waiting, and a
+simulation can run on a scaled clock.
 """
 
 from __future__ import annotations
@@ -9,9 +10,10 @@ from __future__ import annotations
 import json
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any, Protocol
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
+from contribsync.clock import Clock, SystemClock
 from contribsync.db import sql
 
 if TYPE_CHECKING:
@@ -20,15 +22,6 @@ if TYPE_CHECKING:
     from contribsync.db import Database
 
 _CANCELLED = "cancelled by cancel/function"  # the reason of a cancellation that gave none
-
-
-class Clock(Protocol):
-    def now(self) -> datetime: ...
-
-
-class SystemClock:
-    def now(self) -> datetime:
-        return datetime.now(UTC)
 
 
 @dataclass(frozen=True)
@@ -52,11 +45,14 @@ class FlowControl:
         self.clock = clock or SystemClock()
 
     def acquire(self, *, scope: str, key: str, limit: int, ttl_s: int) -> uuid.UUID | None:
-        """A lease id if fewer than ``limit`` runs of ``scope``/``key`` hold one, else None."""
+        """A lease id if fewer than ``limit`` runs of ``scope``/``key`` hold one, else None.
+
+        ``ttl_s`` is real seconds (a Lambda's or a request's timeout: the lease must outlive the real run
+        that holds it); on a scaled clock that is ``ttl_s * factor`` clock seconds."""
         run_id = uuid.uuid4()
         now = self.clock.now()
         params = {"scope": scope, "key": key, "limit": limit, "run_id": run_id, "now": now,
-                  "expires_at": now + timedelta(seconds=ttl_s)}
+                  "expires_at": now + timedelta(seconds=ttl_s * self.clock.factor)}
         with self.db.transaction() as conn:
             conn.execute(sql("lease_lock"), params)
             row = conn.execute(sql("lease_acquire"), params).fetchone()

@@ -32,6 +32,8 @@ if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
     from mypy_boto3_sqs.type_defs import MessageAttributeValueTypeDef
 
+    from contribsync.clock import Clock
+
 SQS_MAX_DELAY_S = 900  # SQS caps DelaySeconds at 15 minutes
 SQS_BATCH = 10
 
@@ -43,9 +45,12 @@ def _attrs(values: Mapping[str, str]) -> dict[str, MessageAttributeValueTypeDef]
 class Queues:
     """Resolves queue URLs once per container and sends, re-queues and dead-letters messages."""
 
-    def __init__(self, sqs: SQSClient, *, prefix: str) -> None:
+    def __init__(self, sqs: SQSClient, *, prefix: str, clock: Clock | None = None) -> None:
+        """``clock`` stamps the ``ts`` of an event sent without one (the system's by default): the time the
+        runtime compares with cancellations, so on a scaled clock it must be that clock's."""
         self.sqs = sqs
         self.prefix = prefix
+        self.clock = clock
         self._urls: dict[str, str] = {}
 
     def url(self, queue: str) -> str:
@@ -60,7 +65,8 @@ class Queues:
 
     def send_events(self, events: Iterable[Mapping[str, Any]]) -> list[str]:
         """Validate every event first (nothing is sent if one is invalid), then send in batches of 10."""
-        return self.send_envelopes([self.validate(raw) for raw in events])
+        now_ms = int(self.clock.now().timestamp() * 1000) if self.clock else None
+        return self.send_envelopes([self.validate(raw, now_ms=now_ms) for raw in events])
 
     def send_envelopes(self, envelopes: Iterable[EventEnvelope]) -> list[str]:
         """Send validated events to their functions' queues (the high one for a high priority) in batches of
@@ -97,12 +103,13 @@ class Queues:
         return ids
 
     @staticmethod
-    def validate(raw: Mapping[str, Any], *, accept_unknown: bool = False) -> EventEnvelope:
+    def validate(raw: Mapping[str, Any], *, accept_unknown: bool = False, now_ms: int | None = None) -> EventEnvelope:
         """An event as the runtime will see it, or ``InvalidEvent``/``UnknownEvent`` with the reason.
         ``accept_unknown`` (the event API, as Inngest) takes a name no function handles, for
         ``NoFunction`` to record; contribsync's own senders and the CLI refuse it. An event the runtime
         could never record (a NUL or an unpaired surrogate in its name, id or data) or that cannot be
-        written as JSON (data nested deeper than pydantic serialises) is refused too, never queued."""
+        written as JSON (data nested deeper than pydantic serialises) is refused too, never queued.
+        ``now_ms`` is the ``ts`` of an event sent without one (``EventEnvelope.stamped``)."""
         try:
             envelope = EventEnvelope.model_validate({k: v for k, v in raw.items() if v is not None})
         except ValidationError as exc:
@@ -119,7 +126,7 @@ class Queues:
             event.model.model_validate(envelope.data)
         except ValidationError as exc:
             raise InvalidEvent(f"{envelope.name}: {exc.errors(include_url=False)}") from exc
-        return envelope.stamped()
+        return envelope.stamped(now_ms)
 
     def send_raw(self, queue: str, body: str, *, delay_s: int = 0, attributes: Mapping[str, str] = {}) -> None:
         """Put a body on a queue as it is (re-queues, dead letters, redrives)."""

@@ -63,6 +63,8 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
 class FakeClock:
     """A clock the test moves by hand."""
 
+    factor = 1.0  # not scaled (contribsync.clock)
+
     def __init__(self, start: datetime | None = None) -> None:
         self.t = start or datetime.now(UTC)
 

@@ -11,6 +11,7 @@ from contribsync.github.documents import document
 from contribsync.github.etags import MemoryEtags, PostgresEtags
 
 if TYPE_CHECKING:
+    from contribsync.clock import Clock
     from contribsync.db import Database
     from contribsync.settings import Settings
 
@@ -23,10 +24,11 @@ def credentials_from(settings: Settings) -> Credentials:
     return StaticTokens(list(settings.github_tokens))
 
 
-def github_client(settings: Settings, db: Database) -> GitHubClient:
-    """The client every function uses: its budget shared through Postgres."""
+def github_client(settings: Settings, db: Database, *, clock: Clock | None = None) -> GitHubClient:
+    """The client every function uses: its budget shared through Postgres, on ``clock`` (the system's by
+    default) like the runtime's."""
     return GitHubClient(base_url=settings.github_api_url, credentials=credentials_from(settings),
-                        budget=PostgresBudget(db, reserve=settings.github_rate_limit_reserve),
+                        budget=PostgresBudget(db, reserve=settings.github_rate_limit_reserve, clock=clock),
                         etags=PostgresEtags(db), timeout_s=settings.github_timeout_s)
 
 

@@ -10,6 +10,9 @@ go to the function's one DLQ, which both queues' redrive policies name too.
   then (exponential, with equal jitter) and counts the attempt.
 - ``dead_letter``: a copy goes to the DLQ with the error (as the run history keeps it) and the attempts in
   its attributes.
+
+Delays are clock seconds (``contribsync.clock``); what SQS is asked for is real seconds,
+``real_delay_s`` of them (the same on AWS; on a scaled clock, divided by its factor).
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ import random
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
+from contribsync.clock import real_delay_s
 from contribsync.envelope import ATTEMPTS_ATTR, ERROR_ATTR, NOT_BEFORE_ATTR, ORIGIN_ATTR, PRIOR_ATTEMPTS_ATTR
 from contribsync.errors import StoreError
 from contribsync.observability import count, logger
@@ -66,9 +70,10 @@ class Delivery:
 
     def requeue(self, body: str, *, delay_s: float, spent_attempts: int, origin: str) -> datetime:
         """Send this body again after ``delay_s``; the attempts already spent, and the id of the message as
-        first sent, travel with it."""
-        not_before = self.clients.clock.now() + timedelta(seconds=delay_s)
-        self.clients.queues.send_raw(self.queue, body, delay_s=int(delay_s + 0.999), attributes={
+        first sent, travel with it. SQS is asked for ``real_delay_s`` (``delay_s`` on the system clock)."""
+        clock = self.clients.clock
+        not_before = clock.now() + timedelta(seconds=delay_s)
+        self.clients.queues.send_raw(self.queue, body, delay_s=real_delay_s(clock, delay_s), attributes={
             PRIOR_ATTEMPTS_ATTR: str(spent_attempts),
             NOT_BEFORE_ATTR: not_before.isoformat(),
             ORIGIN_ATTR: origin,
@@ -80,9 +85,10 @@ class Delivery:
         self.clients.queues.send_raw(queue, body, attributes={ORIGIN_ATTR: origin})
 
     def retry_later(self, receipt_handle: str, attempt: int) -> int:
-        """Let SQS hand the message out again after the backoff of ``attempt``; the delay in seconds."""
+        """Let SQS hand the message out again after the backoff of ``attempt``; the delay in clock seconds."""
         delay = self.backoff_s(attempt)
-        self.clients.queues.change_visibility(self.queue, receipt_handle, delay)
+        visible_in = max(1, real_delay_s(self.clients.clock, delay))  # 0 would hand it out again at once
+        self.clients.queues.change_visibility(self.queue, receipt_handle, visible_in)
         return delay
 
     def backoff_s(self, attempt: int) -> int:
