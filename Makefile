@@ -9,7 +9,7 @@ export AWS_DEFAULT_REGION ?= us-east-1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: install test lint unit integration demo dev template bench clean
+.PHONY: install test lint unit integration demo dev template bench fleet clean
 
 # Python 3.11 with venv: present on the project's machines; installed from Debian if missing.
 .python:
@@ -72,6 +72,13 @@ dev: $(VENV)/.installed
 
 # The benchmarks (about 75 minutes, most of it the peer tools at 150 ms per REST request): each writes
 # bench/results/<scenario>.json; the last step gathers them into bench/results.json and bench/RESULTS.md.
+# The fleet (issue 25): 1,000 repositories over 10 App installations, backfilled, then a simulated week of
+# changes on a scaled clock (FLEET_ARGS: e.g. --repositories 100 --owners 3 --factor 600); writes
+# bench/results/fleet.json and its section of bench/RESULTS.md.
+fleet: $(VENV)/.installed
+	$(BIN)/python -m devtools.fleet $(FLEET_ARGS)
+	$(BIN)/python -m devtools.bench_report
+
 bench: $(VENV)/.installed
 	$(BIN)/python -m devtools.bench
 	$(BIN)/python -m devtools.bench_webhooks

@@ -103,11 +103,12 @@ class ChangeFeed:
                    "X-GitHub-Hook-Installation-Target-Type": "repository", **sign(self.secret, body)}
         return Delivery(delivery_id, event, payload.get("action"), body, headers)
 
-    def step(self, kind: str | None = None) -> list[Delivery]:
-        """Apply one change (``kind`` from ``KINDS``, else drawn at random) and return its deliveries."""
+    def step(self, kind: str | None = None, repository: Repository | None = None) -> list[Delivery]:
+        """Apply one change (``kind`` from ``KINDS``, else drawn at random) to ``repository`` (else one drawn
+        at random) and return its deliveries."""
         with self.lock:
             kind = kind or self.rng.choice(KINDS)
-            repo = self.ds.repos[self.rng.choice(sorted(self.ds.repos))]
+            repo = repository or self.ds.repos[self.rng.choice(sorted(self.ds.repos))]
             handler: Callable[[Repository], list[Delivery]] = getattr(self, f"_{kind}")
             return handler(repo)
 

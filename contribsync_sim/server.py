@@ -82,6 +82,10 @@ class Counters:
     # The least any token had left of each budget after an answer, in any window (how close a client
     # came to running dry; a chaos test checks it never went under the client's reserve).
     lowest_remaining: dict[str, int] = field(default_factory=dict)
+    # Points charged and the least left, per budget window's owner (a token, or ``installation:<id>``) and
+    # resource: what each installation drew (the fleet scenario's lower bound and reserve check).
+    points_by_budget: dict[tuple[str, str], int] = field(default_factory=dict)
+    lowest_by_budget: dict[tuple[str, str], int] = field(default_factory=dict)
 
 
 _NUMBER = re.compile(r"/\d+(?=/|$)")
@@ -199,6 +203,9 @@ class SimulatorApp:
             by_resource[resource] = by_resource.get(resource, 0) + charged
             left = window.limit - window.used
             self.counters.lowest_remaining[resource] = min(self.counters.lowest_remaining.get(resource, left), left)
+            budget = (token, resource)
+            self.counters.points_by_budget[budget] = self.counters.points_by_budget.get(budget, 0) + charged
+            self.counters.lowest_by_budget[budget] = min(self.counters.lowest_by_budget.get(budget, left), left)
             self.counters.not_modified += status == 304  # noqa: PLR2004
         if self.knobs.latency_per_node_s and nodes:
             self._sleep(self.knobs.latency_per_node_s * nodes)

@@ -1,7 +1,7 @@
 """``make bench``'s last step: every scenario's figures in one ``bench/results.json`` and ``bench/RESULTS.md``.
 
 Each benchmark writes its own file under ``bench/results/`` (``capture``, ``peers``, ``webhooks``,
-``embeddings``, ``workspaces``, ``imports``, ``chaos``); this gathers them and writes the table a
+``embeddings``, ``workspaces``, ``imports``, ``chaos``, ``fleet``); this gathers them and writes the table a
 reader compares. A scenario whose file is missing is listed as not measured, never filled in.
 Ratios are computed within each scenario's own run, never across runs.
 """
@@ -18,7 +18,7 @@ RESULTS_DIR = ROOT / "bench" / "results"
 COMBINED = ROOT / "bench" / "results.json"
 MARKDOWN = ROOT / "bench" / "RESULTS.md"
 THOUSANDS = 1000
-SCENARIOS = ("capture", "peers", "webhooks", "embeddings", "workspaces", "imports", "chaos")
+SCENARIOS = ("capture", "peers", "webhooks", "embeddings", "workspaces", "imports", "chaos", "fleet")
 
 
 def load() -> dict[str, Any]:
@@ -214,12 +214,19 @@ def _chaos(r: dict[str, Any]) -> list[str]:
     return _table(["figure", "value"], flat)
 
 
+def _fleet(r: dict[str, Any]) -> list[str]:
+    from devtools.fleet_figures import markdown
+
+    return markdown(r["fleet"]) if r["fleet"] is not None else ["Not measured (run `make fleet`).", ""]
+
+
 def render(r: dict[str, Any]) -> str:
     sections = [("Full sync against peers", _full_sync),
                 ("Incremental: one day of changes, webhooks off", _incremental),
                 ("Webhook ingest", _webhooks), ("DB bulk upsert: set-based vs row by row", _upserts),
                 ("Embeddings: 5,000 items", _embeddings), ("Workspace metrics", _workspaces),
-                ("Handler cold import", _imports), ("Chaos", _chaos)]
+                ("Handler cold import", _imports), ("Chaos", _chaos),
+                ("Fleet: repositories over several App installations, scaled clock", _fleet)]
     measured = {k: _get(v, "measured_at") for k, v in r.items() if v is not None}
     lines = ["# Benchmark results", "",
              "Written by `make bench` (`devtools/bench_report.py`) from the files in `bench/results/`. Every "

@@ -1,0 +1,196 @@
+"""The fleet scenario's figures (``devtools.fleet``): backfill time against the budget's lower bound, freshness
+on the webhook and cron paths, budgets per installation, completeness, Postgres and the cost model, each
+with the clock's scale factor and the machine; ``markdown`` renders them for ``bench/RESULTS.md``."""
+
+from __future__ import annotations
+
+import math
+import os
+from datetime import UTC, datetime
+from pathlib import Path
+from statistics import quantiles
+from typing import TYPE_CHECKING, Any
+
+import psycopg
+from psycopg.rows import dict_row
+
+from contribsync.github.budget import DEFAULT_RESERVE
+from devtools import cost_estimate
+from devtools.cost_estimate import (
+    LAMBDA_GB_SECOND_ARM,
+    LAMBDA_PER_REQUEST,
+    MEMORY_GB,
+    RECEIVER_S,
+    SCHEDULER_PER_INVOCATION,
+    SQS_PER_REQUEST,
+    SQS_REQUESTS_PER_MESSAGE,
+)
+
+if TYPE_CHECKING:
+    from contribsync_local.stack import LocalStack
+    from contribsync_sim.simulator import Simulator
+    from devtools.fleet import Run
+    from devtools.fleet_plan import Fleet
+    from devtools.pg_activity import Activity
+
+RESULTS = Path(__file__).resolve().parent.parent / "bench" / "results" / "fleet.json"
+TARGET_S = {"high": 3600, "medium": 6 * 3600, "low": 24 * 3600}
+BACKFILL_GOAL, WEBHOOK_P99_GOAL_S, CRON_GOAL = 1.2, 10.0, 0.99
+
+
+def rows(dsn: str, query: str, *params: object) -> list[dict[str, Any]]:
+    """A query on a connection of its own (not one of the stack's pools)."""
+    with psycopg.connect(dsn, autocommit=True, row_factory=dict_row) as conn:
+        return conn.execute(query, params).fetchall()
+
+
+def machine() -> dict[str, Any]:
+    return {"cores": os.cpu_count(), "load_1_5_15": [round(x, 2) for x in os.getloadavg()]}
+
+
+def runs_snapshot(stack: LocalStack) -> dict[str, float]:
+    """Runs and their summed real duration so far, and the crons fired: subtracted, a period's work."""
+    [row] = rows(str(stack.database_url), "SELECT count(*) AS runs,"
+                 " coalesce(sum(duration_ms), 0) AS ms FROM function_runs")
+    return {"runs": row["runs"], "ms": float(row["ms"]), "crons": len(stack.cron.fired) if stack.cron else 0}
+
+
+def _limits(sim: Simulator) -> dict[str, int]:
+    assert sim.installations is not None
+    return {f"installation:{i.id}": i.limit or 5000 for i in sim.installations.installations}
+
+
+def backfill(run: Run, sim: Simulator) -> dict[str, Any]:
+    """Simulated backfill time against points needed / points an hour, the slowest installation."""
+    limits = _limits(sim)
+    hours = {key: n / limits[key.split("/")[0]] for key, n in run.backfill["points"].items()
+             if key.split("/")[1] in ("graphql", "core")}
+    slowest = max(hours, key=hours.__getitem__) if hours else None
+    bound_h = hours[slowest] if slowest else 0.0
+    took_h = run.backfill["simulated_s"] / 3600
+    return {"simulated_h": round(took_h, 3), "wall_s": round(run.backfill["wall_s"], 1),
+            "points_by_installation": run.backfill["points"], "lower_bound_h": round(bound_h, 3),
+            "slowest_installation": slowest, "ratio": round(took_h / bound_h, 2) if bound_h else None,
+            "goal": f"ratio <= {BACKFILL_GOAL}"}
+
+
+def webhook_freshness(stack: LocalStack, run: Run) -> dict[str, Any]:
+    """Per change, simulated seconds from the change to its last delivery processed: the wall time from
+    the change to ``processed_at`` (Postgres's clock, the same machine's) times the factor."""
+    processed = {r["delivery_id"]: r["processed_at"] for r in rows(
+        str(stack.database_url), "SELECT delivery_id, processed_at FROM webhook_deliveries"
+                                 " WHERE processed_at IS NOT NULL")}
+    lags = []
+    missed = set(run.missed)
+    for change in run.changes:
+        ids = [d for d in change["deliveries"] if d not in missed]
+        if change["webhooks"] and ids and all(d in processed for d in ids):
+            lags.append(max((processed[d] - change["wall"]).total_seconds() for d in ids) * run.factor)
+    p = quantiles(lags, n=100, method="inclusive") if len(lags) > 1 else [lags[0]] * 99 if lags else []
+    return {"changes": len(lags), "p50_s": round(p[49], 1) if p else None, "p99_s": round(p[98], 1) if p else None,
+            "max_s": round(max(lags), 1) if lags else None, "lost_deliveries": len(missed),
+            "goal": f"p99 <= {WEBHOOK_P99_GOAL_S:g} simulated s"}
+
+
+def cron_freshness(run: Run) -> dict[str, Any]:
+    """Hourly samples of each non-webhook repository: synced within its priority's target?"""
+    within = [s for s in run.cron_samples if s["age_s"] is not None and s["age_s"] <= TARGET_S[s["priority"]]]
+    share = len(within) / len(run.cron_samples) if run.cron_samples else None
+    late = sorted({s["repository"] for s in run.cron_samples if s not in within})
+    return {"samples": len(run.cron_samples), "within_target": len(within),
+            "share": round(share, 4) if share is not None else None, "late_repositories": late[:20],
+            "goal": f"share >= {CRON_GOAL}"}
+
+
+def budget(sim: Simulator) -> dict[str, Any]:
+    limits = _limits(sim)
+    lowest = {f"{t}/{r}": n for (t, r), n in sim.app.counters.lowest_by_budget.items() if t in limits}
+    below = {k: n for k, n in lowest.items() if n < math.ceil(limits[k.split("/")[0]] * DEFAULT_RESERVE)}
+    return {"limits": limits, "lowest_remaining": lowest, "below_reserve": below,
+            "secondary_limit_hits": sim.app.counters.faults.get("secondary", 0),
+            "refused_spent_budget": sim.app.counters.limited}
+
+
+def token_use(sim: Simulator, fleet: Fleet) -> dict[str, Any]:
+    """Every request naming an owner carried that owner's installation token (``installations.tally``)."""
+    assert sim.installations is not None
+    ids = {i.account: i.id for i in sim.installations.installations}
+    wrong = {f"{inst}->{owner}": n for (inst, owner, _), n in sim.installations.tally.items()
+             if inst is not None and owner is not None and ids.get(owner) != inst}
+    refused = sum(n for (_, _, refused), n in sim.installations.tally.items() if refused)
+    by_installation: dict[str, int] = {}
+    for (inst, _, _), n in sim.installations.tally.items():
+        by_installation[str(inst)] = by_installation.get(str(inst), 0) + n
+    return {"requests_by_installation": by_installation, "wrong_installation": wrong, "refused": refused,
+            "owners": sorted(fleet.by_owner())}
+
+
+def cost(run: Run, days: float) -> dict[str, Any]:
+    """The change period's work per simulated day, priced with ``cost_estimate``'s constants. Durations are
+    the local stack's real run times (this machine's CPU, not Lambda's); the backfill is not included."""
+    start, end = run.meters["start"], run.meters["end"]
+    # duration_ms is on the run's clock (simulated): over the factor, the real seconds a Lambda would bill
+    runs, seconds = end["runs"] - start["runs"], (end["ms"] - start["ms"]) / 1000 / run.factor
+    deliveries = sum(len(c["deliveries"]) for c in run.changes if c["webhooks"])
+    gb_s = (seconds + deliveries * RECEIVER_S) * MEMORY_GB / days
+    invocations = (runs + deliveries) / days
+    sqs = runs * SQS_REQUESTS_PER_MESSAGE / days
+    scheduler = (end["crons"] - start["crons"]) / days
+    price = gb_s * LAMBDA_GB_SECOND_ARM + invocations * LAMBDA_PER_REQUEST + sqs * SQS_PER_REQUEST + \
+        scheduler * SCHEDULER_PER_INVOCATION
+    return {"per_simulated_day": {"lambda_gb_s": round(gb_s, 1), "lambda_invocations": round(invocations),
+                                  "sqs_requests": round(sqs), "scheduler_invocations": round(scheduler, 1),
+                                  "usd": round(price, 4)},
+            "prices_as_of": cost_estimate.PRICES_AS_OF, "free_tier": "not subtracted"}
+
+
+def figures(stack: LocalStack, sim: Simulator, fleet: Fleet, run: Run, activity: Activity) -> dict[str, Any]:
+    config = fleet.config
+    return {
+        "measured_at": datetime.now(UTC).isoformat(timespec="seconds"), "machine": machine(),
+        "scale_factor": run.factor,
+        "config": {k: v for k, v in vars(config).items()},
+        "dataset": {"repositories": len(sim.ds.repos), "pull_requests": len(sim.ds.prs),
+                    "issues": len(sim.ds.issues), "changes": len(run.changes),
+                    "webhook_repositories": sum(r.webhooks for r in fleet.repositories)},
+        "backfill": backfill(run, sim), "freshness_webhooks": webhook_freshness(stack, run),
+        "freshness_cron": cron_freshness(run), "budget": budget(sim), "token_use": token_use(sim, fleet),
+        "completeness": {"problems": run.problems, "reconciliation": run.reconciliation},
+        "postgres": activity.summary(10), "cost": cost(run, config.days),
+        "wall_s": {k: round(v, 1) for k, v in run.timings.items()},
+    }
+
+
+def markdown(f: dict[str, Any]) -> list[str]:
+    """The ``bench/RESULTS.md`` section."""
+    b, w, c, g = f["backfill"], f["freshness_webhooks"], f["freshness_cron"], f["budget"]
+    d, cost_day, pg = f["dataset"], f["cost"]["per_simulated_day"], f["postgres"]
+    busiest = "; ".join(f"`{s['statement'][:60]}` {s['seconds']} s" for s in pg["busiest"][:5])
+    rows = [
+        ["scale", f"factor {f['scale_factor']:g} (simulated s per real s); {f['machine']['cores']} cores, load "
+                  f"{f['machine']['load_1_5_15']}; measured {f['measured_at']}"],
+        ["fleet", f"{d['repositories']} repositories over {f['config']['owners']} installations, "
+                  f"{d['pull_requests']:,} PRs, {d['issues']:,} issues; {d['changes']:,} changes over "
+                  f"{f['config']['days']:g} simulated days; {d['webhook_repositories']} with webhooks"],
+        ["initial backfill", f"{b['simulated_h']} simulated h ({b['wall_s']} s real) vs lower bound "
+                             f"{b['lower_bound_h']} h ({b['slowest_installation']}): ratio {b['ratio']} "
+                             f"(goal {b['goal']})"],
+        ["freshness, webhooks", f"p50 {w['p50_s']} s, p99 {w['p99_s']} s, max {w['max_s']} s simulated over "
+                                f"{w['changes']} changes; {w['lost_deliveries']} deliveries lost (goal {w['goal']})"],
+        ["freshness, cron", f"{c['within_target']} of {c['samples']} hourly samples within target: {c['share']} "
+                            f"(goal {c['goal']})"],
+        ["budget", f"below reserve: {g['below_reserve'] or 'none'}; secondary-limit hits "
+                   f"{g['secondary_limit_hits']}; refused for a spent budget {g['refused_spent_budget']}"],
+        ["token use", f"wrong installation {f['token_use']['wrong_installation'] or 'none'}; "
+                      f"requests {f['token_use']['requests_by_installation']}"],
+        ["completeness", f"{f['completeness']['problems'][:3] or 'equal to ground truth'};"
+                         f" reconciliation: {f['completeness']['reconciliation']}"],
+        ["Postgres", f"peak {pg['peak_connections']} connections; busiest: {busiest}"],
+        ["cost / simulated day", f"{cost_day['lambda_gb_s']} Lambda GB-s, {cost_day['lambda_invocations']} "
+                                 f"invocations, {cost_day['sqs_requests']} SQS requests, "
+                                 f"{cost_day['scheduler_invocations']} Scheduler invocations: ${cost_day['usd']}"],
+    ]
+    return ["| figure | value |", "|---|---|", *(f"| {k} | {v} |" for k, v in rows), ""]
+
+
+__all__ = ["RESULTS", "figures", "machine", "markdown", "runs_snapshot"]
