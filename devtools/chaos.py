@@ -67,7 +67,7 @@ from contribsync_sim.simulator import Simulator
 from devtools.log_capture import captured_logs
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator
+    from collections.abc import Callable, Iterable, Iterator
 
     from contribsync.runtime import RunContext, Runtime
     from contribsync_sim.changes import Delivery, WebhookSender
@@ -113,10 +113,11 @@ FULL = Size()
 # -- faults ------------------------------------------------------------------------------------------------
 
 
-def graphql_points(ds: Dataset) -> int:
-    """GraphQL points of a full sync of ``ds``: its pull request and issue pages at the jobs' page costs."""
+def graphql_points(ds: Dataset, repos: Iterable[int] | None = None) -> int:
+    """GraphQL points of a full sync of ``ds`` (of its repositories ``repos``, by id, when given): its pull
+    request and issue pages at the jobs' page costs."""
     total = 0
-    for rid in ds.repos:
+    for rid in ds.repos if repos is None else repos:
         prs = ds.prs_by_repo[rid]
         pages = sum(max(1, math.ceil(sum(p.state == s for p in prs) / capture.PAGE_PRS)) for s in capture.STREAMS)
         total += pages * capture.PAGE_POINTS

@@ -15,7 +15,7 @@ import psycopg
 from psycopg.rows import dict_row
 
 from contribsync.github.budget import DEFAULT_RESERVE
-from devtools import cost_estimate
+from devtools import chaos, cost_estimate
 from devtools.cost_estimate import (
     LAMBDA_GB_SECOND_ARM,
     LAMBDA_PER_REQUEST,
@@ -68,7 +68,12 @@ def backfill(run: Run, sim: Simulator) -> dict[str, Any]:
     slowest = max(hours, key=hours.__getitem__) if hours else None
     bound_h = hours[slowest] if slowest else 0.0
     took_h = run.backfill["simulated_s"] / 3600
+    assert sim.installations is not None
+    pages = {f"installation:{i.id}/graphql": chaos.graphql_points(
+        sim.ds, [rid for rid, r in sim.ds.repos.items() if r.owner.login == i.account])
+        for i in sim.installations.installations}
     return {"simulated_h": round(took_h, 3), "wall_s": round(run.backfill["wall_s"], 1),
+            "full_sync_page_points": pages,  # the pages' points at the jobs' page costs: the least a backfill needs
             "points_by_installation": run.backfill["points"], "lower_bound_h": round(bound_h, 3),
             "slowest_installation": slowest, "ratio": round(took_h / bound_h, 2) if bound_h else None,
             "goal": f"ratio <= {BACKFILL_GOAL}"}
