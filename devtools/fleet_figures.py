@@ -15,6 +15,7 @@ import psycopg
 from psycopg.rows import dict_row
 
 from contribsync.github.budget import DEFAULT_RESERVE
+from contribsync.services.priorities import SYNC_EVERY
 from devtools import chaos, cost_estimate
 from devtools.cost_estimate import (
     LAMBDA_GB_SECOND_ARM,
@@ -34,7 +35,8 @@ if TYPE_CHECKING:
     from devtools.pg_activity import Activity
 
 RESULTS = Path(__file__).resolve().parent.parent / "bench" / "results" / "fleet.json"
-TARGET_S = {"high": 3600, "medium": 6 * 3600, "low": 24 * 3600}
+# each priority's freshness target is its sync interval (the priorities service's one definition)
+TARGET_S = {priority: every.total_seconds() for priority, every in SYNC_EVERY.items()}
 BACKFILL_GOAL, WEBHOOK_P99_GOAL_S, CRON_GOAL = 1.2, 10.0, 0.99
 
 
