@@ -8,7 +8,6 @@ shows. Real time only bounds how long the test may take (generously).
 from __future__ import annotations
 
 import math
-import time
 import uuid
 from datetime import datetime, timedelta
 
@@ -17,19 +16,11 @@ import pytest
 from contribsync.clock import ScaledClock
 from contribsync.history import RunHistory
 from contribsync_local.stack import LocalStack
+from tests.integration.test_local_stack import wait_for
 
 pytestmark = pytest.mark.integration
 
 HOURLY = "sync/workspace-priorities"
-
-
-def wait_for(predicate, timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.2)
-    return False
 
 
 # -- (a) crons on simulated time ------------------------------------------------------------------
