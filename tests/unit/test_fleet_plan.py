@@ -75,3 +75,9 @@ def test_the_reduced_fleet_is_small_and_keeps_the_shape():
     assert len(small.repositories) == 12 and len(small.by_owner()) == 3
     assert max(r.prs for r in small.repositories) == 400
     assert sum(r.webhooks for r in small.repositories) == round(12 * 0.9)
+
+
+@pytest.mark.parametrize("hour", range(0, 24, 3))
+def test_half_a_day_of_the_reduced_fleet_makes_dozens_of_changes_wherever_it_starts_in_the_cycle(hour):
+    small = plan(FleetConfig().reduced(days=0.5))
+    assert len(arrivals(small, START.replace(hour=hour))) >= 20
