@@ -137,12 +137,33 @@ def plan(targets: list[Target], github: GitHubClient, db: Database, *, price: fl
             "embeddingCostUsd": round(items * TOKENS_PER_ITEM * price / 1_000_000, 6),
         }
     targets.sort(key=lambda t: (-t.velocity, -t.counts["pull_requests"], t.full_name))  # high-velocity first
-    budgets = [b for b in _budgets(db) if b["resource"] == "graphql"]
-    left = min((b["remaining"] for b in budgets), default=None)
     total = {k: sum(t.plan[k] for t in targets) for k in ("pages", "points", "seconds", "embeddingItems",
                                                           "embeddingTokens", "embeddingCostUsd")}
-    return {"repositories": [t.plan for t in targets], "total": total, "graphqlPointsLeft": left,
-            "fitsBudget": left is None or total["points"] <= left}
+    budgets = budget_plan(targets, github, db)
+    known = [b["left"] for b in budgets if b["left"] is not None]
+    return {"repositories": [t.plan for t in targets], "total": total, "budgets": budgets,
+            "graphqlPointsLeft": sum(known) if known else None,
+            "fitsBudget": all(b["fits"] for b in budgets)}
+
+
+def budget_plan(targets: list[Target], github: GitHubClient, db: Database) -> list[dict[str, Any]]:
+    """The points each budget must give against what it has left: a GitHub App's installation pays for its
+    own owner's repositories only, so one busy installation can run short while the others have plenty;
+    personal tokens each serve every repository, so theirs add up. One row per group of budgets that serve
+    the same repositories (``left`` None: no request on them seen yet)."""
+    remaining = {b["token_id"]: b["remaining"] for b in _budgets(db) if b["resource"] == "graphql"}
+    groups: dict[tuple[str, ...], list[Target]] = {}
+    for t in targets:
+        keys = tuple(sorted({g.budget_key for g in github.credentials.grants(t.owner, t.name)}))
+        groups.setdefault(keys, []).append(t)
+    out = []
+    for keys, members in groups.items():
+        seen = [remaining[k] for k in keys if k in remaining]
+        left = sum(seen) if seen else None
+        points = sum(t.plan["points"] for t in members)
+        out.append({"budget": ", ".join(keys) or "no token", "repositories": [t.full_name for t in members],
+                    "points": points, "left": left, "fits": left is None or points <= left})
+    return out
 
 
 def _budgets(db: Database) -> list[dict[str, Any]]:
@@ -162,10 +183,12 @@ def print_plan(console: Console, p: dict[str, Any]) -> None:
                       str(r["discussions"]), str(r["pages"]), str(r["points"]), f"{r['seconds']} s",
                       f"{r['embeddingTokens']:,}", f"${r['embeddingCostUsd']:.4f}")
     console.print(table)
-    left = p["graphqlPointsLeft"]
-    console.print(f"GraphQL points needed {p['total']['points']:,} against "
-                  f"{'an unknown budget (no request seen yet)' if left is None else f'{left:,} left'}"
-                  f"{'' if p['fitsBudget'] else ' [red]: more than is left; the sync defers until the reset[/]'}")
+    for b in p["budgets"]:
+        left = b["left"]
+        console.print(f"GraphQL points needed on {b['budget']} ({len(b['repositories'])} repositories): "
+                      f"{b['points']:,} against "
+                      f"{'an unknown budget (no request seen yet)' if left is None else f'{left:,} left'}"
+                      f"{'' if b['fits'] else ' [red]: more than is left; the sync defers until the reset[/]'}")
 
 
 class Backfill:

@@ -33,7 +33,7 @@ import httpx
 from contribsync_sim.rest_shapes import Shapes
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Mapping
 
     from contribsync_sim.dataset import Dataset, PullRequest, Repository
     from contribsync_sim.hooks import DeliveryLog
@@ -72,14 +72,20 @@ class ChangeFeed:
 
     ``lock`` is held while the dataset changes and the payload is built; pass the simulator app's
     ``data_lock`` so a change never interleaves with a request being answered.
+
+    A delivery names ``installation_id`` (None: no ``installation``, as a repository webhook sends), or,
+    when ``installations`` maps owners to App installations, the installation on the repository's owner,
+    as GitHub does for an App installed on several accounts.
     """
 
     def __init__(self, ds: Dataset, *, api: str, secret: str, seed: int = 0, installation_id: int | None = 1,
+                 installations: Mapping[str, int] | None = None,
                  clock: Callable[[], datetime] | None = None, lock: threading.RLock | None = None) -> None:
         self.ds = ds
         self.shapes = Shapes(ds, api, webhook=True)
         self.secret = secret
         self.installation_id = installation_id
+        self.installations = installations
         self.rng = random.Random(seed)
         self.clock = clock or (lambda: datetime.now(UTC))
         self.lock = lock or threading.RLock()
@@ -91,8 +97,9 @@ class ChangeFeed:
         return self._last
 
     def delivery(self, event: str, payload: dict[str, Any], repo: Repository) -> Delivery:
-        installation = {} if self.installation_id is None else {"installation": {
-            "id": self.installation_id, "node_id": f"MDIzOkludGVncmF0aW9uSW5zdGFsbGF0aW9u{self.installation_id}"}}
+        iid = self.installation_id if self.installations is None else self.installations.get(repo.owner.login)
+        installation = {} if iid is None else {"installation": {
+            "id": iid, "node_id": f"MDIzOkludGVncmF0aW9uSW5zdGFsbGF0aW9u{iid}"}}
         body = json.dumps({**payload, "repository": self.shapes.repository(repo),
                            "organization": self.shapes.organization(repo), **installation},
                           ensure_ascii=False).encode()

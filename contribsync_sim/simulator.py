@@ -61,8 +61,12 @@ class Simulator:
         return self
 
     def feed(self, secret: str, *, seed: int = 0) -> ChangeFeed:
+        """Changes to this simulator's data; each delivery names its owner's installation when the simulator
+        has App installations."""
+        owners = None if self.installations is None else {
+            i.account: i.id for i in self.installations.installations}
         return ChangeFeed(self.ds, api=self.url, secret=secret, seed=seed, lock=self.app.data_lock,
-                          clock=self.clock)
+                          clock=self.clock, installations=owners)
 
     def sender(self, webhook_url: str, *, duplicate: float = 0.0, reorder: int = 0, drop: float = 0.0,
                seed: int = 0, copies: int = 1, workers: int = 1) -> WebhookSender:

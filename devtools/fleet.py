@@ -172,7 +172,6 @@ def changes(stack: LocalStack, sim: Simulator, fleet: Fleet, clock: ScaledClock,
     assert stack.http is not None
     feed = sim.feed(WEBHOOK_SECRET, seed=fleet.config.seed + 2)
     repos = {r.name: r for r in sim.ds.repos.values()}
-    installation = {i.account: i.id for i in sim.installations.installations} if sim.installations else {}
     work: queue.Queue[list[Delivery] | None] = queue.Queue()
     posters = [threading.Thread(target=_poster, daemon=True, args=(
         sim.sender(f"{stack.http.url}/webhook", drop=fleet.config.lost_delivery_share, seed=fleet.config.seed + i),
@@ -190,7 +189,6 @@ def changes(stack: LocalStack, sim: Simulator, fleet: Fleet, clock: ScaledClock,
                 _sample_cron_path(stack, clock, run)
                 next_sample += timedelta(hours=1)
             time.sleep(min(0.05, clock.real_seconds((at - now).total_seconds())))
-        feed.installation_id = installation.get(planned.owner)
         kind = None if planned.webhooks else feed.rng.choice(CRON_KINDS)
         made = feed.step(kind, repos[planned.name])
         run.changes.append({"repository": planned.full_name, "webhooks": planned.webhooks, "at": clock.now(),

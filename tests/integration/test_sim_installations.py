@@ -102,3 +102,12 @@ def test_without_installations_any_token_is_accepted_as_before():
         r = httpx.get(f"{plain.url}/repos/simorg/repo-0", headers={"Authorization": "Bearer anything"})
         assert r.status_code == 200 and r.headers["x-ratelimit-limit"] == "5000"
         assert plain.installations is None
+
+
+def test_a_change_delivery_names_the_installation_on_the_repositorys_owner(sim):
+    feed = sim.feed("hook-secret", seed=3)
+    named = {}
+    for repo in sim.ds.repos.values():
+        for delivery in feed.step("open_pr", repo):
+            named[repo.owner.login] = delivery.payload["installation"]["id"]
+    assert named == {"alpha": 11, "beta": 12, "gamma": 13}

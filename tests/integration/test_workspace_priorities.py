@@ -316,11 +316,45 @@ def test_a_high_priority_repository_syncs_hourly_as_of_the_scheduled_time(world,
 
     _, half_hour = run(world, clock, scheduled_at=NOW + timedelta(minutes=30), event_id="evt-1")
     _, hour = run(world, clock, scheduled_at=NOW + timedelta(hours=1), event_id="evt-2")
+    world.conn.execute("UPDATE tracked_repositories SET sync_queued_at = NULL")  # as if the run failed to mark
     _, retried = run(world, clock, scheduled_at=NOW + timedelta(hours=1), event_id="evt-2")
 
     assert queued_ids(half_hour) == []
     assert queued_ids(hour) == [repo]
     assert [e["id"] for e in retried] == [e["id"] for e in hour]  # a retry re-sends the same id
+
+
+def test_a_queued_sync_is_not_queued_again_until_it_ends(world, clock):
+    # GIVEN a high-priority repository due at NOW, whose sync then waits in the queue for hours
+    repo = world.busy(world.repo(workspaces=1, synced=timedelta(hours=1)))
+    _, first = run(world, clock, event_id="evt-1")
+    marked = world.one("SELECT sync_queued_at FROM tracked_repositories WHERE repository_id = %s", repo)
+
+    waiting = [run(world, clock, scheduled_at=NOW + timedelta(hours=h), event_id=f"evt-w{h}") for h in (1, 2, 3)]
+    world.synced(repo, NOW + timedelta(hours=3, minutes=20))  # the sync finally ends
+    _, after = run(world, clock, scheduled_at=NOW + timedelta(hours=5), event_id="evt-after")
+
+    assert queued_ids(first) == [repo]
+    assert marked == NOW
+    assert [queued_ids(sent) for _, sent in waiting] == [[], [], []]
+    assert [(r["syncsQueued"], r["pending"], r["deferred"]) for r, _ in waiting] == [(0, 1, 0)] * 3
+    assert queued_ids(after) == [repo]  # due again an hour after the sync ended
+
+
+def test_a_pending_sync_is_queued_again_once_it_failed_or_after_six_hours(world, clock):
+    failed = world.busy(world.repo(workspaces=1, synced=timedelta(hours=2)))
+    lost = world.busy(world.repo(workspaces=1, synced=timedelta(hours=2)))
+    run(world, clock, event_id="evt-1")
+    world.conn.execute(
+        "INSERT INTO function_runs (event_id, event_name, function, attempt, status, started_at, data)"
+        " VALUES ('e', 'capture/repository.sync-enhanced', 'CaptureRepositorySyncEnhanced', 3, 'failed', %s, %s)",
+        (NOW + timedelta(minutes=5), f'{{"repositoryId": "{failed}"}}'))
+
+    _, next_hour = run(world, clock, scheduled_at=NOW + timedelta(hours=1), event_id="evt-2")
+    _, six_hours = run(world, clock, scheduled_at=NOW + priorities.SYNC_PENDING_FOR, event_id="evt-3")
+
+    assert queued_ids(next_hour) == [failed]
+    assert lost in queued_ids(six_hours)
 
 
 def test_a_sync_that_finished_after_the_hour_is_due_at_the_next_hour(world, clock):

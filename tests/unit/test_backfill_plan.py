@@ -6,6 +6,7 @@ from __future__ import annotations
 import graphql
 
 from contribsync.github import document
+from contribsync.github.auth import Grant, StaticTokens, installation_key, token_id
 from contribsync.services import capture, discussions, issues
 from contribsync_cli import backfill
 from contribsync_sim.cost import query_cost
@@ -46,8 +47,9 @@ class _Answer:
 class _GitHub:
     """``graphql("backfill_counts")`` as GitHub answers it: counts, and the newest PRs' creation times."""
 
-    def __init__(self, repos: dict[str, tuple[int, int]]) -> None:
+    def __init__(self, repos: dict[str, tuple[int, int]], credentials=None) -> None:
         self.repos = repos  # name -> (pull requests in all, of which created in the last 30 days)
+        self.credentials = credentials or StaticTokens(["ghp_one"])
 
     def graphql(self, name: str, variables: dict) -> _Answer:
         from datetime import UTC, datetime, timedelta
@@ -63,7 +65,12 @@ class _GitHub:
 
 
 class _Db:
-    def query(self, *args, **kwargs) -> list:
+    def __init__(self, budgets: dict[str, int] | None = None) -> None:
+        self.budgets = budgets or {}  # budget key -> GraphQL points remaining
+
+    def query(self, name: str, *args, **kwargs) -> list:
+        if name == "rate_limits_all":
+            return [{"token_id": k, "resource": "graphql", "remaining": v} for k, v in self.budgets.items()]
         return []
 
     def query_one(self, *args, **kwargs) -> None:
@@ -77,3 +84,36 @@ def test_repositories_are_backfilled_high_velocity_first():
     plan = backfill.plan(targets, github, _Db(), price=0.02)
     assert [t.name for t in targets] == ["busy", "small-busy", "big-quiet", "idle"]
     assert [r["prsLast30Days"] for r in plan["repositories"]] == [80, 30, 2, 0]
+
+
+class _Installations:
+    """A GitHub App's credentials: each owner's repositories on its own installation."""
+
+    def __init__(self, owners: dict[str, int]) -> None:
+        self.owners = owners
+
+    def grants(self, owner, repo=None):
+        return [Grant(f"ghs_{owner}", installation_key(self.owners[owner]))]
+
+
+def test_each_installation_is_planned_against_its_own_budget():
+    # GIVEN 5,000 PRs on alpha's installation, which has 300 points left, and 100 on beta's, with 5,000
+    github = _GitHub({"big": (5000, 0), "small": (100, 0)}, credentials=_Installations({"alpha": 1, "beta": 2}))
+    targets = [backfill.Target("alpha", "big"), backfill.Target("beta", "small")]
+    plan = backfill.plan(targets, github, _Db({"installation:1": 300, "installation:2": 5000}), price=0.02)
+    by_budget = {b["budget"]: b for b in plan["budgets"]}
+    assert plan["repositories"][0]["repository"] == "alpha/big"
+    assert by_budget["installation:1"]["points"] == plan["repositories"][0]["points"] > 300
+    assert (by_budget["installation:1"]["left"], by_budget["installation:1"]["fits"]) == (300, False)
+    assert (by_budget["installation:2"]["left"], by_budget["installation:2"]["fits"]) == (5000, True)
+    assert by_budget["installation:2"]["repositories"] == ["beta/small"]
+    assert plan["fitsBudget"] is False  # the total (5,300 left) would have fitted
+
+
+def test_personal_tokens_each_serve_every_repository_so_their_budgets_add_up():
+    tokens = StaticTokens(["ghp_one", "ghp_two"])
+    github = _GitHub({"big": (5000, 0)}, credentials=tokens)
+    plan = backfill.plan([backfill.Target("o", "big")], github,
+                         _Db({token_id("ghp_one"): 400, token_id("ghp_two"): 400}), price=0.02)
+    [budget] = plan["budgets"]
+    assert budget["left"] == 800 and budget["points"] > 400 and budget["fits"] is True
