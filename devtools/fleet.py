@@ -50,6 +50,7 @@ if TYPE_CHECKING:
     from contribsync_sim.changes import Delivery, WebhookSender
 
 WEBHOOK_SECRET = "whsec-fleet"
+FINAL_RECONCILIATIONS = 3  # at the end, while a delivery is still unprocessed
 LARGE_EVERY = 3  # every third installation has GitHub's large-installation budget
 LARGE_LIMIT, LIMIT = 12_500, 5000
 CRON_KINDS = ("open_pr", "edit_pr", "add_review", "close_pr")  # what a priority sync brings back
@@ -92,7 +93,7 @@ class Run:
     timings: dict[str, float] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
     reconciliation: str = "none needed"
-    missed: list[str] = field(default_factory=list)  # deliveries not processed before the reconciliation
+    missed: list[str] = field(default_factory=list)  # deliveries never processed, after the last reconciliation
     meters: dict[str, dict[str, float]] = field(default_factory=dict)  # runs_snapshot at the period's ends
 
 
@@ -166,16 +167,22 @@ def _sample_cron_path(stack: LocalStack, clock: ScaledClock, run: Run) -> None:
                                  else (now - r["last_synced_at"]).total_seconds()})
 
 
-def changes(stack: LocalStack, sim: Simulator, fleet: Fleet, clock: ScaledClock, run: Run,
-            say: Callable[[str], None]) -> None:
-    """The simulated period: each change at its simulated time; deliveries posted in the background."""
+def senders(stack: LocalStack, sim: Simulator, fleet: Fleet) -> list[WebhookSender]:
+    """The App's webhook, posting from ``POSTERS`` threads, each losing ``lost_delivery_share`` of its
+    attempts (logged as timed out, as GitHub logs a receiver that did not answer). Made before the backfill:
+    the App has its hook from the start, so the hourly reconciliation reads its log all along."""
     assert stack.http is not None
+    return [sim.sender(f"{stack.http.url}/webhook", drop=fleet.config.lost_delivery_share, seed=fleet.config.seed + i)
+            for i in range(POSTERS)]
+
+
+def changes(stack: LocalStack, sim: Simulator, fleet: Fleet, clock: ScaledClock, run: Run,
+            hook: list[WebhookSender], say: Callable[[str], None]) -> None:
+    """The simulated period: each change at its simulated time; deliveries posted in the background."""
     feed = sim.feed(WEBHOOK_SECRET, seed=fleet.config.seed + 2)
     repos = {r.name: r for r in sim.ds.repos.values()}
     work: queue.Queue[list[Delivery] | None] = queue.Queue()
-    posters = [threading.Thread(target=_poster, daemon=True, args=(
-        sim.sender(f"{stack.http.url}/webhook", drop=fleet.config.lost_delivery_share, seed=fleet.config.seed + i),
-        work)) for i in range(POSTERS)]
+    posters = [threading.Thread(target=_poster, daemon=True, args=(sender, work)) for sender in hook]
     for t in posters:
         t.start()
     start = clock.now()
@@ -223,9 +230,10 @@ def caught_up_by_cron(stack: LocalStack, clock: ScaledClock, run: Run) -> bool:
     return False
 
 
-def settle(stack: LocalStack, sim: Simulator, clock: ScaledClock, run: Run, timeout_s: float,
-           say: Callable[[str], None]) -> None:
-    """Priority syncs catch up the repositories without webhooks; then compare, reconciling once if needed."""
+def settle(stack: LocalStack, sim: Simulator, clock: ScaledClock, run: Run, hook: list[WebhookSender],
+           timeout_s: float, say: Callable[[str], None]) -> None:
+    """Priority syncs catch up the repositories without webhooks; then compare, reconciling once if any
+    delivery is still unprocessed."""
     deleted = {d.payload["comment"]["id"] for d in run.deliveries
                if d.event == "issue_comment" and d.action == "deleted"}
     seen = {d.payload["sender"]["id"] for d in run.deliveries if d.payload.get("sender")}
@@ -240,15 +248,25 @@ def settle(stack: LocalStack, sim: Simulator, clock: ScaledClock, run: Run, time
             return [f"did not converge in {timeout_s:.0f} s: {chaos.diagnose(stack)}"]
         return chaos.compare(dsn, sim.ds, deleted, seen)
 
+    def unprocessed() -> list[str]:
+        stored = {r["delivery_id"]: r["status"] for r in _rows(
+            stack, "SELECT delivery_id, status FROM webhook_deliveries")}
+        return [d.id for d in run.deliveries if stored.get(d.id) != "processed"]
+
     run.problems = check()
-    stored = {r["delivery_id"]: r["status"] for r in _rows(stack, "SELECT delivery_id, status FROM webhook_deliveries")}
-    run.missed = missed = [d.id for d in run.deliveries if stored.get(d.id) != "processed"]
-    if run.problems and missed:
-        say(f"{len(missed)} deliveries missed: reconcile/webhook-deliveries; {run.problems[:2]}")
+    first, rounds = unprocessed(), 0
+    # lost since the last hourly reconciliation: more, as its cron would (a redelivery can be lost too)
+    while (missed := unprocessed()) and rounds < FINAL_RECONCILIATIONS:
+        rounds += 1
+        say(f"{len(missed)} deliveries not processed yet: reconcile/webhook-deliveries")
         stack.queues.send_event("reconcile/webhook-deliveries", {})
-        time.sleep(2)
+        chaos.wait_converged(stack, timeout_s)  # the reconciliation ran and asked for its redeliveries
+        for sender in hook:
+            sender.wait(timeout_s)
         run.problems = check()
-        run.reconciliation = f"reconcile/webhook-deliveries, for {len(missed)} missed deliveries"
+    if rounds:
+        run.reconciliation = f"{rounds} reconcile/webhook-deliveries at the end, for {len(first)} deliveries"
+    run.missed = unprocessed()
     run.timings["settle_wall_s"] = time.monotonic() - wall
     say(f"settled in {run.timings['settle_wall_s']:.0f} s: {run.problems or 'equal to the ground truth'}")
 
@@ -270,9 +288,10 @@ def run_fleet(config: FleetConfig, factor: float, *, database_url: str | None = 
         sampler = ActivitySampler(dsn)
         sampler.start()
         try:
+            hook = senders(stack, sim, fleet)
             backfill(stack, sim, fleet, clock, run, timeout_s, say)
-            changes(stack, sim, fleet, clock, run, say)
-            settle(stack, sim, clock, run, timeout_s, say)
+            changes(stack, sim, fleet, clock, run, hook, say)
+            settle(stack, sim, clock, run, hook, timeout_s, say)
         finally:
             activity = sampler.stop()
         figures = fleet_figures.figures(stack, sim, fleet, run, activity)

@@ -48,13 +48,15 @@ class FleetConfig:
     def reduced(self, repositories: int = 12, owners: int = 3, max_prs: int = 400, days: float = 1.0) -> FleetConfig:
         """The same scenario at ``make test`` size. Its repositories change ten times as often as the
         fleet's, so that a dozen of them make dozens of changes (at the fleet's rates half a day of them makes
-        none to five, depending on where in the day's cycle the backfill ends)."""
+        none to five, depending on where in the day's cycle the backfill ends), and a tenth of their
+        deliveries are lost, so that the reconciliation has some to recover."""
         from dataclasses import replace
 
         return replace(self, repositories=repositories, owners=owners, max_prs=max_prs, days=days,
                        workspaces=2, repositories_per_workspace=3,
                        changes_per_day_small=self.changes_per_day_small * 10,
-                       changes_per_day_per_1k_prs=self.changes_per_day_per_1k_prs * 10)
+                       changes_per_day_per_1k_prs=self.changes_per_day_per_1k_prs * 10,
+                       lost_delivery_share=0.1)
 
 
 @dataclass(frozen=True)

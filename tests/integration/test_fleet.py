@@ -26,6 +26,13 @@ def test_the_database_equals_the_ground_truth_after_the_backfill_and_a_day_of_ch
     assert figures["completeness"]["problems"] == []
 
 
+def test_the_reconciliation_recovered_every_lost_delivery(figures):
+    hooks = figures["freshness_webhooks"]
+    assert hooks["lost_deliveries"] > 0
+    assert hooks["redelivered_by_reconcile"] == hooks["lost_and_recovered"] == hooks["lost_deliveries"]
+    assert hooks["never_processed"] == 0
+
+
 def test_no_installation_went_under_its_reserve(figures):
     budget = figures["budget"]
     assert len(budget["limits"]) == 3
