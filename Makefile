@@ -8,6 +8,10 @@ SAM := $(SAM_VENV)/bin/sam
 export AWS_DEFAULT_REGION ?= us-east-1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 export SAM_CLI_TELEMETRY := 0
+# Test processes (pytest-xdist), each module's tests kept together in one (their module fixtures: a stack,
+# a database). Two fit CI's two cores: the integration tests mostly wait on queues, servers and sleeps.
+TEST_WORKERS ?= 2
+PYTEST_PARALLEL := -n $(TEST_WORKERS) --dist loadfile
 
 .PHONY: install test lint unit integration demo dev template bench fleet clean
 
@@ -56,13 +60,13 @@ lint: install
 	$(SAM) validate --lint -t template.yaml
 
 test: lint .chromium
-	$(BIN)/pytest -q -p no:cacheprovider
+	$(BIN)/pytest -q -p no:cacheprovider $(PYTEST_PARALLEL)
 
 unit: $(VENV)/.installed
-	$(BIN)/pytest -q tests/unit
+	$(BIN)/pytest -q $(PYTEST_PARALLEL) tests/unit
 
 integration: $(VENV)/.installed .chromium
-	$(BIN)/pytest -q tests/integration
+	$(BIN)/pytest -q $(PYTEST_PARALLEL) tests/integration
 
 demo: $(VENV)/.installed
 	$(BIN)/contribsync demo $(if $(KEEP),--keep) $(if $(VERBOSE),--verbose)

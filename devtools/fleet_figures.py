@@ -181,7 +181,8 @@ def figures(stack: LocalStack, sim: Simulator, fleet: Fleet, run: Run, activity:
                     "webhook_repositories": sum(r.webhooks for r in fleet.repositories)},
         "backfill": backfill(run, sim), "freshness_webhooks": webhook_freshness(stack, sim, run),
         "freshness_cron": cron_freshness(run), "budget": budget(sim), "token_use": token_use(sim, fleet),
-        "completeness": {"problems": run.problems, "reconciliation": run.reconciliation},
+        "completeness": {"problems": run.problems, "reconciliation": run.reconciliation,
+                         "cron_catch_up_simulated_s": run.cron_catch_up_s},
         "postgres": activity.summary(10), "cost": cost(run, config.days),
         "wall_s": {k: round(v, 1) for k, v in run.timings.items()},
     }
@@ -214,7 +215,8 @@ def markdown(f: dict[str, Any]) -> list[str]:
         ["token use", f"wrong installation {f['token_use']['wrong_installation'] or 'none'}; "
                       f"requests {f['token_use']['requests_by_installation']}"],
         ["completeness", f"{f['completeness']['problems'][:3] or 'equal to ground truth'};"
-                         f" reconciliation: {f['completeness']['reconciliation']}"],
+                         f" reconciliation: {f['completeness']['reconciliation']}; the cron path synced the last"
+                         f" changes {f['completeness']['cron_catch_up_simulated_s']} simulated s after the period"],
         ["Postgres", f"peak {pg['peak_connections']} connections; busiest: {busiest}"],
         ["cost / simulated day", f"{cost_day['lambda_gb_s']} Lambda GB-s, {cost_day['lambda_invocations']} "
                                  f"invocations, {cost_day['sqs_requests']} SQS requests, "

@@ -10,6 +10,22 @@ import pytest
 from contribsync.db import Database, migrate
 from contribsync_local import postgres
 
+FIGURE = "figure"  # the user property a test's measured figure travels in (the ``report`` fixture)
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    """The figures the tests measured, once each, in the order the tests ran."""
+    lines: dict[str, None] = {}
+    for reports in terminalreporter.stats.values():
+        for r in reports:
+            for key, value in getattr(r, "user_properties", ()):
+                if key == FIGURE:
+                    lines[value] = None
+    if lines:
+        terminalreporter.section("figures the tests measured")
+        for line in lines:
+            terminalreporter.write_line(line)
+
 
 @pytest.fixture(scope="session")
 def pg_admin_dsn():

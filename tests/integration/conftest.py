@@ -13,6 +13,7 @@ import pytest
 
 from contribsync.queues import Queues
 from contribsync_local.aws import MotoServer, aws_environment, create_queues, sqs_client
+from tests.conftest import FIGURE
 
 
 @pytest.fixture(scope="session")
@@ -43,21 +44,12 @@ def queues(sqs):
     return Queues(sqs, prefix=prefix)
 
 
-FIGURES = pytest.StashKey[list[str]]()
-
-
 @pytest.fixture
 def report(request):
     """``report(line)``: a figure a test measured, printed in the run's summary (``-q`` shows no test's
-    own output)."""
-    return request.config.stash.setdefault(FIGURES, []).append
-
-
-def pytest_terminal_summary(terminalreporter, exitstatus, config):
-    if lines := config.stash.get(FIGURES, []):
-        terminalreporter.section("figures the tests measured")
-        for line in lines:
-            terminalreporter.write_line(line)
+    own output). It travels as a user property of the test's report, so pytest-xdist's workers hand it
+    to the controller, which prints it (``pytest_terminal_summary`` in tests/conftest.py)."""
+    return lambda line: request.node.user_properties.append((FIGURE, line))
 
 
 class FakeClock:
