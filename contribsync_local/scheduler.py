@@ -40,7 +40,7 @@ class CronDriver:
         self.fired: list[tuple[str, datetime]] = []
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self.interval_s = DEFAULT_INTERVAL_S  # set by start
+        self._interval_s: float | None = None  # set by start; None: from the clock's factor
 
     def tick(self, now: datetime) -> list[tuple[str, datetime]]:
         """Send every schedule due at or before ``now``; return what fired."""
@@ -59,10 +59,15 @@ class CronDriver:
     def next_fire(self) -> dict[str, datetime]:
         return dict(self._next)
 
+    @property
+    def interval_s(self) -> float:
+        """The real seconds between ticks now."""
+        return self._interval_s if self._interval_s is not None else min(DEFAULT_INTERVAL_S, 60 / self.clock.factor)
+
     def start(self, interval_s: float | None = None) -> None:
         """Tick in a thread every ``interval_s`` real seconds: by default 5, or a simulated minute on a
-        scaled clock, whichever is shorter."""
-        self.interval_s = interval_s if interval_s is not None else min(DEFAULT_INTERVAL_S, 60 / self.clock.factor)
+        scaled clock, whichever is shorter (read at each tick: a scaled clock's factor can change)."""
+        self._interval_s = interval_s
 
         def loop() -> None:
             while not self._stop.wait(self.interval_s):

@@ -5,7 +5,8 @@ From a ``FleetConfig`` (``devtools.fleet_plan``):
 
 1. the simulator's dataset is laid out as planned (``generate(layout=...)``), each repository given to its
    owner, each owner a GitHub App installation (every third one with GitHub's large 12,500 points an hour);
-   the local stack runs the functions as that App, with its crons, on a ``ScaledClock`` of ``factor``;
+   the local stack runs the functions as that App, with its crons, on a ``ScaledClock`` of
+   ``backfill_factor`` through the backfill and ``factor`` after;
 2. the backfill, as ``contribsync backfill`` drives it: ``discover/new-repository`` per repository (which
    stores it and queues its first enhanced sync), then the repositories are tracked (with a priority from
    their size) and the workspaces made, and ``capture/repository.issues`` queued for the whole history.
@@ -84,7 +85,8 @@ def world(fleet: Fleet, clock: ScaledClock) -> Simulator:
 class Run:
     """What the scenario records as it goes, for the figures."""
 
-    factor: float
+    factor: float  # from the end of the backfill
+    backfill_factor: float
     backfill: dict[str, Any] = field(default_factory=dict)
     changes: list[dict[str, Any]] = field(default_factory=list)  # per change: repository, webhooks, wall time
     deliveries: list[Delivery] = field(default_factory=list)
@@ -274,17 +276,20 @@ def settle(stack: LocalStack, sim: Simulator, clock: ScaledClock, run: Run, hook
     say(f"settled in {run.timings['settle_wall_s']:.0f} s: {run.problems or 'equal to the ground truth'}")
 
 
-def run_fleet(config: FleetConfig, factor: float, *, database_url: str | None = None,
-              aws_endpoint: str | None = None, timeout_s: float = 3600,
+def run_fleet(config: FleetConfig, factor: float, *, backfill_factor: float | None = None,
+              database_url: str | None = None, aws_endpoint: str | None = None, timeout_s: float = 3600,
               say: Callable[[str], None] = lambda _: None) -> dict[str, Any]:
-    """The scenario; its figures (``problems`` empty when the database equals the ground truth)."""
+    """The scenario; its figures (``problems`` empty when the database equals the ground truth). The clock
+    runs at ``backfill_factor`` (default ``factor``) through the backfill, then at ``factor``: a backfill
+    measured against GitHub's budget needs a clock slow enough that the budget, not this machine's
+    throughput, is what it waits on."""
     fleet = plan(config)
-    clock = ScaledClock(factor, start=generate(config.seed, repos=1, prs_per_repo=1).now)
+    clock = ScaledClock(backfill_factor or factor, start=generate(config.seed, repos=1, prs_per_repo=1).now)
     sim = world(fleet, clock)
-    run = Run(factor)
+    run = Run(factor, backfill_factor=backfill_factor or factor)
     dsn = database_url or postgres.create_database(postgres.server_url(), "contribsync_fleet", drop_first=True)
     say(f"{config.repositories} repositories ({len(sim.ds.prs):,} PRs) over {config.owners} installations, "
-        f"factor {factor:g}")
+        f"factor {run.backfill_factor:g} for the backfill, {factor:g} after")
     with LocalStack(database_url=dsn, port=0, prefix=f"fleet{uuid.uuid4().hex[:6]}", cron=True, retry_base_s=1,
                     aws_endpoint=aws_endpoint, simulator=sim, poller_concurrency=4, clock=clock,
                     environment={"GITHUB_WEBHOOK_SECRET": WEBHOOK_SECRET}) as stack:
@@ -293,6 +298,7 @@ def run_fleet(config: FleetConfig, factor: float, *, database_url: str | None = 
         try:
             hook = senders(stack, sim, fleet)
             backfill(stack, sim, fleet, clock, run, timeout_s, say)
+            clock.set_factor(factor)
             changes(stack, sim, fleet, clock, run, hook, say)
             settle(stack, sim, clock, run, hook, timeout_s, say)
         finally:
@@ -309,11 +315,14 @@ def main(argv: list[str] | None = None) -> None:
         parser.add_argument(f"--{f.name.replace('_', '-')}", type=type(getattr(defaults, f.name)),
                             default=getattr(defaults, f.name))
     parser.add_argument("--factor", type=float, default=600.0, help="simulated seconds per real second")
+    parser.add_argument("--backfill-factor", type=float, default=None,
+                        help="the clock's factor through the backfill (default: --factor)")
     parser.add_argument("--timeout", type=float, default=4 * 3600, help="real seconds each phase may take")
     args = parser.parse_args(argv)
     config = FleetConfig(**{f.name: getattr(args, f.name) for f in fields(FleetConfig)})
-    figures = run_fleet(config, args.factor, timeout_s=args.timeout, say=lambda text: print(
-        f"[{datetime.now(UTC):%H:%M:%S}] {text}", file=sys.__stdout__, flush=True))
+    figures = run_fleet(config, args.factor, backfill_factor=args.backfill_factor, timeout_s=args.timeout,
+                        say=lambda text: print(f"[{datetime.now(UTC):%H:%M:%S}] {text}", file=sys.__stdout__,
+                                               flush=True))
     fleet_figures.RESULTS.parent.mkdir(parents=True, exist_ok=True)
     fleet_figures.RESULTS.write_text(json.dumps(figures, indent=2, default=str) + "\n")
     print("\n".join(fleet_figures.markdown(figures)))

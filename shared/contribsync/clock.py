@@ -59,6 +59,17 @@ class ScaledClock:
     def now(self) -> datetime:
         return self.start + timedelta(seconds=(self._monotonic() - self._origin) * self.factor)
 
+    def set_factor(self, factor: float) -> None:
+        """From now on, ``factor`` simulated seconds per real second; ``now()`` goes on from where it is (a
+        fleet run backfills slowly enough for GitHub's budget to bind, then runs its week fast). What reads
+        ``factor`` reads it again each time: the cron driver's tick, SQS delays, lease lifetimes."""
+        if factor <= 0:
+            raise ValueError(f"a clock's factor must be positive, not {factor}")
+        at = self._monotonic()
+        self.start = self.start + timedelta(seconds=(at - self._origin) * self.factor)
+        self._origin = at
+        self.factor = float(factor)
+
     def real_seconds(self, simulated_s: float) -> float:
         """The real seconds ``simulated_s`` simulated seconds take (a sleep's length)."""
         return simulated_s / self.factor

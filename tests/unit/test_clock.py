@@ -53,6 +53,18 @@ def test_scaled_now_is_start_plus_real_elapsed_times_factor(real):
     assert "factor=60" in repr(clock)
 
 
+def test_a_new_factor_goes_on_from_the_time_reached(real):
+    clock = ScaledClock(10, start=START, monotonic=real)
+    real.advance(6)  # a simulated minute at factor 10
+    clock.set_factor(600)
+    assert clock.now() == START + timedelta(minutes=1) and clock.factor == 600.0
+    real.advance(6)  # an hour at factor 600
+    assert clock.now() == START + timedelta(hours=1, minutes=1)
+    assert real_delay_s(clock, 3600) == 6
+    with pytest.raises(ValueError, match="positive"):
+        clock.set_factor(0)
+
+
 def test_a_factor_must_be_positive():
     for factor in (0, -60):
         with pytest.raises(ValueError, match="positive"):
@@ -158,6 +170,8 @@ def test_the_background_driver_ticks_every_simulated_minute(real):
     driver.start()
     try:
         assert driver.interval_s == 1.0
+        driver.clock.set_factor(600)
+        assert driver.interval_s == 0.1  # the tick follows a new factor
     finally:
         driver.stop()
     unscaled = CronDriver(RecordingQueues())
