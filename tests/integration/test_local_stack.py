@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import time
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -17,6 +16,7 @@ from contribsync_local.http import ACCESS_LOG_FILE
 from contribsync_local.scheduler import CronDriver
 from contribsync_local.stack import LocalStack
 from contribsync_sim.changes import WebhookSender
+from tests.polling import wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -26,15 +26,6 @@ def stack(pg_dsn, aws_endpoint):
     with LocalStack(database_url=pg_dsn, port=0, prefix=f"ls{uuid.uuid4().hex[:6]}", cron=False,
                     retry_base_s=1, aws_endpoint=aws_endpoint) as running:
         yield running
-
-
-def wait_for(predicate, timeout: float = 30.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.2)
-    return False
 
 
 def test_healthz(stack):

@@ -29,6 +29,7 @@ from contribsync_local import faults
 from contribsync_local.poller import FunctionPoller, lambda_sqs_event
 from contribsync_local.stack import LocalStack
 from tests.fakes import clients
+from tests.polling import wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -43,15 +44,6 @@ def make_event(**overrides) -> Event:
 def runs_of(db, event_id: str) -> list[dict]:
     return sorted((r for r in RunHistory(db).recent(limit=500) if r["event_id"] == event_id),
                   key=lambda r: r["started_at"])
-
-
-def wait_for(predicate, timeout: float = 30.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.1)
-    return False
 
 
 def depth(queues, queue: str) -> int:

@@ -21,6 +21,7 @@ from contribsync.runtime import Runtime, Waits
 from contribsync_local.poller import FunctionPoller, LambdaContext, lambda_sqs_event
 from devtools.log_capture import captured_logs
 from tests.fakes import clients
+from tests.polling import wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -35,15 +36,6 @@ def make_event(**overrides) -> Event:
 
 def runs_of(db, event_id: str) -> list[dict]:
     return [r for r in RunHistory(db).recent(limit=500) if r["event_id"] == event_id]
-
-
-def wait_for(predicate, timeout: float = 30.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.1)
-    return False
 
 
 def poll(runtime: Runtime, queues, *, concurrency: int = 1, batch_size: int = 10) -> FunctionPoller:

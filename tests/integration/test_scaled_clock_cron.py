@@ -16,7 +16,7 @@ import pytest
 from contribsync.clock import ScaledClock
 from contribsync.history import RunHistory
 from contribsync_local.stack import LocalStack
-from tests.integration.test_local_stack import wait_for
+from tests.polling import wait_for
 
 pytestmark = pytest.mark.integration
 
