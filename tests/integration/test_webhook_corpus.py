@@ -75,7 +75,7 @@ def rows(stack: LocalStack, query: str, *args: Any) -> list[dict[str, Any]]:
     return stack.db.connection().execute(query, args).fetchall()
 
 
-def test_every_payload_is_accepted_and_processed(replayed):
+def test_every_payload_is_accepted_and_processed(replayed, report):
     stack, statuses = replayed
     assert len(statuses) == 150
     for name, status in statuses.items():
@@ -89,9 +89,20 @@ def test_every_payload_is_accepted_and_processed(replayed):
     for row in stored:
         if row not in failed:
             assert row["status"] == ("processed" if row["event"] in handled else "ignored"), row
-    runs = rows(stack, "SELECT status, count(*) AS n FROM function_runs WHERE function LIKE 'Apply%%' GROUP BY status")
-    assert {r["status"]: r["n"] for r in runs} == {"completed": sum(r["status"] == "processed" for r in stored),
-                                                   "failed": 1}
+    # One row per attempt. Four workers apply deliveries of the same objects at once, so an attempt can
+    # lose a lock race (a deadlock, say) and be retried: what must hold is each event's last attempt.
+    last = rows(stack, """SELECT DISTINCT ON (event_id, function) status, attempt FROM function_runs
+                          WHERE function LIKE 'Apply%%' ORDER BY event_id, function, attempt DESC""")
+    outcome: dict[str, int] = defaultdict(int)
+    for run in last:
+        outcome[run["status"]] += 1
+    assert dict(outcome) == {"completed": sum(r["status"] == "processed" for r in stored), "failed": 1}
+    retried = rows(stack, "SELECT error_type, error FROM function_runs WHERE function LIKE 'Apply%%' "
+                          "AND status = 'retrying'")
+    assert all(r["error_type"] for r in retried), retried  # a retried attempt says why
+    if retried:
+        report(f"webhook corpus: {len(retried)} attempt(s) retried under 4 concurrent workers: "
+               + "; ".join(sorted({f'{r["error_type"]}: {(r["error"] or "")[:80]}' for r in retried})))
 
 
 def tied(objects: list[dict[str, Any]]) -> dict[int, list[dict[str, Any]]]:
