@@ -3,9 +3,11 @@
 Every catalog event becomes a function, its queue (visibility 6x the function timeout, redrive to its DLQ
 after retries + 1 receives), its high-priority queue (the same settings, redriving to the same DLQ), its
 DLQ, an SQS event source mapping per queue with ReportBatchItemFailures, and an EventBridge Scheduler
-schedule when it has a cron. ``ScalingConfig.MaximumConcurrency`` is set on the normal queue's mapping for
-global concurrency limits (Lambda's minimum is 2, so a limit of 1 is capped at 2 here and held at 1 by the
-runtime); per-key limits cannot be expressed there and are enforced by the runtime's Postgres leases. The
+schedule when it has a cron. ``ScalingConfig.MaximumConcurrency`` on the normal queue's mapping is the
+function's global concurrency limit (Lambda's minimum is 2, so a limit of 1 is capped at 2 here and held at 1
+by the runtime), or the ``QueueMaxConcurrency`` parameter when it has none, so that no backlog scales a
+function to the account's concurrency and Postgres's connections with it; per-key limits cannot be expressed
+there and are enforced by the runtime's Postgres leases. The
 high queue's mapping always has a MaximumConcurrency of its own (``Event.high_max_concurrency``) and takes
 one message per invocation, so its pollers and batches are never those of the normal backlog.
 
@@ -137,8 +139,8 @@ def event_resources(event: catalog.Event) -> dict[str, Any]:
         "EventSourceArn": arn(queue), "FunctionName": ref(f"{fn}Function"), "BatchSize": event.batch_size,
         "MaximumBatchingWindowInSeconds": 1, "FunctionResponseTypes": ["ReportBatchItemFailures"],
     }
-    if event.max_concurrency is not None:
-        mapping["ScalingConfig"] = {"MaximumConcurrency": event.max_concurrency}
+    mapping["ScalingConfig"] = {"MaximumConcurrency": ref("QueueMaxConcurrency") if event.max_concurrency is None
+                                else event.max_concurrency}
     high_mapping: dict[str, Any] = {
         "EventSourceArn": arn(high), "FunctionName": ref(f"{fn}Function"),
         "BatchSize": catalog.HIGH_PRIORITY_BATCH_SIZE, "MaximumBatchingWindowInSeconds": 0,

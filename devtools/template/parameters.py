@@ -14,6 +14,7 @@ from devtools.template.intrinsics import ref
 NO_RESERVATION = -1  # the reserved-concurrency value that reserves nothing (0 would stop the function)
 URL_CONCURRENCY = {"EventApi": 10, "WebhookReceiver": 20}  # each URL function's default reservation
 QUEUE_AGE_ALARM_MINUTES = 60
+QUEUE_MAX_CONCURRENCY = 5  # a queue-fed function's ceiling when its catalog entry sets no global limit
 
 _RESERVATION = (
     "Concurrent executions reserved for the {function} function: its floor (other functions cannot take "
@@ -49,6 +50,11 @@ PARAMETERS: dict[str, Any] = {
                  "Description": "Powertools log level of every function (DEBUG logs more, and costs more)"},
     "EventApiReservedConcurrency": _reservation("EventApi"),
     "WebhookReceiverReservedConcurrency": _reservation("WebhookReceiver"),
+    "QueueMaxConcurrency": {"Type": "Number", "Default": QUEUE_MAX_CONCURRENCY, "MinValue": 2, "MaxValue": 1000,
+                            "Description": "Most concurrent invocations a queue-fed function's SQS mapping starts "
+                                           "(MaximumConcurrency) when its catalog entry sets no limit of its own. "
+                                           "Without one, a backlog scales a function to the account's concurrency, "
+                                           "and every instance opens Postgres connections; 2 is Lambda's minimum"},
     "SubnetIds": {"Type": "CommaDelimitedList", "Default": "",
                   "Description": "Private subnet ids to run every function in (comma-separated), so Postgres "
                                  "need not be open to the internet; empty: no VPC. With subnets, set "
@@ -101,4 +107,5 @@ def reserved_concurrency(function: str) -> dict[str, Any]:
                        ref("AWS::NoValue")]}
 
 
-__all__ = ["CONDITIONS", "NO_RESERVATION", "PARAMETERS", "URL_CONCURRENCY", "reserved_concurrency"]
+__all__ = ["CONDITIONS", "NO_RESERVATION", "PARAMETERS", "QUEUE_MAX_CONCURRENCY", "URL_CONCURRENCY",
+           "reserved_concurrency"]

@@ -56,8 +56,14 @@ def test_function_queue_and_dlq_follow_the_catalog(event):
     scaling = source["Properties"].get("ScalingConfig")
     if event.concurrency is not None and event.concurrency.key is None:
         assert scaling == {"MaximumConcurrency": max(2, event.concurrency.n)}
-    else:
-        assert scaling is None
+    else:  # bounded all the same: a backlog must not scale it to the account's concurrency
+        assert scaling == {"MaximumConcurrency": {"Ref": "QueueMaxConcurrency"}}
+
+
+def test_the_default_ceiling_of_a_queue_fed_function_is_a_parameter_lambda_accepts():
+    parameter = TEMPLATE["Parameters"]["QueueMaxConcurrency"]
+    assert parameter["Type"] == "Number"
+    assert 2 <= parameter["MinValue"] <= parameter["Default"] <= parameter["MaxValue"] <= 1000  # Lambda's range
 
 
 @pytest.mark.parametrize("event", EVENTS, ids=lambda e: e.function)
@@ -240,3 +246,15 @@ def test_every_sqs_sample_validates_against_its_event_model():
         resolved = catalog.route(body["name"])
         assert resolved is event
         resolved.model.model_validate(body["data"])
+
+
+def test_the_readme_states_the_stacks_most_concurrent_invocations_at_the_defaults():
+    """The README sizes Postgres by the invocations every mapping and URL function may run at once."""
+    def value(v):
+        return TEMPLATE["Parameters"][v["Ref"]]["Default"] if isinstance(v, dict) else v
+    mappings = [r["Properties"]["ScalingConfig"]["MaximumConcurrency"] for r in RESOURCES.values()
+                if r["Type"] == "AWS::Lambda::EventSourceMapping"]
+    urls = [TEMPLATE["Parameters"][f"{f}ReservedConcurrency"]["Default"] for f in ("EventApi", "WebhookReceiver")]
+    total = sum(value(m) for m in mappings) + sum(urls)
+    readme = " ".join((ROOT / "README.md").read_text().split())
+    assert f"start at most {total} invocations" in readme
