@@ -52,7 +52,6 @@ FREE = {"lambda_gb_s": 400_000, "lambda_requests": 1_000_000, "sqs_requests": 1_
 
 # -- the deployment (template.yaml's Globals) and what CloudWatch gets ------------------------------
 MEMORY_GB = 512 / 1024  # MemorySize 512, arm64
-ALARMS_PER_FUNCTION = 4  # about: DLQ not empty, oldest message age, Lambda errors, throttles
 DASHBOARDS = 1
 RUN_METRICS = 7  # RunCompleted, RunFailed, RunRetried, Deferred, DeadLettered, GitHubPointsUsed, GitHubBudgetRemaining
 LOG_BYTES_PER_INVOCATION = 2_500  # Lambda's START/END/REPORT lines, a few JSON log lines and the EMF line
@@ -149,6 +148,7 @@ class Deployment:
     queue_fed_functions: int
     mappings: int
     schedules: int
+    alarm_metrics: int  # CloudWatch bills an alarm per metric it reads (a metric-math alarm reads several)
 
 
 @cache
@@ -157,9 +157,11 @@ def deployment() -> Deployment:
     types = [r["Type"] for r in resources]
     fed = {r["Properties"]["FunctionName"]["Ref"] for r in resources
            if r["Type"] == "AWS::Lambda::EventSourceMapping" and isinstance(r["Properties"].get("FunctionName"), dict)}
+    alarm_metrics = sum(sum("MetricStat" in m for m in r["Properties"]["Metrics"]) if "Metrics" in r["Properties"]
+                        else 1 for r in resources if r["Type"] == "AWS::CloudWatch::Alarm")
     return Deployment(functions=types.count("AWS::Serverless::Function"), queue_fed_functions=len(fed),
                       mappings=types.count("AWS::Lambda::EventSourceMapping"),
-                      schedules=types.count("AWS::Scheduler::Schedule"))
+                      schedules=types.count("AWS::Scheduler::Schedule"), alarm_metrics=alarm_metrics)
 
 
 def syncs_per_repository_per_day() -> float:
@@ -196,7 +198,7 @@ def monthly(repositories: int) -> dict[str, tuple[str, float]]:
     idle_polls = d.mappings * IDLE_POLLS_PER_MAPPING_PER_MINUTE * 60 * 24 * DAYS_PER_MONTH
     sqs_requests = messages * SQS_REQUESTS_PER_MESSAGE + idle_polls
     scheduler = sum(fires_per_day(e.schedule) for e in catalog.EVENTS if e.schedule) * DAYS_PER_MONTH
-    alarms = d.functions * ALARMS_PER_FUNCTION
+    alarms = d.alarm_metrics
     metrics = RUN_METRICS * d.functions + d.queue_fed_functions + OTHER_METRICS  # + RecordsReceived
     logs_gb = invocations * LOG_BYTES_PER_INVOCATION / 1e9
     return {
@@ -204,7 +206,7 @@ def monthly(repositories: int) -> dict[str, tuple[str, float]]:
         "Lambda requests": (f"{invocations:,.0f} invocations", invocations * LAMBDA_PER_REQUEST),
         "SQS requests": (f"{sqs_requests:,.0f} ({idle_polls:,.0f} idle polls)", sqs_requests * SQS_PER_REQUEST),
         "EventBridge Scheduler": (f"{scheduler:,.0f} invocations", scheduler * SCHEDULER_PER_INVOCATION),
-        "CloudWatch alarms": (f"{alarms} alarms", alarms * CLOUDWATCH_ALARM),
+        "CloudWatch alarms": (f"{alarms} alarm metrics", alarms * CLOUDWATCH_ALARM),
         "CloudWatch dashboard": (f"{DASHBOARDS} dashboard", DASHBOARDS * CLOUDWATCH_DASHBOARD),
         "CloudWatch Logs ingestion": (f"{logs_gb:,.2f} GB", logs_gb * CLOUDWATCH_LOGS_PER_GB),
         "CloudWatch custom metrics (EMF)": (f"{metrics} metrics", metrics * CLOUDWATCH_CUSTOM_METRIC),
@@ -223,7 +225,7 @@ def free_tier_savings(repositories: int) -> float:
         "SQS requests": min(quantity["SQS requests"], FREE["sqs_requests"]) * SQS_PER_REQUEST,
         "EventBridge Scheduler": min(quantity["EventBridge Scheduler"], FREE["scheduler_invocations"])
         * SCHEDULER_PER_INVOCATION,
-        "CloudWatch alarms": min(d.functions * ALARMS_PER_FUNCTION, FREE["alarms"]) * CLOUDWATCH_ALARM,
+        "CloudWatch alarms": min(d.alarm_metrics, FREE["alarms"]) * CLOUDWATCH_ALARM,
         "CloudWatch dashboard": min(DASHBOARDS, FREE["dashboards"]) * CLOUDWATCH_DASHBOARD,
         "CloudWatch Logs ingestion": min(quantity["CloudWatch Logs ingestion"], FREE["logs_gb"])
         * CLOUDWATCH_LOGS_PER_GB,
@@ -252,7 +254,7 @@ def table() -> str:
             f"${LAMBDA_GB_SECOND_ARM:.10f} per GB-s and ${LAMBDA_PER_REQUEST * 1e6:.2f} per million requests; SQS "
             f"${SQS_PER_REQUEST * 1e6:.2f} per million requests (each 64 KB chunk one request); EventBridge "
             f"Scheduler ${SCHEDULER_PER_INVOCATION * 1e6:.2f} per million invocations; CloudWatch "
-            f"${CLOUDWATCH_ALARM:.2f} per alarm, ${CLOUDWATCH_DASHBOARD:.2f} per dashboard, "
+            f"${CLOUDWATCH_ALARM:.2f} per alarm metric, ${CLOUDWATCH_DASHBOARD:.2f} per dashboard, "
             f"${CLOUDWATCH_LOGS_PER_GB:.2f} per GB of logs ingested and ${CLOUDWATCH_CUSTOM_METRIC:.2f} per custom "
             f"metric a month; X-Ray ${XRAY_PER_TRACE * 1e6:.2f} per million traces. Always-free tiers (last "
             "line only): Lambda 400,000 GB-s and 1M requests, SQS 1M requests, Scheduler 14M invocations, "
@@ -260,7 +262,8 @@ def table() -> str:
             "database, a NAT gateway (see the VPC note), data transfer, OpenAI.", "",
             f"From the template: {d.functions} functions ({d.queue_fed_functions} fed by queues), "
             f"{d.mappings} event source mappings (a normal and a high-priority queue each), {d.schedules} "
-            f"schedules; about {ALARMS_PER_FUNCTION} alarms per function; custom metrics: {RUN_METRICS} run metrics x "
+            f"schedules; {d.alarm_metrics} alarm metrics (DLQ not empty, oldest message age on either queue, "
+            f"Lambda errors and throttles); custom metrics: {RUN_METRICS} run metrics x "
             f"{d.functions} functions = {RUN_METRICS * d.functions} at ${CLOUDWATCH_CUSTOM_METRIC:.2f} each a "
             f"month (a metric is a name with its dimensions, and each function has its own `function` "
             f"dimension; a function that never calls GitHub publishes no GitHub metrics, so this is an upper "
