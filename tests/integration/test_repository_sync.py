@@ -75,3 +75,18 @@ def test_a_resend_within_the_cooldown_says_when_the_repository_was_synced(synced
     assert again["result"]["skipped"].startswith("synced ") and again["result"]["fullHistoryPending"] is False
     assert "jobsQueued" not in again["result"]
     assert first["result"]["status"] == "synced"
+
+
+def test_a_priority_sync_of_a_repository_synced_since_it_was_queued_returns_at_once(synced):
+    # GIVEN the repository just synced, and a medium-priority sync the hourly job queued earlier
+    stack, _, repo = synced
+    [stored] = rows(stack, "SELECT id, last_synced_at FROM repositories WHERE full_name = %s", repo.full_name)
+    logs = len(rows(stack, "SELECT id FROM sync_logs"))
+    event_id = stack.queues.send_event("capture/repository.sync-enhanced", {
+        "repositoryId": str(stored["id"]), "reason": "priority", "priority": "medium"})
+    assert stack.wait_idle(60)
+
+    [run] = rows(stack, "SELECT status, result FROM function_runs WHERE event_id = %s", event_id)
+    assert run["status"] == "completed" and run["result"]["status"] == "fresh"
+    assert "not due again" in run["result"]["skipped"] and run["result"]["priority"] == "medium"
+    assert len(rows(stack, "SELECT id FROM sync_logs")) == logs  # nothing read from GitHub

@@ -357,6 +357,31 @@ def test_a_pending_sync_is_queued_again_once_it_failed_or_after_six_hours(world,
     assert lost in queued_ids(six_hours)
 
 
+def test_a_fire_handled_an_hour_late_is_skipped_for_the_newer_one(world, clock):
+    # GIVEN a due repository and a backlog of fires: 12:00 handled at 13:00, and 13:00 itself
+    repo = world.busy(world.repo(workspaces=1, synced=timedelta(hours=2)))
+    clock.t = NOW + priorities.FIRE_EVERY
+    stale, stale_sent = run(world, clock, scheduled_at=NOW, event_id="evt-stale")
+    fresh, fresh_sent = run(world, clock, scheduled_at=NOW + priorities.FIRE_EVERY, event_id="evt-fresh")
+
+    assert stale_sent == [] and "newer fire" in stale["skipped"] and stale["asOf"] == NOW.isoformat()
+    assert queued_ids(fresh_sent) == [repo] and "skipped" not in fresh
+    # a fire handled late but within the hour still runs as of its own time
+    clock.t = NOW + timedelta(hours=2, minutes=59)
+    late, _ = run(world, clock, scheduled_at=NOW + timedelta(hours=2), event_id="evt-late")
+    assert "skipped" not in late and late["asOf"] == (NOW + timedelta(hours=2)).isoformat()
+
+
+@pytest.mark.parametrize(("priority", "ago", "due"), [
+    ("high", timedelta(minutes=49), False), ("high", timedelta(minutes=50), True),
+    ("medium", timedelta(hours=5), False), ("medium", timedelta(hours=6), True),
+    ("low", timedelta(hours=23), False), ("low", timedelta(hours=24), True),
+    (None, timedelta(0), True), ("medium", None, True),
+])
+def test_still_due_is_the_rule_the_job_applies(priority, ago, due):
+    assert priorities.still_due(priority, None if ago is None else NOW - ago, NOW) is due
+
+
 def test_a_sync_that_finished_after_the_hour_is_due_at_the_next_hour(world, clock):
     # GIVEN a high-priority repository whose queued sync finished five minutes after the cron fired
     repo = world.busy(world.repo(workspaces=1))

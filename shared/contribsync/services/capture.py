@@ -20,6 +20,7 @@ from contribsync.capture.store import Written, write
 from contribsync.capture.synclog import SyncLog
 from contribsync.errors import NotFound
 from contribsync.meters import metered
+from contribsync.services.priorities import SYNC_REASON, still_due
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -166,6 +167,13 @@ def repository_sync_enhanced(data: RepositorySync, ctx: RunContext) -> dict[str,
     """
     repo = _repository(ctx, data)
     progress = ctx.progress()
+    if progress is None and data.reason == SYNC_REASON and not data.full and not still_due(
+            priority := (data.model_extra or {}).get("priority"), repo["last_synced_at"], now := ctx.clock.now()):
+        # another copy, queued by an earlier fire while this one waited, synced it first
+        return {"repository": repo["full_name"], "status": "fresh", "priority": priority,
+                "lastSyncedAt": repo["last_synced_at"].isoformat(),
+                "skipped": f"synced {int((now - repo['last_synced_at']).total_seconds() // 60)} min ago, "
+                           "after the priorities job queued this sync; not due again yet"}
     if progress is None:
         days = data.range_days
         if days:

@@ -40,13 +40,19 @@ Hourly, as of the run's time (the scheduled fire time, else the clock):
    it, every hour a sync waited in a backlog or behind a spent budget added one more sync of the same
    repository to the backlog: a fleet of 100 repositories on a fast clock queued 3,797 syncs in 87
    simulated hours. A sync lost without a failed run (its message expired, a run cancelled) delays the
-   next one by at most the 6 hours.
+   next one by at most the 6 hours. A queued sync that finds its repository no longer due (another copy
+   synced it first) returns at once (``capture.repository_sync_enhanced``, ``still_due``).
+
+A fire handled ``FIRE_EVERY`` (1 h) or more after its scheduled time is skipped: the next fire is due by
+then and sees the same state, so a backlog of fires (after an outage, or behind runs slower than an hour)
+drains to the newest one instead of each running as of an hour long gone. The full fleet on a fast clock
+ran each fire 84 simulated minutes and ended 7 simulated days behind its schedule.
 """
 
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from contribsync import catalog
@@ -76,11 +82,23 @@ SYNC_EVERY = {"high": timedelta(hours=1), "medium": timedelta(hours=6), "low": t
 SYNC_SLACK = timedelta(minutes=10)
 MAX_SYNCS = 200
 SYNC_PENDING_FOR = timedelta(hours=6)
+FIRE_EVERY = timedelta(hours=1)  # the catalog's schedule, 0 * * * *
+
+
+def still_due(priority: str | None, last_synced_at: datetime | None, now: datetime) -> bool:
+    """Whether a repository of ``priority`` last synced at ``last_synced_at`` is due at ``now`` (the rule
+    ``priorities_due.sql`` applies); an unknown priority is always due."""
+    every = SYNC_EVERY.get(priority or "")
+    return every is None or last_synced_at is None or last_synced_at <= now - (every - SYNC_SLACK)
 
 
 def sync_workspace_priorities(data: Scheduled, ctx: RunContext) -> dict[str, Any]:
     """Score every tracked repository, store what changed, and queue the syncs that are due."""
     now = data.at(ctx.clock)
+    if data.scheduled_at is not None and (late := ctx.clock.now() - data.scheduled_at) >= FIRE_EVERY:
+        logger.info("stale priorities fire skipped", extra={"asOf": now.isoformat(), "late_s": late.total_seconds()})
+        return {"asOf": now.isoformat(), "skipped": f"handled {int(late.total_seconds() // 60)} min after its "
+                                                    "scheduled time: a newer fire is due and covers it"}
     counts = ctx.db.query("priorities_score", {
         "now": now, "velocity_since": now - VELOCITY_WINDOW, "recent_since": now - RECENT_WINDOW,
         "month_since": now - MONTH_WINDOW, "busy_items": BUSY_ITEMS, "popular_stars": POPULAR_STARS,
@@ -106,4 +124,4 @@ def sync_workspace_priorities(data: Scheduled, ctx: RunContext) -> dict[str, Any
     return summary
 
 
-__all__ = ["sync_workspace_priorities"]
+__all__ = ["still_due", "sync_workspace_priorities"]
