@@ -15,6 +15,7 @@ from contribsync.queues import Queues
 from contribsync.runtime import RunContext
 from contribsync.services import priorities
 from contribsync.services.priorities import sync_workspace_priorities
+from devtools.cost_estimate import fires_per_day
 from tests.fakes import clients
 
 pytestmark = pytest.mark.integration
@@ -370,6 +371,11 @@ def test_a_fire_handled_an_hour_late_is_skipped_for_the_newer_one(world, clock):
     clock.t = NOW + timedelta(hours=2, minutes=59)
     late, _ = run(world, clock, scheduled_at=NOW + timedelta(hours=2), event_id="evt-late")
     assert "skipped" not in late and late["asOf"] == (NOW + timedelta(hours=2)).isoformat()
+
+
+def test_fire_every_is_the_catalogs_schedule():
+    assert fires_per_day(catalog.resolve("sync/workspace-priorities").schedule) * priorities.FIRE_EVERY \
+        == timedelta(days=1)
 
 
 @pytest.mark.parametrize(("priority", "ago", "due"), [

@@ -167,12 +167,12 @@ def repository_sync_enhanced(data: RepositorySync, ctx: RunContext) -> dict[str,
     """
     repo = _repository(ctx, data)
     progress = ctx.progress()
-    if progress is None and data.reason == SYNC_REASON and not data.full and not still_due(
-            priority := (data.model_extra or {}).get("priority"), repo["last_synced_at"], now := ctx.clock.now()):
+    priority, last, now = (data.model_extra or {}).get("priority"), repo["last_synced_at"], ctx.clock.now()
+    if progress is None and data.reason == SYNC_REASON and not data.full and not still_due(priority, last, now):
         # another copy, queued by an earlier fire while this one waited, synced it first
         return {"repository": repo["full_name"], "status": "fresh", "priority": priority,
-                "lastSyncedAt": repo["last_synced_at"].isoformat(),
-                "skipped": f"synced {int((now - repo['last_synced_at']).total_seconds() // 60)} min ago, "
+                "lastSyncedAt": last.isoformat(),
+                "skipped": f"synced {int((now - last).total_seconds() // 60)} min ago, "
                            "after the priorities job queued this sync; not due again yet"}
     if progress is None:
         days = data.range_days

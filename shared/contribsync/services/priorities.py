@@ -85,11 +85,17 @@ SYNC_PENDING_FOR = timedelta(hours=6)
 FIRE_EVERY = timedelta(hours=1)  # the catalog's schedule, 0 * * * *
 
 
+def due_before(priority: str, now: datetime) -> datetime:
+    """A repository of ``priority`` last synced at or before this is due at ``now``."""
+    return now - (SYNC_EVERY[priority] - SYNC_SLACK)
+
+
 def still_due(priority: str | None, last_synced_at: datetime | None, now: datetime) -> bool:
     """Whether a repository of ``priority`` last synced at ``last_synced_at`` is due at ``now`` (the rule
-    ``priorities_due.sql`` applies); an unknown priority is always due."""
-    every = SYNC_EVERY.get(priority or "")
-    return every is None or last_synced_at is None or last_synced_at <= now - (every - SYNC_SLACK)
+    ``priorities_due.sql`` applies, with ``due_before``); an unknown priority is always due."""
+    if priority not in SYNC_EVERY or last_synced_at is None:
+        return True
+    return last_synced_at <= due_before(priority, now)
 
 
 def sync_workspace_priorities(data: Scheduled, ctx: RunContext) -> dict[str, Any]:
@@ -106,7 +112,7 @@ def sync_workspace_priorities(data: Scheduled, ctx: RunContext) -> dict[str, Any
         "high_from": HIGH_FROM, "medium_from": MEDIUM_FROM, "base_scores": json.dumps(BASE_SCORES),
     })[0]  # an aggregate without GROUP BY: always one row
     due = ctx.db.query("priorities_due", {
-        **{f"{priority}_before": now - (every - SYNC_SLACK) for priority, every in SYNC_EVERY.items()},
+        **{f"{priority}_before": due_before(priority, now) for priority in SYNC_EVERY},
         "pending_before": now - SYNC_PENDING_FOR, "sync_function": catalog.resolve(SYNC_EVENT).function,
         "max_syncs": MAX_SYNCS,
     })
