@@ -78,9 +78,12 @@ def test_a_resend_within_the_cooldown_says_when_the_repository_was_synced(synced
 
 
 def test_a_priority_sync_of_a_repository_synced_since_it_was_queued_returns_at_once(synced):
-    # GIVEN the repository just synced, and a medium-priority sync the hourly job queued earlier
+    # GIVEN the repository just synced by a copy the hourly job queued 5 minutes before it ended, and
+    # another medium-priority sync of it still waiting in the queue
     stack, _, repo = synced
     [stored] = rows(stack, "SELECT id, last_synced_at FROM repositories WHERE full_name = %s", repo.full_name)
+    stack.db.connection().execute("UPDATE tracked_repositories SET sync_queued_at = %s - interval '5 minutes'"
+                                  " WHERE repository_id = %s", (stored["last_synced_at"], stored["id"]))
     logs = len(rows(stack, "SELECT id FROM sync_logs"))
     event_id = stack.queues.send_event("capture/repository.sync-enhanced", {
         "repositoryId": str(stored["id"]), "reason": "priority", "priority": "medium"})

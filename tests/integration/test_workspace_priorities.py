@@ -378,14 +378,44 @@ def test_fire_every_is_the_catalogs_schedule():
         == timedelta(days=1)
 
 
-@pytest.mark.parametrize(("priority", "ago", "due"), [
-    ("high", timedelta(minutes=49), False), ("high", timedelta(minutes=50), True),
-    ("medium", timedelta(hours=5), False), ("medium", timedelta(hours=6), True),
-    ("low", timedelta(hours=23), False), ("low", timedelta(hours=24), True),
-    (None, timedelta(0), True), ("medium", None, True),
+@pytest.mark.parametrize(("priority", "ended", "queued", "due"), [
+    # the sync the job queued has ended: due again by the fire that queued it
+    ("high", timedelta(minutes=30), timedelta(minutes=60), True),
+    ("high", timedelta(minutes=30), timedelta(minutes=40), False),
+    ("medium", timedelta(hours=5, minutes=30), timedelta(hours=6), True),
+    ("medium", timedelta(hours=5), timedelta(hours=5, minutes=20), False),
+    ("low", timedelta(hours=1), timedelta(hours=24), True),
+    ("low", timedelta(hours=1), timedelta(hours=23), False),
+    # it has not ended (this may be it), or the job never queued one: run
+    ("high", timedelta(hours=2), timedelta(minutes=5), True),
+    ("medium", timedelta(minutes=1), None, True),
+    ("medium", None, timedelta(minutes=5), True),
+    (None, timedelta(0), timedelta(minutes=1), True),
 ])
-def test_still_due_is_the_rule_the_job_applies(priority, ago, due):
-    assert priorities.still_due(priority, None if ago is None else NOW - ago, NOW) is due
+def test_still_due_times_the_last_sync_from_the_fire_that_queued_it(priority, ended, queued, due):
+    at = {k: None if v is None else NOW - v for k, v in (("ended", ended), ("queued", queued))}
+    assert priorities.still_due(priority, at["ended"], at["queued"], NOW) is due
+
+
+@pytest.mark.parametrize(("kind", "every"), [("high", 1), ("medium", 6), ("low", 24)])
+def test_a_repository_is_synced_every_n_fires_however_long_its_syncs_take(world, clock, kind, every):
+    # GIVEN a repository of each priority whose every sync ends 55 minutes after the fire that queued it
+    repo = {"high": lambda: world.busy(world.repo(workspaces=1)), "medium": world.repo,
+            "low": lambda: world.repo(workspaces=1)}[kind]()
+    world.synced(repo, NOW - timedelta(days=2))
+    fired = []
+
+    for hour in range(2 * every + 1):
+        fire = NOW + timedelta(hours=hour)
+        clock.t = fire
+        _, sent = run(world, clock, scheduled_at=fire, event_id=f"evt-{hour}")
+        if queued_ids(sent):
+            fired.append(hour)
+            world.synced(repo, fire + timedelta(minutes=55))
+
+    assert world.tracked(repo)["priority"] == kind
+    # timed from their ends, each sync would push the next one fire later (high every second fire)
+    assert fired == [0, every, 2 * every]
 
 
 def test_a_sync_that_finished_after_the_hour_is_due_at_the_next_hour(world, clock):

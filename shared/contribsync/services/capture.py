@@ -168,7 +168,8 @@ def repository_sync_enhanced(data: RepositorySync, ctx: RunContext) -> dict[str,
     repo = _repository(ctx, data)
     progress = ctx.progress()
     priority, last, now = (data.model_extra or {}).get("priority"), repo["last_synced_at"], ctx.clock.now()
-    if progress is None and data.reason == SYNC_REASON and not data.full and not still_due(priority, last, now):
+    if (progress is None and data.reason == SYNC_REASON and not data.full
+            and not still_due(priority, last, repo["sync_queued_at"], now)):
         # another copy, queued by an earlier fire while this one waited, synced it first
         return {"repository": repo["full_name"], "status": "fresh", "priority": priority,
                 "lastSyncedAt": last.isoformat(),

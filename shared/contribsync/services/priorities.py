@@ -27,9 +27,13 @@ Hourly, as of the run's time (the scheduled fire time, else the clock):
    ``updated_at`` then move).
 
 2. **Sync** (``priorities_due.sql``). A live repository is due when it was never synced, or when its
-   ``last_synced_at`` is older than ``SYNC_EVERY`` for its priority (high 1 h, medium 6 h, low 24 h)
-   less ``SYNC_SLACK`` (10 min): this job fires on the hour and the sync it queues finishes minutes
-   later, so without the slack an hourly repository would be due only every second hour. Archived,
+   last sync is ``SYNC_EVERY`` old for its priority (high 1 h, medium 6 h, low 24 h), less
+   ``SYNC_SLACK`` (10 min) for a fire's own jitter. The last sync is timed from the fire that queued it
+   (``tracked_repositories.sync_queued_at``) once that sync has ended, else from its end
+   (``last_synced_at``: a sync this job did not queue, or one that failed): a sync ends minutes after
+   its fire, so timed from its end a medium repository came due only at the seventh fire, not the
+   sixth (the 100-repository fleet kept 0.904 of its cron samples within target so). Timed from the
+   fires, a repository is synced every 1, 6 or 24 fires exactly, however long its syncs take. Archived,
    disabled and inactive repositories are never synced. Each due repository gets an incremental
    ``capture/repository.sync-enhanced`` (``{repositoryId}`` with no ``days``: from its watermark, or a
    full first sync), reason ``priority``. At most ``MAX_SYNCS`` (200) per run, highest score first and
@@ -40,8 +44,9 @@ Hourly, as of the run's time (the scheduled fire time, else the clock):
    it, every hour a sync waited in a backlog or behind a spent budget added one more sync of the same
    repository to the backlog: a fleet of 100 repositories on a fast clock queued 3,797 syncs in 87
    simulated hours. A sync lost without a failed run (its message expired, a run cancelled) delays the
-   next one by at most the 6 hours. A queued sync that finds its repository no longer due (another copy
-   synced it first) returns at once (``capture.repository_sync_enhanced``, ``still_due``).
+   next one by at most the 6 hours. A queued priority sync that finds the repository's last queued sync
+   already ended (another copy synced it first) and is not due again returns at once
+   (``capture.repository_sync_enhanced``, ``still_due``).
 
 A fire handled ``FIRE_EVERY`` (1 h) or more after its scheduled time is skipped: the next fire is due by
 then and sees the same state, so a backlog of fires (after an outage, or behind runs slower than an hour)
@@ -90,12 +95,27 @@ def due_before(priority: str, now: datetime) -> datetime:
     return now - (SYNC_EVERY[priority] - SYNC_SLACK)
 
 
-def still_due(priority: str | None, last_synced_at: datetime | None, now: datetime) -> bool:
-    """Whether a repository of ``priority`` last synced at ``last_synced_at`` is due at ``now`` (the rule
-    ``priorities_due.sql`` applies, with ``due_before``); an unknown priority is always due."""
-    if priority not in SYNC_EVERY or last_synced_at is None:
+def queued_sync_ended(last_synced_at: datetime | None, sync_queued_at: datetime | None) -> bool:
+    """Whether the sync this job last queued for a repository has ended (a sync ended at or after it was
+    queued); ``priorities_due.sql`` applies the same rule in its ``pending`` and in its due cutoff."""
+    return sync_queued_at is not None and last_synced_at is not None and last_synced_at >= sync_queued_at
+
+
+def synced_from(last_synced_at: datetime | None, sync_queued_at: datetime | None) -> datetime | None:
+    """When a repository's last sync counts from: the fire that queued it once it ended, else its end
+    (``priorities_due.sql``'s ``CASE``)."""
+    return sync_queued_at if queued_sync_ended(last_synced_at, sync_queued_at) else last_synced_at
+
+
+def still_due(priority: str | None, last_synced_at: datetime | None, sync_queued_at: datetime | None,
+              now: datetime) -> bool:
+    """Whether a priority sync picked up at ``now`` should run: yes while the sync this job last queued
+    has not ended (it may be this one); once it has (another copy synced the repository first), only if
+    the repository is due again by the job's rule. An unknown priority is always due."""
+    if priority not in SYNC_EVERY or not queued_sync_ended(last_synced_at, sync_queued_at):
         return True
-    return last_synced_at <= due_before(priority, now)
+    since = synced_from(last_synced_at, sync_queued_at)
+    return since is None or since <= due_before(priority, now)
 
 
 def sync_workspace_priorities(data: Scheduled, ctx: RunContext) -> dict[str, Any]:

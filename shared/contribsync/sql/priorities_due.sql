@@ -1,5 +1,7 @@
 -- Tracked, live repositories due for a sync: never synced, or last synced at or before the cutoff of
--- their priority. A due repository whose sync this job queued earlier is "pending" while that sync has
+-- their priority. The last sync is timed from the fire that queued it (sync_queued_at) once it ended,
+-- else from its end (last_synced_at), so the cadence is a number of fires whatever a sync's duration
+-- (priorities.queued_sync_ended is the same "ended" rule in Python). A due repository whose sync this job queued earlier is "pending" while that sync has
 -- not ended (last_synced_at before sync_queued_at), not failed (no failed run of it since), and was queued
 -- after pending_before; pending rows come last and the caller leaves them out. due_total and pending_total
 -- count every due repository before the LIMIT, so the caller can say how many are left for the next run.
@@ -23,9 +25,10 @@ WITH due AS (
        AND NOT r.is_archived
        AND NOT r.is_disabled
        AND (r.last_synced_at IS NULL
-            OR r.last_synced_at <= CASE t.priority WHEN 'high' THEN %(high_before)s::timestamptz
-                                                   WHEN 'medium' THEN %(medium_before)s::timestamptz
-                                                   ELSE %(low_before)s::timestamptz END)
+            OR CASE WHEN r.last_synced_at >= t.sync_queued_at THEN t.sync_queued_at ELSE r.last_synced_at END
+               <= CASE t.priority WHEN 'high' THEN %(high_before)s::timestamptz
+                                  WHEN 'medium' THEN %(medium_before)s::timestamptz
+                                  ELSE %(low_before)s::timestamptz END)
 )
 SELECT id,
        priority,
