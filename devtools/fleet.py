@@ -159,14 +159,17 @@ def _poster(sender: WebhookSender, work: queue.Queue[list[Delivery] | None]) -> 
         sender.send(deliveries)
 
 
-def _sample_cron_path(stack: LocalStack, clock: ScaledClock, run: Run) -> None:
-    """Each non-webhook repository's age since its last sync, against its priority's target, now."""
-    now = clock.now()
-    for r in _rows(stack, "SELECT r.full_name, t.priority, r.last_synced_at FROM tracked_repositories t"
-                          " JOIN repositories r ON r.id = t.repository_id"):
-        run.cron_samples.append({"repository": r["full_name"], "priority": r["priority"], "at": now,
-                                 "age_s": None if r["last_synced_at"] is None
-                                 else (now - r["last_synced_at"]).total_seconds()})
+def _sample_cron_path(stack: LocalStack, at: datetime, run: Run, names: list[str]) -> None:
+    """At a fire of the priority job (``at``, on the hour): each repository without webhooks, its priority
+    and how old what the database holds of it is (``fleet_figures.as_of``; exact whenever this runs)."""
+    priority = {r["full_name"]: r["priority"] for r in _rows(
+        stack, "SELECT r.full_name, t.priority FROM tracked_repositories t JOIN repositories r"
+               " ON r.id = t.repository_id WHERE r.full_name = ANY(%s)", names)}
+    syncs = fleet_figures.completed_syncs(str(stack.database_url), names)
+    for name in names:
+        since = fleet_figures.as_of(syncs[name], at)
+        run.cron_samples.append({"repository": name, "priority": priority.get(name), "at": at,
+                                 "age_s": None if since is None else (at - since).total_seconds()})
 
 
 def senders(stack: LocalStack, sim: Simulator, fleet: Fleet) -> list[WebhookSender]:
@@ -189,13 +192,14 @@ def changes(stack: LocalStack, sim: Simulator, fleet: Fleet, clock: ScaledClock,
         t.start()
     start = clock.now()
     run.meters["start"] = fleet_figures.runs_snapshot(stack)
-    next_sample = start
-    no_hooks = {r.full_name for r in fleet.repositories if not r.webhooks}
+    hour = start.replace(minute=0, second=0, microsecond=0)
+    next_sample = hour if hour == start else hour + timedelta(hours=1)  # the crons fire on the hour
+    no_hooks = sorted(r.full_name for r in fleet.repositories if not r.webhooks)
     wall = time.monotonic()
     for at, planned in arrivals(fleet, start):
         while (now := clock.now()) < at:
             if now >= next_sample:
-                _sample_cron_path(stack, clock, run)
+                _sample_cron_path(stack, next_sample, run, no_hooks)
                 next_sample += timedelta(hours=1)
             time.sleep(min(0.05, clock.real_seconds((at - now).total_seconds())))
         kind = None if planned.webhooks else feed.rng.choice(CRON_KINDS)
@@ -210,7 +214,6 @@ def changes(stack: LocalStack, sim: Simulator, fleet: Fleet, clock: ScaledClock,
     for t in posters:
         t.join()
     run.meters["end"] = fleet_figures.runs_snapshot(stack)
-    run.cron_samples = [s for s in run.cron_samples if s["repository"] in no_hooks]
     run.timings["changes_wall_s"] = time.monotonic() - wall
     say(f"{len(run.changes)} changes, {len(run.deliveries)} deliveries in {run.timings['changes_wall_s']:.0f} s")
 
@@ -230,12 +233,9 @@ def caught_up_by_cron(stack: LocalStack, clock: ScaledClock, run: Run, timeout_s
         # a sync that started after the change: one that ends after it (last_synced_at) may have read its
         # pages before it (at factor 3,600 a sync of 0.3 s real spans 18 simulated minutes); the next sync
         # would bring the change, but the crons stop once this returns
-        synced = {r["full_name"]: r["started"] for r in _rows(
-            stack, "SELECT r.full_name, max(s.started_at) AS started FROM sync_logs s"
-                   " JOIN repositories r ON r.id::text = s.repository_id::text"
-                   " WHERE r.full_name = ANY(%s) AND s.status = 'completed'"
-                   " AND s.sync_type IN ('incremental_sync', 'full_sync') GROUP BY r.full_name", list(last))}
-        if all(synced.get(name) is not None and synced[name] > at for name, at in last.items()):
+        synced = {name: max((begun for begun, _ in syncs), default=None) for name, syncs in
+                  fleet_figures.completed_syncs(str(stack.database_url), list(last)).items()}
+        if all((begun := synced.get(name)) is not None and begun > at for name, at in last.items()):
             return (clock.now() - started).total_seconds()
         time.sleep(0.5)
     return None

@@ -1,11 +1,15 @@
-"""The fleet's backfill bounds: points charged per installation over its points an hour, and over the
-points the governor may spend (its reserve kept)."""
+"""The fleet's figures that are pure arithmetic: the backfill bounds (points charged per installation over
+its points an hour, and over the points the governor may spend, its reserve kept) and the cron path's
+freshness (at the fires, and per change)."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 
-from devtools.fleet_figures import bounds
+from devtools.fleet import Run
+from devtools.fleet_figures import as_of, bounds, cron_freshness
 
 
 def test_the_slowest_installation_sets_both_bounds():
@@ -20,3 +24,42 @@ def test_the_slowest_installation_sets_both_bounds():
 def test_a_budget_of_another_resource_sets_no_bound():
     assert bounds({"installation:1/search": 100}, {"installation:1": 5000}) == {
         "lower_bound_h": 0.0, "slowest_installation": None, "reserve_bound_h": 0.0}
+
+
+T0 = datetime(2025, 1, 6, tzinfo=UTC)
+
+
+def at(hours: float) -> datetime:
+    return T0 + timedelta(hours=hours)
+
+
+def test_what_the_database_holds_is_as_of_the_start_of_the_last_sync_completed_by_then():
+    syncs = [(at(0), at(0.4)), (at(1), at(1.5)), (at(2), at(2.2))]
+    assert as_of(syncs, at(0.3)) is None
+    assert as_of(syncs, at(1.4)) == at(0)  # the second sync began but had not ended
+    assert as_of(syncs, at(1.5)) == at(1)
+    assert as_of(syncs, at(9)) == at(2)
+
+
+def test_the_cron_path_is_judged_at_the_fires_and_each_changes_lag_is_reported_by_priority():
+    run = Run(factor=120, backfill_factor=10)
+    run.cron_samples = [
+        {"repository": "o/high", "priority": "high", "at": at(1), "age_s": 3000.0},
+        {"repository": "o/high", "priority": "high", "at": at(2), "age_s": 3700.0},  # a fire late
+        {"repository": "o/medium", "priority": "medium", "at": at(2), "age_s": 6 * 3600.0},  # at the target
+        {"repository": "o/low", "priority": "low", "at": at(2), "age_s": None},  # never synced
+    ]
+    run.changes = [
+        {"repository": "o/high", "webhooks": False, "at": at(0.5)},
+        {"repository": "o/medium", "webhooks": False, "at": at(1.9)},
+        {"repository": "o/hooked", "webhooks": True, "at": at(0.5)},
+    ]
+    syncs = {"o/high": [(at(0), at(0.2)), (at(1), at(1.25))], "o/medium": [(at(0), at(0.5))],
+             "o/hooked": [(at(1), at(1.1))]}
+
+    got = cron_freshness(run, syncs)
+
+    assert (got["samples"], got["within_target"], got["share"], got["met"]) == (4, 2, 0.5, False)
+    assert got["late_repositories"] == ["o/high", "o/low"]
+    assert got["change_lag_h"] == {"high": {"changes": 1, "p50": 0.75, "p99": 0.75, "max": 0.75}}
+    assert got["changes_never_synced"] == 1  # o/medium's change came after its last sync began
