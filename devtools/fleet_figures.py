@@ -165,18 +165,19 @@ def cron_freshness(run: Run, syncs: dict[str, list[tuple[datetime, datetime]]]) 
               and s["age_s"] <= TARGET_S[s["priority"]]]
     share = len(within) / len(run.cron_samples) if run.cron_samples else None
     late = sorted({s["repository"] for s in run.cron_samples if s not in within})
-    priority = {s["repository"]: s["priority"] for s in run.cron_samples}  # the latest sample's
     lags: dict[str, list[float]] = {}
     unsynced = 0
     for change in run.changes:
-        ends = [done for started, done in syncs.get(change["repository"], []) if started > change["at"]]
         if change["webhooks"]:
             continue
+        ends = [done for started, done in syncs.get(change["repository"], []) if started > change["at"]]
         if not ends:
             unsynced += 1
             continue
-        lags.setdefault(str(priority.get(change["repository"])), []).append(
-            (min(ends) - change["at"]).total_seconds() / 3600)
+        # the repository's priority at the last fire before the change (it may move during the period)
+        before = [s for s in run.cron_samples if s["repository"] == change["repository"] and s["at"] <= change["at"]]
+        priority = max(before, key=lambda s: s["at"])["priority"] if before else None
+        lags.setdefault(str(priority), []).append((min(ends) - change["at"]).total_seconds() / 3600)
     return {"samples": len(run.cron_samples), "within_target": len(within),
             "share": round(share, 4) if share is not None else None, "late_repositories": late[:20],
             "goal": f"share >= {CRON_GOAL}", "met": share is not None and share >= CRON_GOAL,

@@ -44,6 +44,7 @@ def test_what_the_database_holds_is_as_of_the_start_of_the_last_sync_completed_b
 def test_the_cron_path_is_judged_at_the_fires_and_each_changes_lag_is_reported_by_priority():
     run = Run(factor=120, backfill_factor=10)
     run.cron_samples = [
+        {"repository": "o/high", "priority": "medium", "at": at(0), "age_s": 600.0},  # high from the next fire
         {"repository": "o/high", "priority": "high", "at": at(1), "age_s": 3000.0},
         {"repository": "o/high", "priority": "high", "at": at(2), "age_s": 3700.0},  # a fire late
         {"repository": "o/medium", "priority": "medium", "at": at(2), "age_s": 6 * 3600.0},  # at the target
@@ -59,7 +60,8 @@ def test_the_cron_path_is_judged_at_the_fires_and_each_changes_lag_is_reported_b
 
     got = cron_freshness(run, syncs)
 
-    assert (got["samples"], got["within_target"], got["share"], got["met"]) == (4, 2, 0.5, False)
+    assert (got["samples"], got["within_target"], got["share"], got["met"]) == (5, 3, 0.6, False)
     assert got["late_repositories"] == ["o/high", "o/low"]
-    assert got["change_lag_h"] == {"high": {"changes": 1, "p50": 0.75, "p99": 0.75, "max": 0.75}}
+    # by its priority when it was made: the first sync that began after it ended 0.75 h later
+    assert got["change_lag_h"] == {"medium": {"changes": 1, "p50": 0.75, "p99": 0.75, "max": 0.75}}
     assert got["changes_never_synced"] == 1  # o/medium's change came after its last sync began
