@@ -429,22 +429,37 @@ def test_a_sync_that_finished_after_the_hour_is_due_at_the_next_hour(world, cloc
 
 
 def test_syncs_per_run_are_capped_highest_score_first(world, clock):
-    # GIVEN one high, 200 tracked-only (medium) and two low repositories, none ever synced
+    # GIVEN one high, MAX_SYNCS tracked-only (medium) and two low repositories, none ever synced
     high = world.busy(world.repo(workspaces=1))
     world.conn.execute(
         """WITH r AS (
                INSERT INTO repositories (github_id, full_name, owner, name)
-               SELECT 900000 + g, 'bulk/r' || g, 'bulk', 'r' || g FROM generate_series(1, 200) g
+               SELECT 900000 + g, 'bulk/r' || g, 'bulk', 'r' || g FROM generate_series(1, %s) g
                RETURNING id, name)
            INSERT INTO tracked_repositories (repository_id, organization_name, repository_name)
-           SELECT id, 'bulk', name FROM r""")
+           SELECT id, 'bulk', name FROM r""", (priorities.MAX_SYNCS,))
     lows = [world.repo(workspaces=1), world.repo(workspaces=1)]
 
     result, sent = run(world, clock)
 
     ids = queued_ids(sent)
-    assert len(ids) == priorities.MAX_SYNCS == 200
-    assert (result["syncsQueued"], result["deferred"]) == (200, 3)
+    assert len(ids) == len(set(ids)) == priorities.MAX_SYNCS
+    assert (result["syncsQueued"], result["deferred"]) == (priorities.MAX_SYNCS, 3)
     assert ids[0] == high
     assert not set(lows) & set(ids)
-    assert len(set(ids)) == 200
+
+
+def test_a_fleet_of_1000_repositories_due_at_once_is_queued_in_one_fire(world, clock):
+    # GIVEN the fleet's 1,000 repositories, backfilled together, all due at the same fire (at a cap of 200
+    # the fleet's medium repositories fell further behind every hour)
+    world.conn.execute(
+        """WITH r AS (
+               INSERT INTO repositories (github_id, full_name, owner, name, last_synced_at)
+               SELECT 800000 + g, 'fleet/r' || g, 'fleet', 'r' || g, %s FROM generate_series(1, 1000) g
+               RETURNING id, name)
+           INSERT INTO tracked_repositories (repository_id, organization_name, repository_name)
+           SELECT id, 'fleet', name FROM r""", (NOW - timedelta(hours=6),))
+
+    result, sent = run(world, clock)
+
+    assert (result["syncsQueued"], result["deferred"], len(set(queued_ids(sent)))) == (1000, 0, 1000)

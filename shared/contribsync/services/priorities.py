@@ -36,8 +36,12 @@ Hourly, as of the run's time (the scheduled fire time, else the clock):
    fires, a repository is synced every 1, 6 or 24 fires exactly, however long its syncs take. Archived,
    disabled and inactive repositories are never synced. Each due repository gets an incremental
    ``capture/repository.sync-enhanced`` (``{repositoryId}`` with no ``days``: from its watermark, or a
-   full first sync), reason ``priority``. At most ``MAX_SYNCS`` (200) per run, highest score first and
-   then the longest waiting; the rest are reported as ``deferred`` and are due again next hour.
+   full first sync), reason ``priority``. At most ``MAX_SYNCS`` (1,000) per run, highest score first and
+   then the longest waiting; the rest are reported as ``deferred`` and are due again next hour. The cap
+   bounds one run's sends (100 SQS batches); it must stay above what a fleet needs an hour, and above
+   what comes due at once when a fleet backfilled together reaches its interval: at 200, a fleet of
+   1,000 repositories (59 high, 930 medium) needed 215 an hour, and the 846 due 6 hours after its
+   backfill left 563 deferred and growing every hour.
 
    A repository whose sync this job queued is ``pending`` (counted, not queued again) until that sync
    ends, fails, or ``SYNC_PENDING_FOR`` (6 h) goes by (``tracked_repositories.sync_queued_at``). Without
@@ -85,7 +89,7 @@ BASE_SCORES = {"high": 100, "medium": 50, "low": 25}
 
 SYNC_EVERY = {"high": timedelta(hours=1), "medium": timedelta(hours=6), "low": timedelta(hours=24)}
 SYNC_SLACK = timedelta(minutes=10)
-MAX_SYNCS = 200
+MAX_SYNCS = 1000
 SYNC_PENDING_FOR = timedelta(hours=6)
 FIRE_EVERY = timedelta(hours=1)  # the catalog's schedule, 0 * * * *
 
