@@ -77,8 +77,8 @@ dev: $(VENV)/.installed
 # The benchmarks (about 75 minutes, most of it the peer tools at 150 ms per REST request): each writes
 # bench/results/<scenario>.json; the last step gathers them into bench/results.json and bench/RESULTS.md.
 # The fleet (issue 25): 1,000 repositories over 10 App installations, backfilled, then a simulated week of
-# changes on a scaled clock (FLEET_ARGS: e.g. --repositories 100 --owners 3 --factor 600); writes
-# bench/results/fleet.json and its section of bench/RESULTS.md.
+# changes on a scaled clock, about 4 real hours at its defaults (FLEET_ARGS: e.g. --repositories 100
+# --owners 3 --days 1 --factor 120); writes bench/results/fleet.json and its section of bench/RESULTS.md.
 fleet: $(VENV)/.installed
 	$(BIN)/python -m devtools.fleet $(FLEET_ARGS)
 	$(BIN)/python -m devtools.bench_report
