@@ -293,7 +293,10 @@ def markdown(f: dict[str, Any]) -> list[str]:
                                  f"invocations, {cost_day['sqs_requests']} SQS requests, "
                                  f"{cost_day['scheduler_invocations']} Scheduler invocations: ${cost_day['usd']}"],
     ]
-    return ["| figure | value |", "|---|---|", *(f"| {k} | {v} |" for k, v in rows), ""]
+    # what happened to a run beyond its figures (added to fleet.json by whoever ran it)
+    notes = [f"- {note}" for note in f.get("notes", [])]
+    return ["| figure | value |", "|---|---|", *(f"| {k} | {v} |" for k, v in rows), "", *notes,
+            *([""] if notes else [])]
 
 
 __all__ = ["RESULTS", "as_of", "bounds", "completed_syncs", "cron_freshness", "figures", "machine", "markdown",
