@@ -51,13 +51,17 @@ class World:
 
     def repo(self, *, stars: int = 0, forks: int = 0, pushed: timedelta | None = None, archived: bool = False,
              disabled: bool = False, active: bool = True, synced: timedelta | None = None, tracked: bool = True,
-             workspaces: int = 0) -> str:
+             workspaces: int = 0, phase: int | None = None) -> str:
+        """A repository whose phase (github_id modulo its priority's hours) falls on the fire ``phase`` hours
+        after NOW; by default 3 hours after it, so on none of the fires from NOW to 2 hours after it (for 6
+        and 24 hours; for 1, every fire is the phase)."""
         n = next(_ids)
+        github_id = 24 * (1000 + n) + (priorities.fire_hour(NOW) + (3 if phase is None else phase)) % 24
         repo_id = self.one(
             """INSERT INTO repositories (github_id, full_name, owner, name, stargazers_count, forks_count,
                                          github_pushed_at, is_archived, is_disabled, is_active, last_synced_at)
                VALUES (%s, %s, 'acme', %s, %s, %s, %s, %s, %s, %s, %s) RETURNING id""",
-            1000 + n, f"acme/r{n}", f"r{n}", stars, forks, NOW - pushed if pushed is not None else None,
+            github_id, f"acme/r{n}", f"r{n}", stars, forks, NOW - pushed if pushed is not None else None,
             archived, disabled, active, NOW - synced if synced is not None else None)
         self.conn.execute("INSERT INTO tracked_repositories (repository_id, organization_name, repository_name,"
                           " tracking_enabled) VALUES (%s, 'acme', %s, %s)", (repo_id, f"r{n}", tracked))
@@ -400,8 +404,8 @@ def test_still_due_times_the_last_sync_from_the_fire_that_queued_it(priority, en
 @pytest.mark.parametrize(("kind", "every"), [("high", 1), ("medium", 6), ("low", 24)])
 def test_a_repository_is_synced_every_n_fires_however_long_its_syncs_take(world, clock, kind, every):
     # GIVEN a repository of each priority whose every sync ends 55 minutes after the fire that queued it
-    repo = {"high": lambda: world.busy(world.repo(workspaces=1)), "medium": world.repo,
-            "low": lambda: world.repo(workspaces=1)}[kind]()
+    repo = {"high": lambda: world.busy(world.repo(workspaces=1, phase=0)), "medium": lambda: world.repo(phase=0),
+            "low": lambda: world.repo(workspaces=1, phase=0)}[kind]()
     world.synced(repo, NOW - timedelta(days=2))
     fired = []
 
@@ -463,3 +467,30 @@ def test_a_fleet_of_1000_repositories_due_at_once_is_queued_in_one_fire(world, c
     result, sent = run(world, clock)
 
     assert (result["syncsQueued"], result["deferred"], len(set(queued_ids(sent)))) == (1000, 0, 1000)
+
+
+def test_a_priority_backfilled_together_is_spread_over_its_fires(world, clock):
+    # GIVEN 600 medium repositories all synced 6 hours ago (a common backfill), whose syncs end 30 minutes
+    # after the fire that queues them
+    world.conn.execute(
+        """WITH r AS (
+               INSERT INTO repositories (github_id, full_name, owner, name, last_synced_at)
+               SELECT 700000 + g, 'fleet/r' || g, 'fleet', 'r' || g, %s FROM generate_series(1, 600) g
+               RETURNING id, name)
+           INSERT INTO tracked_repositories (repository_id, organization_name, repository_name)
+           SELECT id, 'fleet', name FROM r""", (NOW - timedelta(hours=6),))
+    per_fire = []
+
+    for hour in range(8):
+        fire = NOW + timedelta(hours=hour)
+        clock.t = fire
+        _, sent = run(world, clock, scheduled_at=fire, event_id=f"evt-{hour}")
+        ids = queued_ids(sent)
+        per_fire.append(len(ids))
+        world.conn.execute("UPDATE repositories SET last_synced_at = %s WHERE id = ANY(%s::uuid[])",
+                           (fire + timedelta(minutes=30), ids))
+
+    # all due at once the first time; then each fire takes the sixth at its phase (one early sync each to
+    # reach it), and from then on each is synced every 6 fires (without phases, the 600 would come due
+    # together at every sixth fire: 600, 0, 0, 0, 0, 0, 600, 0)
+    assert per_fire == [600, 100, 100, 100, 100, 100, 100, 100]

@@ -33,7 +33,15 @@ Hourly, as of the run's time (the scheduled fire time, else the clock):
    (``last_synced_at``: a sync this job did not queue, or one that failed): a sync ends minutes after
    its fire, so timed from its end a medium repository came due only at the seventh fire, not the
    sixth (the 100-repository fleet kept 0.904 of its cron samples within target so). Timed from the
-   fires, a repository is synced every 1, 6 or 24 fires exactly, however long its syncs take. Archived,
+   fires, a repository is synced every 1, 6 or 24 fires exactly, however long its syncs take.
+
+   Fire-locked, a priority's repositories backfilled together would come due together for good: the
+   1,000-repository fleet queued 925 medium syncs at one fire every 6 hours, and a 2-core machine took 4 to
+   5 simulated hours to drain each burst at factor 60. So each repository also has a phase, the fire whose
+   hour since the epoch equals its ``github_id`` modulo its priority's hours (``fire_hour``): at its phase
+   it is due if not synced at this fire already (``SYNC_SLACK`` again). A repository reaches its phase
+   with one early sync, and from then on its interval ends on it, so a fire queues about a sixth of the
+   medium repositories and a 24th of the low ones. Archived,
    disabled and inactive repositories are never synced. Each due repository gets an incremental
    ``capture/repository.sync-enhanced`` (``{repositoryId}`` with no ``days``: from its watermark, or a
    full first sync), reason ``priority``. At most ``MAX_SYNCS`` (1,000) per run, highest score first and
@@ -99,6 +107,12 @@ def due_before(priority: str, now: datetime) -> datetime:
     return now - (SYNC_EVERY[priority] - SYNC_SLACK)
 
 
+def fire_hour(at: datetime) -> int:
+    """The hourly fire ``at`` falls in, counted from the epoch: a repository whose ``github_id`` equals it
+    modulo its priority's hours is at its phase (``priorities_due.sql``)."""
+    return int(at.timestamp() // FIRE_EVERY.total_seconds())
+
+
 def queued_sync_ended(last_synced_at: datetime | None, sync_queued_at: datetime | None) -> bool:
     """Whether the sync this job last queued for a repository has ended (a sync ended at or after it was
     queued); ``priorities_due.sql`` applies the same rule in its ``pending`` and in its due cutoff."""
@@ -115,7 +129,8 @@ def still_due(priority: str | None, last_synced_at: datetime | None, sync_queued
               now: datetime) -> bool:
     """Whether a priority sync picked up at ``now`` should run: yes while the sync this job last queued
     has not ended (it may be this one); once it has (another copy synced the repository first), only if
-    the repository is due again by the job's rule. An unknown priority is always due."""
+    its interval has passed again (a sync for its phase alone waits for the next fire). An unknown
+    priority is always due."""
     if priority not in SYNC_EVERY or not queued_sync_ended(last_synced_at, sync_queued_at):
         return True
     since = synced_from(last_synced_at, sync_queued_at)
@@ -137,6 +152,8 @@ def sync_workspace_priorities(data: Scheduled, ctx: RunContext) -> dict[str, Any
     })[0]  # an aggregate without GROUP BY: always one row
     due = ctx.db.query("priorities_due", {
         **{f"{priority}_before": due_before(priority, now) for priority in SYNC_EVERY},
+        **{f"{priority}_hours": every // FIRE_EVERY for priority, every in SYNC_EVERY.items()},
+        "phase_before": now - (FIRE_EVERY - SYNC_SLACK), "fire_hour": fire_hour(now),
         "pending_before": now - SYNC_PENDING_FOR, "sync_function": catalog.resolve(SYNC_EVENT).function,
         "max_syncs": MAX_SYNCS,
     })

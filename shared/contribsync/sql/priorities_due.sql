@@ -1,34 +1,53 @@
--- Tracked, live repositories due for a sync: never synced, or last synced at or before the cutoff of
--- their priority. The last sync is timed from the fire that queued it (sync_queued_at) once it ended,
--- else from its end (last_synced_at), so the cadence is a number of fires whatever a sync's duration
--- (priorities.queued_sync_ended is the same "ended" rule in Python). A due repository whose sync this job queued earlier is "pending" while that sync has
--- not ended (last_synced_at before sync_queued_at), not failed (no failed run of it since), and was queued
--- after pending_before; pending rows come last and the caller leaves them out. due_total and pending_total
--- count every due repository before the LIMIT, so the caller can say how many are left for the next run.
--- Highest score first, then the longest waiting. Archived, disabled and inactive repositories are never due.
-WITH due AS (
+-- Tracked, live repositories due for a sync: never synced; or last synced at or before the cutoff of their
+-- priority; or at their phase, a fire that falls on github_id modulo the priority's hours, when not synced
+-- at this fire already (synced_from at or before phase_before), so that a priority's repositories are
+-- spread over its fires instead of all coming due at the one after a common backfill. The last sync is
+-- timed from the fire that queued it (sync_queued_at) once it ended, else from its end (last_synced_at), so
+-- the cadence is a number of fires whatever a sync's duration (priorities.queued_sync_ended is the same
+-- "ended" rule in Python). A due repository whose sync this job queued earlier is "pending" while that
+-- sync has not ended (last_synced_at before sync_queued_at), not failed (no failed run of it since), and
+-- was queued after pending_before; pending rows come last and the caller leaves them out. due_total and
+-- pending_total count every due repository before the LIMIT, so the caller can say how many are left for
+-- the next run. Highest score first, then the longest waiting. Archived, disabled and inactive
+-- repositories are never due.
+WITH live AS (
     SELECT r.id,
+           r.github_id,
            t.priority,
            t.priority_score,
            r.last_synced_at,
-           (t.sync_queued_at IS NOT NULL AND t.sync_queued_at > %(pending_before)s::timestamptz
-            AND (r.last_synced_at IS NULL OR r.last_synced_at < t.sync_queued_at)
-            AND NOT EXISTS (SELECT 1 FROM function_runs f
-                             WHERE f.function = %(sync_function)s
-                               AND f.status = 'failed'
-                               AND f.started_at >= t.sync_queued_at
-                               AND f.data->>'repositoryId' = r.id::text)) AS pending
+           t.sync_queued_at,
+           CASE WHEN r.last_synced_at >= t.sync_queued_at THEN t.sync_queued_at
+                ELSE r.last_synced_at END AS synced_from,
+           CASE t.priority WHEN 'high' THEN %(high_before)s::timestamptz
+                           WHEN 'medium' THEN %(medium_before)s::timestamptz
+                           ELSE %(low_before)s::timestamptz END AS due_before,
+           CASE t.priority WHEN 'high' THEN %(high_hours)s::integer
+                           WHEN 'medium' THEN %(medium_hours)s::integer
+                           ELSE %(low_hours)s::integer END AS every_hours
       FROM tracked_repositories t
       JOIN repositories r ON r.id = t.repository_id
      WHERE t.tracking_enabled
        AND r.is_active
        AND NOT r.is_archived
        AND NOT r.is_disabled
-       AND (r.last_synced_at IS NULL
-            OR CASE WHEN r.last_synced_at >= t.sync_queued_at THEN t.sync_queued_at ELSE r.last_synced_at END
-               <= CASE t.priority WHEN 'high' THEN %(high_before)s::timestamptz
-                                  WHEN 'medium' THEN %(medium_before)s::timestamptz
-                                  ELSE %(low_before)s::timestamptz END)
+), due AS (
+    SELECT id,
+           priority,
+           priority_score,
+           last_synced_at,
+           (sync_queued_at IS NOT NULL AND sync_queued_at > %(pending_before)s::timestamptz
+            AND (last_synced_at IS NULL OR last_synced_at < sync_queued_at)
+            AND NOT EXISTS (SELECT 1 FROM function_runs f
+                             WHERE f.function = %(sync_function)s
+                               AND f.status = 'failed'
+                               AND f.started_at >= live.sync_queued_at
+                               AND f.data->>'repositoryId' = live.id::text)) AS pending
+      FROM live
+     WHERE last_synced_at IS NULL
+        OR synced_from <= due_before
+        OR (synced_from <= %(phase_before)s::timestamptz
+            AND mod(github_id, every_hours) = mod(%(fire_hour)s::bigint, every_hours))
 )
 SELECT id,
        priority,
