@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import select
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
@@ -78,7 +78,8 @@ class Database:
 
     def connection(self) -> psycopg.Connection[DictRow]:
         conn: psycopg.Connection[DictRow] | None = getattr(self._local, "conn", None)
-        if conn is None or conn.closed or conn.broken or _closed_by_server(conn, self._local.watch):
+        if (conn is None or conn.closed or conn.broken
+                or _closed_by_server(conn, self._local.watch, self._local.ending)):
             stale = conn
             if stale is not None:
                 stale.close()
@@ -90,6 +91,10 @@ class Database:
             except psycopg.Error as exc:
                 raise StoreError(f"cannot connect to Postgres: {exc}") from exc
             self._local.conn = conn
+            # a server ending an idle connection sends a FATAL first, which libpq hands to the notice
+            # handlers, then EOF: between the two the connection still looks usable
+            self._local.ending = []
+            conn.add_notice_handler(_fatal_recorder(self._local.ending))
             self._local.watch = select.poll()  # made once per connection: it is checked before every use
             self._local.watch.register(conn.fileno(), select.POLLIN)  # not select(): no limit on the fd
             with self._lock:
@@ -138,7 +143,7 @@ class Database:
         self._local = threading.local()
 
 
-def _closed_by_server(conn: psycopg.Connection[DictRow], watch: select.poll) -> bool:
+def _closed_by_server(conn: psycopg.Connection[DictRow], watch: select.poll, ending: list[str]) -> bool:
     """Whether the server closed this idle connection while it was not in use. A server that ends a
     connection sends its reason and EOF at once, and a healthy idle connection has nothing to read, so a
     readable socket is checked by reading it (no round trip; TLS records just read are not a close). Not
@@ -153,7 +158,17 @@ def _closed_by_server(conn: psycopg.Connection[DictRow], watch: select.poll) -> 
             conn.pgconn.consume_input()
     except (OSError, psycopg.OperationalError):
         return True
-    return conn.pgconn.status == ConnStatus.BAD
+    # the reason read but EOF not yet there (the backend still exiting) is a close all the same
+    return conn.pgconn.status == ConnStatus.BAD or bool(ending)
+
+
+def _fatal_recorder(ending: list[str]) -> Callable[[psycopg.errors.Diagnostic], None]:
+    """A notice handler: libpq hands it an error the server sent outside a statement; a FATAL or PANIC
+    there means the server is ending the connection."""
+    def record(diagnostic: psycopg.errors.Diagnostic) -> None:
+        if diagnostic.severity_nonlocalized in ("FATAL", "PANIC"):
+            ending.append(diagnostic.message_primary or "")
+    return record
 
 
 __all__ = ["LAYER_SQL", "Database", "SqlFolder", "sql"]
