@@ -106,6 +106,18 @@ class World:
                  FROM tracked_repositories WHERE repository_id = %s""", (repo_id,)).fetchone()
         return row
 
+    def bulk(self, owner: str, count: int, *, first_id: int, synced: timedelta | None = None) -> None:
+        """``count`` tracked repositories (medium: in no workspace) with consecutive github_ids from
+        ``first_id``, all last synced ``synced`` before NOW (never when None)."""
+        self.conn.execute(
+            """WITH r AS (
+                   INSERT INTO repositories (github_id, full_name, owner, name, last_synced_at)
+                   SELECT %s + g, %s || '/r' || g, %s, 'r' || g, %s FROM generate_series(1, %s) g
+                   RETURNING id, name)
+               INSERT INTO tracked_repositories (repository_id, organization_name, repository_name)
+               SELECT id, %s, name FROM r""",
+            (first_id - 1, owner, owner, NOW - synced if synced is not None else None, count, owner))
+
     def synced(self, repo_id: str, at: datetime) -> None:
         self.conn.execute("UPDATE repositories SET last_synced_at = %s WHERE id = %s", (at, repo_id))
 
@@ -435,13 +447,7 @@ def test_a_sync_that_finished_after_the_hour_is_due_at_the_next_hour(world, cloc
 def test_syncs_per_run_are_capped_highest_score_first(world, clock):
     # GIVEN one high, MAX_SYNCS tracked-only (medium) and two low repositories, none ever synced
     high = world.busy(world.repo(workspaces=1))
-    world.conn.execute(
-        """WITH r AS (
-               INSERT INTO repositories (github_id, full_name, owner, name)
-               SELECT 900000 + g, 'bulk/r' || g, 'bulk', 'r' || g FROM generate_series(1, %s) g
-               RETURNING id, name)
-           INSERT INTO tracked_repositories (repository_id, organization_name, repository_name)
-           SELECT id, 'bulk', name FROM r""", (priorities.MAX_SYNCS,))
+    world.bulk("bulk", priorities.MAX_SYNCS, first_id=900001)
     lows = [world.repo(workspaces=1), world.repo(workspaces=1)]
 
     result, sent = run(world, clock)
@@ -456,13 +462,7 @@ def test_syncs_per_run_are_capped_highest_score_first(world, clock):
 def test_a_fleet_of_1000_repositories_due_at_once_is_queued_in_one_fire(world, clock):
     # GIVEN the fleet's 1,000 repositories, backfilled together, all due at the same fire (at a cap of 200
     # the fleet's medium repositories fell further behind every hour)
-    world.conn.execute(
-        """WITH r AS (
-               INSERT INTO repositories (github_id, full_name, owner, name, last_synced_at)
-               SELECT 800000 + g, 'fleet/r' || g, 'fleet', 'r' || g, %s FROM generate_series(1, 1000) g
-               RETURNING id, name)
-           INSERT INTO tracked_repositories (repository_id, organization_name, repository_name)
-           SELECT id, 'fleet', name FROM r""", (NOW - timedelta(hours=6),))
+    world.bulk("fleet", 1000, first_id=800001, synced=timedelta(hours=6))
 
     result, sent = run(world, clock)
 
@@ -472,13 +472,7 @@ def test_a_fleet_of_1000_repositories_due_at_once_is_queued_in_one_fire(world, c
 def test_a_priority_backfilled_together_is_spread_over_its_fires(world, clock):
     # GIVEN 600 medium repositories all synced 6 hours ago (a common backfill), whose syncs end 30 minutes
     # after the fire that queues them
-    world.conn.execute(
-        """WITH r AS (
-               INSERT INTO repositories (github_id, full_name, owner, name, last_synced_at)
-               SELECT 700000 + g, 'fleet/r' || g, 'fleet', 'r' || g, %s FROM generate_series(1, 600) g
-               RETURNING id, name)
-           INSERT INTO tracked_repositories (repository_id, organization_name, repository_name)
-           SELECT id, 'fleet', name FROM r""", (NOW - timedelta(hours=6),))
+    world.bulk("fleet", 600, first_id=700001, synced=timedelta(hours=6))
     per_fire = []
 
     for hour in range(8):
