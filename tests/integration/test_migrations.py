@@ -56,6 +56,73 @@ def test_concurrent_migrations_apply_each_file_once(pg_admin_dsn):
         postgres.drop_database(pg_admin_dsn, name)
 
 
+def test_a_migration_that_loses_a_race_for_a_role_to_another_database_is_run_again(pg_admin_dsn, monkeypatch):
+    """Roles belong to the cluster, the migration lock to one database: make test's workers, each
+    migrating a database of its own on a fresh server, once failed on two ``CREATE ROLE anon``."""
+    import importlib
+    import time
+
+    migrate_module = importlib.import_module("contribsync.db.migrate")
+
+    role = f"contribsync_race_{uuid.uuid4().hex[:8]}"
+    creates_role = (f"DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '{role}')"
+                    f" THEN CREATE ROLE {role} NOLOGIN; END IF; END $$;")
+    monkeypatch.setattr(migrate_module, "_files", lambda: [("0001_role.sql", creates_role)])
+    name = f"contribsync_mig_{uuid.uuid4().hex[:8]}"
+    dsn = postgres.create_database(pg_admin_dsn, name)
+    database = Database(dsn)
+    outcome: list[object] = []
+    other = psycopg.connect(pg_admin_dsn)
+    try:
+        # GIVEN another database's migration that created the role and has not committed yet
+        other.execute(f"CREATE ROLE {role} NOLOGIN")
+        # WHEN this database's migration creates it too: it waits on the other's row, then fails
+        thread = threading.Thread(target=lambda: outcome.append(_result_of(migrate, database)))
+        thread.start()
+        deadline = time.monotonic() + 10
+        with psycopg.connect(pg_admin_dsn, autocommit=True) as watcher:
+            while not watcher.execute(
+                    "SELECT 1 FROM pg_stat_activity WHERE datname = %s AND wait_event_type = 'Lock'",
+                    (name,)).fetchone():
+                assert time.monotonic() < deadline, "the migration never waited on the other's role"
+                time.sleep(0.05)
+        other.commit()
+        thread.join(10)
+        # THEN it is run again, skips the role that now exists, and is recorded as applied
+        assert outcome == [["0001_role.sql"]]
+        assert database.connection().execute("SELECT version FROM schema_migrations").fetchall() == [
+            {"version": "0001"}]
+    finally:
+        other.rollback()
+        database.close()
+        postgres.drop_database(pg_admin_dsn, name)
+        other.autocommit = True
+        other.execute(f"DROP ROLE IF EXISTS {role}")
+        other.close()
+
+
+def test_only_a_lost_race_for_a_role_is_run_again():
+    from contribsync.db.migrate import _lost_a_race_for_a_role
+    from contribsync.errors import StoreError
+
+    def store_error(cause: Exception) -> StoreError:
+        error = StoreError(f"database error: {cause}")
+        error.__cause__ = cause
+        return error
+
+    assert _lost_a_race_for_a_role(store_error(psycopg.errors.DuplicateObject('role "anon" already exists')))
+    assert not _lost_a_race_for_a_role(store_error(psycopg.errors.DuplicateObject('policy "p" already exists')))
+    assert not _lost_a_race_for_a_role(store_error(psycopg.errors.UniqueViolation("duplicate key")))
+    assert not _lost_a_race_for_a_role(store_error(psycopg.errors.SyntaxError("syntax error")))
+
+
+def _result_of(function, *args):
+    try:
+        return function(*args)
+    except Exception as exc:  # the assertion shows it
+        return exc
+
+
 def test_a_migration_changed_after_release_is_accepted_by_its_earlier_checksum_only(pg_admin_dsn):
     from contribsync.db.migrate import _EARLIER_CHECKSUMS
     from contribsync.errors import StoreError

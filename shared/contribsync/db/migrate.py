@@ -4,6 +4,11 @@
 recorded in ``schema_migrations`` with a checksum. Concurrent callers (several Lambdas, a CLI and a
 test) serialise on a fixed advisory lock, so each file is applied exactly once. Changing a file that
 was already applied is an error: write a new migration instead.
+
+That lock is the database's; roles are the cluster's. Two databases of one cluster migrated at once
+(two stages on one server, or parallel test workers) can both find a role missing and both create it.
+The loser's migration rolled back whole, so it is run again, where its ``IF NOT EXISTS`` now skips the
+role.
 """
 
 from __future__ import annotations
@@ -11,6 +16,8 @@ from __future__ import annotations
 import hashlib
 from importlib import resources
 from typing import TYPE_CHECKING
+
+import psycopg
 
 from contribsync.errors import StoreError
 
@@ -32,6 +39,9 @@ _EARLIER_CHECKSUMS = {
     "0007": "aecb4ea28886069df2c4682fa0b1ea5b2baa1581c21e71801e8139dbe9588bf2",
     "0014": "8bbc9ee8a3c3eebafca65b8f63f56ff5c7c286d061a886aa349b58dc9b172f3e",
 }
+
+
+_TRIES = 3
 
 
 def _files() -> list[tuple[str, str]]:
@@ -60,14 +70,30 @@ def migrate(db: Database) -> list[str]:
                 elif done[version] != checksum:
                     raise StoreError(f"migration {name} changed after it was applied; add a new migration")
                 continue
-            with db.transaction() as tx:
-                tx.execute(text.encode())
-                tx.execute("INSERT INTO schema_migrations (version, name, checksum) VALUES (%s, %s, %s)",
-                           (version, name, checksum))
+            for attempt in range(1, _TRIES + 1):
+                try:
+                    with db.transaction() as tx:
+                        tx.execute(text.encode())
+                        tx.execute("INSERT INTO schema_migrations (version, name, checksum) VALUES (%s, %s, %s)",
+                                   (version, name, checksum))
+                    break
+                except StoreError as error:
+                    if attempt == _TRIES or not _lost_a_race_for_a_role(error):
+                        raise
             applied_now.append(name)
     finally:
         conn.execute("SELECT pg_advisory_unlock(%s)", (_LOCK_KEY,))
     return applied_now
+
+
+def _lost_a_race_for_a_role(error: StoreError) -> bool:
+    """True when another database's migration created a role this one was creating: it committed
+    either before our ``CREATE ROLE`` (duplicate_object) or while it waited on the same name
+    (unique_violation on the cluster's role index)."""
+    cause = error.__cause__
+    if isinstance(cause, psycopg.errors.DuplicateObject):
+        return "role" in str(cause)
+    return isinstance(cause, psycopg.errors.UniqueViolation) and cause.diag.constraint_name == "pg_authid_rolname_index"
 
 
 __all__ = ["migrate"]
