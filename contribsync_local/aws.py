@@ -32,10 +32,13 @@ FAKE_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "te
 
 
 # Run in the child: moto's threaded server on a free port, which it prints, until its stdin closes (the
-# parent stopped it, or died: no orphan is left behind).
+# parent stopped it, or died: no orphan is left behind). Its SQS queues are made thread-safe first
+# (moto_sqs).
 _CHILD = """
 import logging, os, signal, sys
 signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C stops the stack, and the stack stops this
+from contribsync_local import moto_sqs
+moto_sqs.apply()
 from moto.server import ThreadedMotoServer
 logging.getLogger("werkzeug").setLevel(logging.WARNING)  # else one access-log line per SQS call
 server = ThreadedMotoServer(ip_address="127.0.0.1", port=int(sys.argv[1]), verbose=False)
