@@ -298,13 +298,14 @@ def test_only_rows_whose_values_change_are_written(world, clock):
 
 
 def test_due_repositories_get_an_incremental_sync_by_priority(world, clock):
-    # GIVEN high, medium and low repositories last synced just before and at their interval
+    # GIVEN repositories last synced by something else than this job (a backfill, a manual sync): each is
+    # due at the last fire before what it read outgrows its interval, since the next fire is an hour away
     high_30m = world.busy(world.repo(workspaces=1, synced=timedelta(minutes=30)))
     high_1h = world.busy(world.repo(workspaces=1, synced=timedelta(hours=1)))
+    medium_4h = world.repo(synced=timedelta(hours=4, minutes=50))
     medium_5h = world.repo(synced=timedelta(hours=5))
-    medium_6h = world.repo(synced=timedelta(hours=6))
+    low_22h = world.repo(workspaces=1, synced=timedelta(hours=22, minutes=50))
     low_23h = world.repo(workspaces=1, synced=timedelta(hours=23))
-    low_24h = world.repo(workspaces=1, synced=timedelta(hours=24))
     never = world.repo(workspaces=1)
     world.repo(archived=True, workspaces=1)  # never synced, but archived
     world.repo(disabled=True, synced=timedelta(days=30))
@@ -313,32 +314,33 @@ def test_due_repositories_get_an_incremental_sync_by_priority(world, clock):
 
     result, sent = run(world, clock)
 
-    assert sorted(queued_ids(sent)) == sorted([high_1h, medium_6h, low_24h, never])
-    assert high_30m not in queued_ids(sent)
-    assert medium_5h not in queued_ids(sent)
-    assert low_23h not in queued_ids(sent)
-    assert queued_ids(sent)[0] == high_1h  # highest score first
-    assert (result["syncsQueued"], result["deferred"]) == (4, 0)
+    assert sorted(queued_ids(sent)) == sorted([high_30m, high_1h, medium_5h, low_23h, never])
+    assert medium_4h not in queued_ids(sent)
+    assert low_22h not in queued_ids(sent)
+    assert queued_ids(sent)[:2] == [high_1h, high_30m]  # highest score first, then the longest waiting
+    assert (result["syncsQueued"], result["deferred"]) == (5, 0)
     assert {e["name"] for e in sent} == {"capture/repository.sync-enhanced"}
     by_repo = {e["data"]["repositoryId"]: e["data"] for e in sent}
     # no days and no time range: an incremental sync from the repository's watermark
     assert by_repo[high_1h] == {"repositoryId": high_1h, "reason": "priority", "priority": "high"}
-    assert by_repo[medium_6h]["priority"] == "medium"
-    assert by_repo[low_24h]["priority"] == "low"
+    assert by_repo[medium_5h]["priority"] == "medium"
+    assert by_repo[low_23h]["priority"] == "low"
 
 
-def test_a_high_priority_repository_syncs_hourly_as_of_the_scheduled_time(world, clock):
-    repo = world.busy(world.repo(workspaces=1))
+def test_a_repository_is_due_as_of_the_scheduled_time_not_the_clock(world, clock):
+    # GIVEN a medium repository synced at NOW (the clock stays at NOW), not at its phase in these fires
+    repo = world.repo()
     world.synced(repo, NOW)
 
-    _, half_hour = run(world, clock, scheduled_at=NOW + timedelta(minutes=30), event_id="evt-1")
-    _, hour = run(world, clock, scheduled_at=NOW + timedelta(hours=1), event_id="evt-2")
+    _, four_hours = run(world, clock, scheduled_at=NOW + timedelta(hours=4), event_id="evt-1")
+    _, five_hours = run(world, clock, scheduled_at=NOW + timedelta(hours=5), event_id="evt-2")
     world.conn.execute("UPDATE tracked_repositories SET sync_queued_at = NULL")  # as if the run failed to mark
-    _, retried = run(world, clock, scheduled_at=NOW + timedelta(hours=1), event_id="evt-2")
+    _, retried = run(world, clock, scheduled_at=NOW + timedelta(hours=5), event_id="evt-2")
 
-    assert queued_ids(half_hour) == []
-    assert queued_ids(hour) == [repo]
-    assert [e["id"] for e in retried] == [e["id"] for e in hour]  # a retry re-sends the same id
+    # THEN it is due at the fire of NOW + 5 h, the last before what it read is 6 h old
+    assert queued_ids(four_hours) == []
+    assert queued_ids(five_hours) == [repo]
+    assert [e["id"] for e in retried] == [e["id"] for e in five_hours]  # a retry re-sends the same id
 
 
 def test_a_queued_sync_is_not_queued_again_until_it_ends(world, clock):

@@ -29,11 +29,16 @@ Hourly, as of the run's time (the scheduled fire time, else the clock):
 2. **Sync** (``priorities_due.sql``). A live repository is due when it was never synced, or when its
    last sync is ``SYNC_EVERY`` old for its priority (high 1 h, medium 6 h, low 24 h), less
    ``SYNC_SLACK`` (10 min) for a fire's own jitter. The last sync is timed from the fire that queued it
-   (``tracked_repositories.sync_queued_at``) once that sync has ended, else from its end
-   (``last_synced_at``: a sync this job did not queue, or one that failed): a sync ends minutes after
+   (``tracked_repositories.sync_queued_at``) once that sync has ended: a sync ends minutes after
    its fire, so timed from its end a medium repository came due only at the seventh fire, not the
    sixth (the 100-repository fleet kept 0.904 of its cron samples within target so). Timed from the
-   fires, a repository is synced every 1, 6 or 24 fires exactly, however long its syncs take.
+   fires, a repository is synced every 1, 6 or 24 fires exactly, however long its syncs take. Any other
+   sync (one this job did not queue, such as a backfill's, or one that failed) is timed from
+   ``OTHER_SYNC_LEAD`` (50 min) before its end (``last_synced_at``): the next fire may be nearly an hour
+   away, so such a repository is due at the last fire before what it read grows older than its
+   interval. Timed from its end, a high repository backfilled at 00:45 was due only at 02:00 and 1.25 h
+   old there, and a medium one whose backfill ended at 00:10:41 missed the fire of 06:00 by 41 s (the
+   1,000-repository fleet at factor 60).
 
    Fire-locked, a priority's repositories backfilled together would come due together for good: the
    1,000-repository fleet queued 925 medium syncs at one fire every 6 hours, and a 2-core machine took 4 to
@@ -100,6 +105,7 @@ SYNC_SLACK = timedelta(minutes=10)
 MAX_SYNCS = 1000
 SYNC_PENDING_FOR = timedelta(hours=6)
 FIRE_EVERY = timedelta(hours=1)  # the catalog's schedule, 0 * * * *
+OTHER_SYNC_LEAD = FIRE_EVERY - SYNC_SLACK
 
 
 def due_before(priority: str, now: datetime) -> datetime:
@@ -120,9 +126,11 @@ def queued_sync_ended(last_synced_at: datetime | None, sync_queued_at: datetime 
 
 
 def synced_from(last_synced_at: datetime | None, sync_queued_at: datetime | None) -> datetime | None:
-    """When a repository's last sync counts from: the fire that queued it once it ended, else its end
-    (``priorities_due.sql``'s ``CASE``)."""
-    return sync_queued_at if queued_sync_ended(last_synced_at, sync_queued_at) else last_synced_at
+    """When a repository's last sync counts from: the fire that queued it once it ended, else
+    ``OTHER_SYNC_LEAD`` before its end (``priorities_due.sql``'s ``CASE``)."""
+    if queued_sync_ended(last_synced_at, sync_queued_at):
+        return sync_queued_at
+    return None if last_synced_at is None else last_synced_at - OTHER_SYNC_LEAD
 
 
 def still_due(priority: str | None, last_synced_at: datetime | None, sync_queued_at: datetime | None,
@@ -153,7 +161,8 @@ def sync_workspace_priorities(data: Scheduled, ctx: RunContext) -> dict[str, Any
     due = ctx.db.query("priorities_due", {
         **{f"{priority}_before": due_before(priority, now) for priority in SYNC_EVERY},
         **{f"{priority}_hours": every // FIRE_EVERY for priority, every in SYNC_EVERY.items()},
-        "phase_before": now - (FIRE_EVERY - SYNC_SLACK), "fire_hour": fire_hour(now),
+        "other_sync_lead": OTHER_SYNC_LEAD, "phase_before": now - (FIRE_EVERY - SYNC_SLACK),
+        "fire_hour": fire_hour(now),
         "pending_before": now - SYNC_PENDING_FOR, "sync_function": catalog.resolve(SYNC_EVENT).function,
         "max_syncs": MAX_SYNCS,
     })

@@ -2,9 +2,10 @@
 -- priority; or at their phase, a fire that falls on github_id modulo the priority's hours, when not synced
 -- at this fire already (synced_from at or before phase_before), so that a priority's repositories are
 -- spread over its fires instead of all coming due at the one after a common backfill. The last sync is
--- timed from the fire that queued it (sync_queued_at) once it ended, else from its end (last_synced_at), so
--- the cadence is a number of fires whatever a sync's duration (priorities.queued_sync_ended is the same
--- "ended" rule in Python). A due repository whose sync this job queued earlier is "pending" while that
+-- timed from the fire that queued it (sync_queued_at) once it ended, so the cadence is a number of fires
+-- whatever a sync's duration; any other sync from other_sync_lead before its end (last_synced_at), so it is
+-- due at the last fire before what it read outgrows the interval (priorities.synced_from is the same rule
+-- in Python). A due repository whose sync this job queued earlier is "pending" while that
 -- sync has not ended (last_synced_at before sync_queued_at), not failed (no failed run of it since), and
 -- was queued after pending_before; pending rows come last and the caller leaves them out. due_total and
 -- pending_total count every due repository before the LIMIT, so the caller can say how many are left for
@@ -18,7 +19,7 @@ WITH live AS (
            r.last_synced_at,
            t.sync_queued_at,
            CASE WHEN r.last_synced_at >= t.sync_queued_at THEN t.sync_queued_at
-                ELSE r.last_synced_at END AS synced_from,
+                ELSE r.last_synced_at - %(other_sync_lead)s::interval END AS synced_from,
            CASE t.priority WHEN 'high' THEN %(high_before)s::timestamptz
                            WHEN 'medium' THEN %(medium_before)s::timestamptz
                            ELSE %(low_before)s::timestamptz END AS due_before,
