@@ -102,18 +102,13 @@ def test_a_migration_that_loses_a_race_for_a_role_to_another_database_is_run_aga
 
 
 def test_only_a_lost_race_for_a_role_is_run_again():
-    from contribsync.db.migrate import _lost_a_race_for_a_role
-    from contribsync.errors import StoreError
+    from contribsync.db.migrate import lost_a_race_for_a_role
 
-    def store_error(cause: Exception) -> StoreError:
-        error = StoreError(f"database error: {cause}")
-        error.__cause__ = cause
-        return error
-
-    assert _lost_a_race_for_a_role(store_error(psycopg.errors.DuplicateObject('role "anon" already exists')))
-    assert not _lost_a_race_for_a_role(store_error(psycopg.errors.DuplicateObject('policy "p" already exists')))
-    assert not _lost_a_race_for_a_role(store_error(psycopg.errors.UniqueViolation("duplicate key")))
-    assert not _lost_a_race_for_a_role(store_error(psycopg.errors.SyntaxError("syntax error")))
+    assert lost_a_race_for_a_role(psycopg.errors.DuplicateObject('role "anon" already exists'))
+    assert not lost_a_race_for_a_role(psycopg.errors.DuplicateObject('policy "p" already exists'))
+    assert not lost_a_race_for_a_role(psycopg.errors.UniqueViolation("duplicate key"))
+    assert not lost_a_race_for_a_role(psycopg.errors.SyntaxError("syntax error"))
+    assert not lost_a_race_for_a_role(None)
 
 
 def _result_of(function, *args):

@@ -78,7 +78,7 @@ def migrate(db: Database) -> list[str]:
                                    (version, name, checksum))
                     break
                 except StoreError as error:
-                    if attempt == _TRIES or not _lost_a_race_for_a_role(error):
+                    if attempt == _TRIES or not lost_a_race_for_a_role(error.__cause__):
                         raise
             applied_now.append(name)
     finally:
@@ -86,14 +86,13 @@ def migrate(db: Database) -> list[str]:
     return applied_now
 
 
-def _lost_a_race_for_a_role(error: StoreError) -> bool:
-    """True when another database's migration created a role this one was creating: it committed
-    either before our ``CREATE ROLE`` (duplicate_object) or while it waited on the same name
-    (unique_violation on the cluster's role index)."""
-    cause = error.__cause__
+def lost_a_race_for_a_role(cause: BaseException | None) -> bool:
+    """True when another database's script created a role this one was creating: it committed either
+    before our ``CREATE ROLE`` (duplicate_object) or while it waited on the same name (unique_violation on
+    the cluster's role index)."""
     if isinstance(cause, psycopg.errors.DuplicateObject):
         return "role" in str(cause)
     return isinstance(cause, psycopg.errors.UniqueViolation) and cause.diag.constraint_name == "pg_authid_rolname_index"
 
 
-__all__ = ["migrate"]
+__all__ = ["lost_a_race_for_a_role", "migrate"]
