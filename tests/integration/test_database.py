@@ -47,14 +47,100 @@ def test_a_fatal_read_before_the_servers_eof_counts_as_closed(pg_dsn):
         ending: list[str] = []
         record = _fatal_recorder(ending)
         record(SimpleNamespace(severity_nonlocalized="WARNING", message_primary="just a warning"))
-        assert not _closed_by_server(conn, db._local.watch, ending)
+        assert not _closed_by_server(conn, db._local.session.watch, ending)
         record(SimpleNamespace(severity_nonlocalized="FATAL",
                                message_primary="terminating connection due to administrator command"))
         # THEN it counts as closed, and the next statement gets a new connection
-        assert _closed_by_server(conn, db._local.watch, ending)
-        db._local.ending.extend(ending)
+        assert _closed_by_server(conn, db._local.session.watch, ending)
+        db._local.session.ending.extend(ending)
         pid = conn.info.backend_pid
         assert db.query_one("run_completed", {"event_id": "x", "function": "f"}) is None
         assert db.connection().info.backend_pid != pid
+    finally:
+        db.close()
+
+
+def _in_a_thread(db: Database, work):
+    """Run ``work(db)`` in a thread that then ends, as a sync's stream threads do; return its result."""
+    import threading
+
+    out = []
+    thread = threading.Thread(target=lambda: out.append(work(db)))
+    thread.start()
+    thread.join()
+    return out[0]
+
+
+def test_a_thread_takes_over_the_connection_an_ended_thread_left_with_its_staging_tables(pg_dsn):
+    import uuid
+
+    from contribsync.capture import store
+
+    name = f"adopt-{uuid.uuid4().hex[:8]}"
+    db = Database(pg_dsn, application_name=name)
+    try:
+        def staged(db: Database) -> tuple[int, bool]:
+            conn = db.connection()
+            store.ensure_staging(conn)
+            return conn.info.backend_pid, conn in store._STAGED
+
+        # GIVEN a thread that used a connection, made its staging tables, and ended
+        first, _ = _in_a_thread(db, staged)
+        # WHEN threads come one after another, as each sync's stream threads do
+        # THEN each takes over that connection, its staging tables still there: no new backend
+        assert [_in_a_thread(db, staged) for _ in range(3)] == [(first, True)] * 3
+        with psycopg.connect(pg_dsn, autocommit=True) as admin:
+            opened = admin.execute("SELECT count(*) AS n FROM pg_stat_activity WHERE application_name = %s",
+                                   (name,)).fetchone()
+        assert opened == (1,)
+        # AND two threads at once still each get their own
+        import threading
+
+        pids, both_in = [], threading.Barrier(2)
+
+        def hold(db: Database) -> None:
+            pids.append(db.connection().info.backend_pid)
+            both_in.wait(timeout=10)
+
+        threads = [threading.Thread(target=hold, args=(db,)) for _ in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert len(set(pids)) == 2 and first in pids
+    finally:
+        db.close()
+
+
+def test_a_connection_left_holding_a_runs_claim_or_in_a_transaction_is_closed_not_taken_over(pg_dsn):
+    db = Database(pg_dsn)
+    try:
+        def claim(db: Database) -> int:  # a run that ended without releasing its advisory lock
+            conn = db.connection()
+            conn.execute("SELECT pg_advisory_lock(25, 25)")
+            return conn.info.backend_pid
+
+        def begin(db: Database) -> int:  # a thread that died inside a transaction
+            conn = db.connection()
+            conn.execute("BEGIN")
+            return conn.info.backend_pid
+
+        def pid(db: Database) -> int:
+            return db.connection().info.backend_pid
+
+        for leave in (claim, begin):
+            left = _in_a_thread(db, leave)
+            # WHEN the next thread needs a connection THEN it gets a new one, and the one left is closed
+            # (which releases the lock)
+            assert _in_a_thread(db, pid) != left
+            with psycopg.connect(pg_dsn, autocommit=True) as admin:
+                for _ in range(500):
+                    if not admin.execute("SELECT 1 FROM pg_stat_activity WHERE pid = %s", (left,)).fetchone():
+                        break
+                    admin.execute("SELECT pg_sleep(0.02)")
+                else:
+                    pytest.fail(f"the connection left by {leave.__name__} is still open")
+                assert admin.execute("SELECT pg_try_advisory_lock(25, 25)").fetchone() == (True,)
+                admin.execute("SELECT pg_advisory_unlock(25, 25)")
     finally:
         db.close()
