@@ -53,6 +53,12 @@ def is_bot(login: str, account_type: str | None) -> bool:
     return account_type == "Bot" or bool(KNOWN_BOTS.search(login))
 
 
+def web_url(blog: str | None) -> str | None:
+    """A profile's blog as contributor.info stores it: an http(s) URL, else nothing (REST's ``blog`` is free
+    text; contributor.info's ``contributors.blog`` CHECK takes only URLs)."""
+    return blog if blog and re.match(r"https?://", blog) else None
+
+
 def _int(value: Any) -> int | None:  # noqa: ANN401 - GitHub ids arrive as int or (BigInt) str
     return int(value) if value not in (None, "") else None
 
@@ -108,7 +114,7 @@ class Batch:
         previous = self.contributors.get(github_id)
         if previous is None or (seen_at or "") >= (previous[-1] or ""):
             self.contributors[github_id] = (github_id, login, name or None, avatar, email or None, company, location,
-                                            is_bot(login, account_type), bio or None, blog or None, created_at,
+                                            is_bot(login, account_type), bio or None, web_url(blog), created_at,
                                             node_id or None, seen_at)
         return github_id
 

@@ -1,7 +1,8 @@
 """Set-based writes: each entity is COPYed into a session temp table, then moved into its table by one
 ``INSERT ... SELECT ... ON CONFLICT`` that resolves foreign keys by GitHub id and lets a row replace
 only an older one. A ``Batch`` goes in one transaction, with the run's progress when given, so a page
-and the cursor that follows it are stored together or not at all.
+and the cursor that follows it are stored together or not at all (its new and changed contributors
+before it, in a short transaction of their own: see ``write``).
 
 Written by hand (psycopg provides COPY; no library offers "COPY, then upsert with joins and a
 newer-wins guard"): row-by-row upserts were measured 5x+ slower (``make bench``).
@@ -100,9 +101,12 @@ def _upsert(conn: psycopg.Connection[DictRow], table: str, columns: Sequence[str
         return Counts()
     _stage(conn, table, columns, rows)
     if table == "contributors":
+        conn.execute(sql("contributors_unchanged"))  # no lock, and no row lock, for the people seen before
         conn.execute(sql("contributors_lock_usernames")).fetchall()
         conn.execute(sql("contributors_free_usernames"))
-    counted = conn.execute(_counted(table), params).fetchone()
+        conn.execute(sql("contributors_rename"))
+    counted = conn.execute(sql("contributors_upsert") if table == "contributors" else _counted(table),
+                           params).fetchone()
     assert counted is not None  # an aggregate always returns its row
     distinct = len({row[0] for row in rows})
     return Counts(counted["inserted"], counted["written"] - counted["inserted"], distinct - counted["written"])
@@ -111,21 +115,33 @@ def _upsert(conn: psycopg.Connection[DictRow], table: str, columns: Sequence[str
 @cache
 def _counted(table: str) -> str:
     """The table's upsert, counted by the server: one row back instead of one per row written (each
-    upsert file returns ``(xmax = 0) AS inserted`` for every row it inserted or updated)."""
+    upsert file returns ``(xmax = 0) AS inserted`` for every row it inserted or updated;
+    ``contributors_upsert`` counts its own)."""
     return (f"WITH upserted AS (\n{sql(f'{table}_upsert')}\n)\n"
             "SELECT count(*) FILTER (WHERE inserted) AS inserted, count(*) AS written FROM upserted")
 
 
 def write(db: Database, batch: Batch, *, repository_id: str, repository_full_name: str,
           progress: Mapping[str, Any] | None = None) -> Written:
-    """Store ``batch`` in one transaction (parents before children), with ``progress`` if given
-    (the parameters of ``run_progress_save``)."""
+    """Store ``batch`` (parents before children), with ``progress`` if given (the parameters of
+    ``run_progress_save``), in one transaction.
+
+    Called outside a transaction, the contributors go first, in a short transaction of their own, so a
+    new or changed contributor's row and its login's lock are held for one statement, not for the whole
+    page (another repository's page with the same new people would wait for all of this one's writes).
+    They are real GitHub accounts: a page that fails after them leaves nothing wrong behind. Inside a
+    caller's transaction everything is in that transaction."""
     written = Written()
     repo = {"repository_id": repository_id, "repository_full_name": repository_full_name}
-    ensure_staging(db.connection())
+    conn = db.connection()
+    ensure_staging(conn)
+    people = list(batch.contributors.values())
+    if people and conn.info.transaction_status == pq.TransactionStatus.IDLE:
+        with db.transaction() as tx:
+            written.count("contributors").add(_upsert(tx, "contributors", CONTRIBUTOR_COLUMNS, people))
+        people = []
     with db.transaction() as conn:
-        written.count("contributors").add(
-            _upsert(conn, "contributors", CONTRIBUTOR_COLUMNS, list(batch.contributors.values())))
+        written.count("contributors").add(_upsert(conn, "contributors", CONTRIBUTOR_COLUMNS, people))
         written.count("pull_requests").add(
             _upsert(conn, "pull_requests", PULL_REQUEST_COLUMNS, batch.pull_requests, repo))
         written.count("issues").add(_upsert(conn, "issues", ISSUE_COLUMNS, batch.issues, repo))

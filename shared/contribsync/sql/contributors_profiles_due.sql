@@ -3,7 +3,8 @@
 -- (profile_synced_at = %(claimed_until)s, a time that falls due again minutes later) keeps a concurrent
 -- sync from reading the same people; contributors_profiles_store then sets the time of the read, and a
 -- read that failed falls due again when the claim runs out. SKIP LOCKED: rows another sync is writing
--- are left to it. Bots, mannequins and the ghost have no counts on GitHub: only users carry a node_id.
+-- are left to it; NO KEY, as in contributors_profiles_store. Bots, mannequins and the ghost have no
+-- counts on GitHub: only users carry a node_id.
 WITH due AS (
     SELECT id
       FROM contributors
@@ -13,7 +14,7 @@ WITH due AS (
        AND (profile_synced_at IS NULL OR profile_synced_at < %(stale_before)s)
      ORDER BY profile_synced_at NULLS FIRST, github_id
      LIMIT %(limit)s
-       FOR UPDATE SKIP LOCKED
+       FOR NO KEY UPDATE SKIP LOCKED
 )
 UPDATE contributors AS c
    SET profile_synced_at = %(claimed_until)s
