@@ -36,6 +36,13 @@ def synced(isolated_database, aws_endpoint):
         yield stack, ds, repo, row["id"]
 
 
+@pytest.fixture(scope="module")
+def feed(synced):
+    """One feed of changes for the module: a feed's changes never go back in time, a second one's could
+    fall before the first's, which a sync has already read past."""
+    return synced[0].simulator.feed("unused", seed=2)
+
+
 def rows(stack, query: str, *params) -> list[dict]:
     return stack.db.connection().execute(query, params).fetchall()
 
@@ -184,26 +191,48 @@ def test_contributors_are_every_author_reviewer_and_commenter_once(synced):
     assert stored[10137]["username"] == "ghost"
 
 
-def test_an_incremental_sync_fetches_only_what_changed(synced):
+def test_an_incremental_sync_fetches_only_what_changed(synced, feed):
     stack, ds, repo, repository_id = synced
-    feed = stack.simulator.feed("unused", seed=2)
     edited: set[int] = set()
     while len(edited) < 3:
         payload = feed.step("edit_pr")[0].payload
         if payload["repository"]["id"] == repo.id and payload["action"] == "edited":
             edited.add(payload["pull_request"]["number"])
-    before = stack.simulator.app.counters.requests
+    counters = stack.simulator.app.counters
+    before, points_before = counters.requests, counters.points
     stack.queues.send_event("capture/repository.sync-enhanced", {"repositoryId": str(repository_id)})
     assert stack.wait_idle(120)
     result = rows(stack, "SELECT result FROM function_runs WHERE function = 'CaptureRepositorySyncEnhanced'"
                          " AND status = 'completed' ORDER BY ended_at DESC LIMIT 1")[0]["result"]
     assert result["mode"] == "incremental" and result["pages"] == 3  # one per state stream
-    assert stack.simulator.app.counters.requests - before == 3
+    assert counters.requests - before == 3
+    # each stream asked for its newest PROBE_PRS, a point each, not a page of 100 at 13 points
+    assert counters.points - points_before == 3 * capture.page_points(capture.PROBE_PRS) == 3
     titles = {r["number"]: r["title"] for r in rows(stack, "SELECT number, title FROM pull_requests"
                                                           " WHERE repository_id = %s", repository_id)}
     for number in edited:
         assert titles[number] == ds.pr_by_number[(repo.id, number)].title
         assert titles[number].endswith("(edited)")
+
+
+def test_an_incremental_sync_with_more_changes_than_its_first_small_page_reads_them_all(synced, feed):
+    stack, ds, repo, repository_id = synced
+    edited: set[int] = set()
+    while len(edited) < 3 * capture.PROBE_PRS:
+        payload = feed.step("edit_pr")[0].payload
+        if payload["repository"]["id"] == repo.id and payload["action"] == "edited":
+            edited.add(payload["pull_request"]["number"])
+    by_state = {s: sum(ds.pr_by_number[(repo.id, n)].state == s for n in edited) for s in capture.STREAMS}
+    stack.queues.send_event("capture/repository.sync-enhanced", {"repositoryId": str(repository_id)})
+    assert stack.wait_idle(120)
+    result = rows(stack, "SELECT result FROM function_runs WHERE function = 'CaptureRepositorySyncEnhanced'"
+                         " AND status = 'completed' ORDER BY ended_at DESC LIMIT 1")[0]["result"]
+    # a stream whose small first page was all changes went on in full pages
+    assert result["mode"] == "incremental"
+    assert result["pages"] == sum(2 if n >= capture.PROBE_PRS else 1 for n in by_state.values())
+    titles = {r["number"]: r["title"] for r in rows(stack, "SELECT number, title FROM pull_requests"
+                                                          " WHERE repository_id = %s", repository_id)}
+    assert {n for n in edited if titles[n] == ds.pr_by_number[(repo.id, n)].title} == edited
 
 
 def test_a_later_sync_reads_only_due_counts_and_survives_a_deleted_account(synced):
