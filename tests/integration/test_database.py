@@ -93,21 +93,28 @@ def test_a_thread_takes_over_the_connection_an_ended_thread_left_with_its_stagin
             opened = admin.execute("SELECT count(*) AS n FROM pg_stat_activity WHERE application_name = %s",
                                    (name,)).fetchone()
         assert opened == (1,)
-        # AND two threads at once still each get their own
+        # AND threads at once each get their own; once they ended, as many at once take theirs over, as a
+        # sync's three streams do after the last sync's three
         import threading
 
-        pids, both_in = [], threading.Barrier(2)
+        def at_once(n: int) -> set[int]:
+            pids, all_in = [], threading.Barrier(n)
 
-        def hold(db: Database) -> None:
-            pids.append(db.connection().info.backend_pid)
-            both_in.wait(timeout=10)
+            def hold(db: Database) -> None:
+                pids.append(db.connection().info.backend_pid)
+                all_in.wait(timeout=10)
 
-        threads = [threading.Thread(target=hold, args=(db,)) for _ in range(2)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        assert len(set(pids)) == 2 and first in pids
+            threads = [threading.Thread(target=hold, args=(db,)) for _ in range(n)]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+            assert len(set(pids)) == n
+            return set(pids)
+
+        three = at_once(3)
+        assert first in three
+        assert at_once(3) == three
     finally:
         db.close()
 

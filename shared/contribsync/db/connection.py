@@ -105,23 +105,22 @@ class Database:
         return session.conn
 
     def _adopt(self) -> _Session | None:
-        """A connection an ended thread left idle and healthy, now the calling thread's; the others such
-        threads left are closed. One holding a session's advisory lock (a run that ended without
-        releasing its claim) is closed too, which releases it."""
-        with self._lock:
-            left = [s for s in self._all if not s.thread.is_alive()]
-            self._all = [s for s in self._all if s.thread.is_alive()]
-        adopted = None
-        for session in left:
-            if (adopted is None and session.conn.info.transaction_status == TransactionStatus.IDLE
-                    and session.usable() and _holds_no_session_lock(session.conn)):
-                adopted = session
-                adopted.thread = threading.current_thread()
-                with self._lock:
-                    self._all.append(adopted)
-            else:
-                session.conn.close()
-        return adopted
+        """A connection an ended thread left idle and healthy, now the calling thread's. One holding a
+        session's advisory lock (a run that ended without releasing its claim), left in a transaction or
+        closed by the server is closed (which releases the lock), and the next one is tried."""
+        me = threading.current_thread()
+        while True:
+            with self._lock:
+                session = next((s for s in self._all if not s.thread.is_alive()), None)
+                if session is None:
+                    return None
+                session.thread = me  # claimed: no other thread takes it now
+            if (session.conn.info.transaction_status == TransactionStatus.IDLE and session.usable()
+                    and _holds_no_session_lock(session.conn)):
+                return session
+            session.conn.close()
+            with self._lock:
+                self._all = [s for s in self._all if s is not session]
 
     def _open(self) -> _Session:
         try:
