@@ -105,8 +105,7 @@ def _upsert(conn: psycopg.Connection[DictRow], table: str, columns: Sequence[str
         conn.execute(sql("contributors_lock_usernames")).fetchall()
         conn.execute(sql("contributors_free_usernames"))
         conn.execute(sql("contributors_rename"))
-    counted = conn.execute(sql("contributors_upsert") if table == "contributors" else _counted(table),
-                           params).fetchone()
+    counted = conn.execute(_counted(table), params).fetchone()
     assert counted is not None  # an aggregate always returns its row
     distinct = len({row[0] for row in rows})
     return Counts(counted["inserted"], counted["written"] - counted["inserted"], distinct - counted["written"])
@@ -117,6 +116,8 @@ def _counted(table: str) -> str:
     """The table's upsert, counted by the server: one row back instead of one per row written (each
     upsert file returns ``(xmax = 0) AS inserted`` for every row it inserted or updated;
     ``contributors_upsert`` counts its own)."""
+    if table == "contributors":
+        return sql("contributors_upsert")
     return (f"WITH upserted AS (\n{sql(f'{table}_upsert')}\n)\n"
             "SELECT count(*) FILTER (WHERE inserted) AS inserted, count(*) AS written FROM upserted")
 

@@ -97,9 +97,7 @@ class Database:
         if session is not None and session.usable():
             return session.conn
         if session is not None:
-            session.conn.close()
-            with self._lock:
-                self._all = [s for s in self._all if s is not session]
+            self._forget(session)
         session = self._adopt() or self._open()
         self._local.session = session
         return session.conn
@@ -118,9 +116,12 @@ class Database:
             if (session.conn.info.transaction_status == TransactionStatus.IDLE and session.usable()
                     and _holds_no_session_lock(session.conn)):
                 return session
-            session.conn.close()
-            with self._lock:
-                self._all = [s for s in self._all if s is not session]
+            self._forget(session)
+
+    def _forget(self, session: _Session) -> None:
+        session.conn.close()
+        with self._lock:
+            self._all = [s for s in self._all if s is not session]
 
     def _open(self) -> _Session:
         try:
