@@ -97,6 +97,7 @@ class WebhookIntake:
                 "repository_github_id": repo_id,
                 "payload": text,
                 "status": "queued" if handled else "ignored",
+                "received_at": self.clients.clock.now(),
             })
         except StoreError:
             logger.exception("webhook delivery not stored", extra=log)

@@ -121,6 +121,20 @@ class World:
     def synced(self, repo_id: str, at: datetime) -> None:
         self.conn.execute("UPDATE repositories SET last_synced_at = %s WHERE id = %s", (at, repo_id))
 
+    def delivered(self, repo_id: str, ago: timedelta, *, status: str = "processed") -> None:
+        """A webhook delivery for the repository, received ``ago`` before NOW (``ignored``: an event type
+        nothing handles, such as ``star``)."""
+        n = next(_ids)
+        self.conn.execute(
+            """INSERT INTO webhook_deliveries (delivery_id, event, repository_github_id, payload, status, received_at)
+               SELECT %s, 'pull_request', github_id, '{}'::jsonb, %s, %s FROM repositories WHERE id = %s""",
+            (f"guid-{n}", status, NOW - ago, repo_id))
+
+    def reconciled(self, ago: timedelta) -> None:
+        """reconcile/webhook-deliveries checked the App's webhook log ``ago`` before NOW."""
+        self.conn.execute("INSERT INTO webhook_reconcile_hooks (hook, watermark, checked_at) VALUES ('app', %s, %s)"
+                          " ON CONFLICT (hook) DO UPDATE SET checked_at = excluded.checked_at", (NOW - ago, NOW - ago))
+
 
 @pytest.fixture
 def world(isolated_db):
@@ -490,3 +504,67 @@ def test_a_priority_backfilled_together_is_spread_over_its_fires(world, clock):
     # reach it), and from then on each is synced every 6 fires (without phases, the 600 would come due
     # together at every sixth fire: 600, 0, 0, 0, 0, 0, 600, 0)
     assert per_fire == [600, 100, 100, 100, 100, 100, 100, 100]
+
+
+# ------------------------------------------------------------------------------------ webhooks' repositories
+
+def test_a_repository_webhooks_keep_fresh_gets_a_safety_sync_a_day_instead(world, clock):
+    # GIVEN medium repositories last synced 7 h ago (their priority makes them due), and the App's webhook
+    # log reconciled 30 minutes ago
+    world.reconciled(timedelta(minutes=30))
+    covered = world.repo(synced=timedelta(hours=7))
+    world.delivered(covered, timedelta(days=2))
+    covered_a_day = world.repo(synced=timedelta(hours=23))
+    world.delivered(covered_a_day, timedelta(days=6, hours=23))
+    stale_evidence = world.repo(synced=timedelta(hours=7))
+    world.delivered(stale_evidence, timedelta(days=7, hours=1))
+    ignored_only = world.repo(synced=timedelta(hours=7))
+    world.delivered(ignored_only, timedelta(hours=1), status="ignored")
+    never_delivered = world.repo(synced=timedelta(hours=7))
+    high_covered = world.busy(world.repo(workspaces=1, synced=timedelta(hours=2)))
+    world.delivered(high_covered, timedelta(minutes=10))
+
+    result, sent = run(world, clock)
+
+    # THEN those with a handled delivery in the past 7 days wait for the day's interval; the others keep
+    # their priority's
+    assert sorted(queued_ids(sent)) == sorted([covered_a_day, stale_evidence, ignored_only, never_delivered])
+    assert (result["syncsQueued"], result["syncsQueuedCovered"]) == (4, 1)
+    assert {e["data"]["repositoryId"]: e["data"]["priority"] for e in sent}[covered_a_day] == "medium"
+
+
+def test_webhooks_cover_a_repository_only_while_their_log_is_reconciled(world, clock):
+    # GIVEN a repository with a recent delivery, whose webhook log was last reconciled 2 h 10 min ago (the
+    # hourly reconciliation missed two runs: lost deliveries are not being redelivered)
+    world.reconciled(timedelta(hours=2, minutes=10))
+    repo = world.repo(synced=timedelta(hours=7))
+    world.delivered(repo, timedelta(hours=3))
+
+    _, unreconciled = run(world, clock, event_id="evt-1")
+    world.reconciled(timedelta(minutes=5))
+    world.conn.execute("UPDATE tracked_repositories SET sync_queued_at = NULL")
+    _, reconciled = run(world, clock, event_id="evt-2")
+
+    # THEN its priority's interval holds until a reconciliation runs again
+    assert queued_ids(unreconciled) == [repo]
+    assert queued_ids(reconciled) == []
+
+
+def test_a_covered_repository_is_synced_at_its_phase_once_a_day(world, clock):
+    # GIVEN a covered repository synced at its phase each time, 55 minutes after the fire
+    world.reconciled(timedelta(0))
+    repo = world.repo(phase=0)
+    world.synced(repo, NOW - timedelta(days=2))
+    fired = []
+
+    for hour in range(49):
+        fire = NOW + timedelta(hours=hour)
+        clock.t = fire
+        world.delivered(repo, timedelta(hours=-hour))  # a delivery every hour, and the log reconciled
+        world.reconciled(timedelta(hours=-hour))
+        _, sent = run(world, clock, scheduled_at=fire, event_id=f"evt-{hour}")
+        if queued_ids(sent):
+            fired.append(hour)
+            world.synced(repo, fire + timedelta(minutes=55))
+
+    assert fired == [0, 24, 48]

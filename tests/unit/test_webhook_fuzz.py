@@ -14,15 +14,20 @@ from __future__ import annotations
 
 import base64
 import json
+from datetime import UTC, datetime
 from typing import Any
 
 import psycopg
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from contribsync.clock import ScaledClock
 from contribsync.errors import StoreError
 from contribsync.webhook_receiver import MAX_BODY_BYTES, MAX_HEADER_CHARS, WebhookReceiver, handled_events, signature
 from tests.fakes import RecordingQueues, clients
+
+RECEIVER_AT = datetime(2026, 3, 1, 9, 30, tzinfo=UTC)
+RECEIVER_CLOCK = ScaledClock(60, start=RECEIVER_AT, monotonic=lambda: 0.0)  # stopped: now() is RECEIVER_AT
 
 SECRET = "fuzz-s3cret"
 SECRETS = ("rotated-out", SECRET)  # the receiver accepts either, as during a secret rotation
@@ -360,7 +365,7 @@ def test_a_signed_delivery_is_stored_once_and_queued_once(payload, name, deliver
         headers[names[2]] = target
     event = signed(body, headers, base64_encoded=base64_encoded)
     db, queues = PostgresLikeDb(), RecordingQueues()
-    receiver = WebhookReceiver(clients(db, queues, webhook_secrets=SECRETS))
+    receiver = WebhookReceiver(clients(db, queues, webhook_secrets=SECRETS, clock=RECEIVER_CLOCK))
     # WHEN it arrives
     status, answered = answer(receiver.handle(event, None), db)
     # THEN ping is answered 200 and not stored; anything else is 202 and stored exactly once
@@ -378,6 +383,7 @@ def test_a_signed_delivery_is_stored_once_and_queued_once(payload, name, deliver
         "delivery_id": delivery, "event": name, "action": without_nul(action) if isinstance(action, str) else None,
         "installation_target_id": as_bigint(target), "repository_github_id": repo_id,
         "payload": stored["payload"], "status": "queued" if name in HANDLED else "ignored",
+        "received_at": RECEIVER_AT,  # the receiver's clock, which sync/workspace-priorities compares with its fires
     }
     # ... and queued once, on the queue of the function for its event type
     expected_sent = [(f"webhook/{name}", {"deliveryId": delivery, "event": name, "action": stored["action"],

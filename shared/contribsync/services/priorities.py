@@ -46,7 +46,16 @@ Hourly, as of the run's time (the scheduled fire time, else the clock):
    hour since the epoch equals its ``github_id`` modulo its priority's hours (``fire_hour``): at its phase
    it is due if not synced at this fire already (``SYNC_SLACK`` again). A repository reaches its phase
    with one early sync, and from then on its interval ends on it, so a fire queues about a sixth of the
-   medium repositories and a 24th of the low ones. Archived,
+   medium repositories and a 24th of the low ones.
+
+   A repository that webhooks keep fresh is due once a day (``WEBHOOKS_SYNC_EVERY``, phase modulo 24)
+   whatever its priority: a sync then only catches what a delivery could not carry. It counts as such
+   while a delivery of an event a function handles was stored for it in the past ``WEBHOOKS_EVIDENCE``
+   (7 days; ``webhook_deliveries.received_at``, the receiver's clock) and some webhook's log was
+   reconciled in the past ``RECONCILED_WITHIN`` (2 h; ``webhook_reconcile_hooks.checked_at``), so a lost
+   delivery is redelivered within the hour. In the 1,000-repository fleet, 90% of them with webhooks, nine
+   in ten of the ~215 syncs a fire were of repositories whose deliveries had already stored every change.
+   Archived,
    disabled and inactive repositories are never synced. Each due repository gets an incremental
    ``capture/repository.sync-enhanced`` (``{repositoryId}`` with no ``days``: from its watermark, or a
    full first sync), reason ``priority``. At most ``MAX_SYNCS`` (1,000) per run, highest score first and
@@ -104,6 +113,9 @@ SYNC_EVERY = {"high": timedelta(hours=1), "medium": timedelta(hours=6), "low": t
 SYNC_SLACK = timedelta(minutes=10)
 MAX_SYNCS = 1000
 SYNC_PENDING_FOR = timedelta(hours=6)
+WEBHOOKS_SYNC_EVERY = timedelta(hours=24)  # a repository webhooks keep fresh: a safety-net sync a day
+WEBHOOKS_EVIDENCE = timedelta(days=7)  # a delivery stored this recently shows its webhooks deliver
+RECONCILED_WITHIN = timedelta(hours=2)  # reconcile/webhook-deliveries runs hourly: one missed run allowed
 FIRE_EVERY = timedelta(hours=1)  # the catalog's schedule, 0 * * * *
 OTHER_SYNC_LEAD = FIRE_EVERY - SYNC_SLACK
 
@@ -161,6 +173,9 @@ def sync_workspace_priorities(data: Scheduled, ctx: RunContext) -> dict[str, Any
     due = ctx.db.query("priorities_due", {
         **{f"{priority}_before": due_before(priority, now) for priority in SYNC_EVERY},
         **{f"{priority}_hours": every // FIRE_EVERY for priority, every in SYNC_EVERY.items()},
+        "webhooks_before": now - (WEBHOOKS_SYNC_EVERY - SYNC_SLACK),
+        "webhooks_hours": WEBHOOKS_SYNC_EVERY // FIRE_EVERY,
+        "delivered_since": now - WEBHOOKS_EVIDENCE, "reconciled_since": now - RECONCILED_WITHIN,
         "other_sync_lead": OTHER_SYNC_LEAD, "phase_before": now - (FIRE_EVERY - SYNC_SLACK),
         "fire_hour": fire_hour(now),
         "pending_before": now - SYNC_PENDING_FOR, "sync_function": catalog.resolve(SYNC_EVENT).function,
@@ -174,8 +189,8 @@ def sync_workspace_priorities(data: Scheduled, ctx: RunContext) -> dict[str, Any
         ctx.db.query("priorities_queued", {"now": now, "repository_ids": [str(r["id"]) for r in to_sync]})
     deferred = due[0]["due_total"] - len(queued) if due else 0
     pending = due[0]["pending_total"] if due else 0
-    summary = {**counts, "syncsQueued": len(queued), "deferred": deferred, "pending": pending,
-               "asOf": now.isoformat()}
+    summary = {**counts, "syncsQueued": len(queued), "syncsQueuedCovered": sum(r["covered"] for r in to_sync),
+               "deferred": deferred, "pending": pending, "asOf": now.isoformat()}
     logger.info("priorities synced", extra=summary)
     return summary
 
