@@ -165,6 +165,14 @@ def cron_freshness(run: Run, syncs: dict[str, list[tuple[datetime, datetime]]]) 
               and s["age_s"] <= TARGET_S[s["priority"]]]
     share = len(within) / len(run.cron_samples) if run.cron_samples else None
     late = sorted({s["repository"] for s in run.cron_samples if s not in within})
+    # per 24 hours from the first fire, by the priority each sample had: a backlog after the backfill
+    # (every repository due at its priority's interval until its webhooks show) is told from the steady state
+    first = min((s["at"] for s in run.cron_samples), default=None)
+    by_day: dict[int, list[int]] = {}
+    for s in run.cron_samples:
+        counts = by_day.setdefault(int((s["at"] - first).total_seconds() // 86400) + 1, [0, 0])
+        counts[0] += 1
+        counts[1] += s not in within
     lags: dict[str, list[float]] = {}
     unsynced = 0
     for change in run.changes:
@@ -180,6 +188,7 @@ def cron_freshness(run: Run, syncs: dict[str, list[tuple[datetime, datetime]]]) 
         lags.setdefault(str(priority), []).append((min(ends) - change["at"]).total_seconds() / 3600)
     return {"samples": len(run.cron_samples), "within_target": len(within),
             "share": round(share, 4) if share is not None else None, "late_repositories": late[:20],
+            "late_by_day": [{"day": day, "samples": n, "late": k} for day, (n, k) in sorted(by_day.items())],
             "goal": f"share >= {CRON_GOAL}", "met": share is not None and share >= CRON_GOAL,
             "change_lag_h": {k: {"changes": len(v), **{f"p{q}": x for q, x in _percentiles(v, 2).items()},
                                  "max": round(max(v), 2)} for k, v in sorted(lags.items())},
@@ -280,7 +289,9 @@ def markdown(f: dict[str, Any]) -> list[str]:
                             f"target: {c['share']} (goal {c['goal']}: {_met(c)}); a change's lag to the "
                             f"database, p50 / p99 / max h: " + ", ".join(
                                 f"{k} {v.get('p50')} / {v.get('p99')} / {v['max']} ({v['changes']})"
-                                for k, v in c.get("change_lag_h", {}).items())],
+                                for k, v in c.get("change_lag_h", {}).items())
+                            + ("; late samples per 24 h from the first fire: "
+                               + ", ".join(str(d["late"]) for d in c["late_by_day"]) if c.get("late_by_day") else "")],
         ["budget", f"below reserve: {g['below_reserve'] or 'none'}; secondary-limit hits "
                    f"{g['secondary_limit_hits']}; refused for a spent budget {g['refused_spent_budget']}"],
         ["token use", f"wrong installation {f['token_use']['wrong_installation'] or 'none'}; "

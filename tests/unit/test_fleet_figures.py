@@ -62,6 +62,22 @@ def test_the_cron_path_is_judged_at_the_fires_and_each_changes_lag_is_reported_b
 
     assert (got["samples"], got["within_target"], got["share"], got["met"]) == (5, 3, 0.6, False)
     assert got["late_repositories"] == ["o/high", "o/low"]
+    assert got["late_by_day"] == [{"day": 1, "samples": 5, "late": 2}]
     # by its priority when it was made: the first sync that began after it ended 0.75 h later
     assert got["change_lag_h"] == {"medium": {"changes": 1, "p50": 0.75, "p99": 0.75, "max": 0.75}}
     assert got["changes_never_synced"] == 1  # o/medium's change came after its last sync began
+
+
+def test_late_cron_samples_are_counted_per_day_from_the_first_fire():
+    run = Run(factor=120, backfill_factor=10)
+    run.cron_samples = [
+        {"repository": "o/a", "priority": "high", "at": at(3), "age_s": 7200.0},  # late, day 1
+        {"repository": "o/a", "priority": "high", "at": at(26), "age_s": 3700.0},  # late, day 1 (23 h after)
+        {"repository": "o/a", "priority": "high", "at": at(27), "age_s": 1200.0},  # day 2
+        {"repository": "o/b", "priority": "medium", "at": at(75), "age_s": 7 * 3600.0},  # late, day 4
+    ]
+
+    got = cron_freshness(run, {})
+
+    assert got["late_by_day"] == [{"day": 1, "samples": 2, "late": 2}, {"day": 2, "samples": 1, "late": 0},
+                                  {"day": 4, "samples": 1, "late": 1}]
