@@ -116,13 +116,15 @@ SYNC_PENDING_FOR = timedelta(hours=6)
 WEBHOOKS_SYNC_EVERY = timedelta(hours=24)  # a repository webhooks keep fresh: a safety-net sync a day
 WEBHOOKS_EVIDENCE = timedelta(days=7)  # a delivery stored this recently shows its webhooks deliver
 RECONCILED_WITHIN = timedelta(hours=2)  # reconcile/webhook-deliveries runs hourly: one missed run allowed
+CADENCES = {**SYNC_EVERY, "webhooks": WEBHOOKS_SYNC_EVERY}  # priorities_due.sql's intervals, each by name
 FIRE_EVERY = timedelta(hours=1)  # the catalog's schedule, 0 * * * *
 OTHER_SYNC_LEAD = FIRE_EVERY - SYNC_SLACK
 
 
-def due_before(priority: str, now: datetime) -> datetime:
-    """A repository of ``priority`` last synced at or before this is due at ``now``."""
-    return now - (SYNC_EVERY[priority] - SYNC_SLACK)
+def due_before(cadence: str, now: datetime) -> datetime:
+    """A repository of ``cadence`` (a priority, or ``webhooks``) last synced at or before this is due at
+    ``now``."""
+    return now - (CADENCES[cadence] - SYNC_SLACK)
 
 
 def fire_hour(at: datetime) -> int:
@@ -171,10 +173,8 @@ def sync_workspace_priorities(data: Scheduled, ctx: RunContext) -> dict[str, Any
         "high_from": HIGH_FROM, "medium_from": MEDIUM_FROM, "base_scores": json.dumps(BASE_SCORES),
     })[0]  # an aggregate without GROUP BY: always one row
     due = ctx.db.query("priorities_due", {
-        **{f"{priority}_before": due_before(priority, now) for priority in SYNC_EVERY},
-        **{f"{priority}_hours": every // FIRE_EVERY for priority, every in SYNC_EVERY.items()},
-        "webhooks_before": now - (WEBHOOKS_SYNC_EVERY - SYNC_SLACK),
-        "webhooks_hours": WEBHOOKS_SYNC_EVERY // FIRE_EVERY,
+        **{f"{cadence}_before": due_before(cadence, now) for cadence in CADENCES},
+        **{f"{cadence}_hours": every // FIRE_EVERY for cadence, every in CADENCES.items()},
         "delivered_since": now - WEBHOOKS_EVIDENCE, "reconciled_since": now - RECONCILED_WITHIN,
         "other_sync_lead": OTHER_SYNC_LEAD, "phase_before": now - (FIRE_EVERY - SYNC_SLACK),
         "fire_hour": fire_hour(now),
